@@ -1,0 +1,65 @@
+"""Build the C bridge with the selected MPI's compiler wrapper, once per node, cached.
+
+The cache key covers the bridge sources, ``mpicc -show`` and the MPI library version string, so
+a different MPI (or an upgraded one) gets its own build and never a stale one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from importlib import resources
+from pathlib import Path
+
+from .. import _tools, cache
+from ..errors import ToolError
+from ..hostmpi import HostMPI
+
+SOURCES = ("bridge.c", "bridge_gen.h")
+CFLAGS = ["-O2", "-fPIC", "-shared", "-Wall", "-Wno-unused-parameter"]
+
+
+def _source_dir() -> Path:
+    return Path(str(resources.files(__package__).joinpath("c")))
+
+
+def _library_version(mpi: HostMPI) -> str:
+    """MPI_Get_library_version of the host MPI, read through its own libmpi."""
+    show = mpi.show.split()
+    libdirs = [a[2:] for a in show if a.startswith("-L")]
+    names = [a[2:] for a in show if a.startswith("-l") and "mpi" in a]
+    for d in libdirs:
+        for n in names or ["mpi"]:
+            lib = Path(d) / f"lib{n}.so"
+            if lib.exists():
+                try:
+                    dll = ctypes.CDLL(str(lib))
+                    buf = ctypes.create_string_buffer(8192)
+                    ln = ctypes.c_int()
+                    if dll.MPI_Get_library_version(buf, ctypes.byref(ln)) == 0:
+                        return buf.value.decode(errors="replace")
+                except OSError:
+                    pass
+    return ""
+
+
+def bridge_path(mpi: HostMPI) -> Path:
+    src = _source_dir()
+    key = cache.key(*(src.joinpath(s).read_bytes() for s in SOURCES), mpi.mpicc, mpi.show,
+                    _library_version(mpi))
+    return cache.root() / "bridge" / f"wasmpi_bridge-{mpi.flavor}-{key}.so"
+
+
+def build(mpi: HostMPI) -> Path:
+    """Return the path of the bridge library for ``mpi``, building it if needed."""
+    src = _source_dir()
+
+    def compile_to(out: Path) -> None:
+        try:
+            _tools.run([mpi.mpicc, *CFLAGS, src / "bridge.c", "-o", out], what="building the MPI bridge",
+                       capture=True, hint="the bridge is compiled with the selected MPI's mpicc; "
+                       "check that it works: `mpicc -show`")
+        except ToolError:
+            raise
+
+    path, _ = cache.get_or_build(bridge_path(mpi), compile_to)
+    return path

@@ -1,0 +1,121 @@
+"""Load a built bridge into a rank and register its callbacks as the module's MPI imports.
+
+Each import becomes a native callback through ``wasmtime_linker_define_func_unchecked``: from
+then on an MPI call goes wasm -> C bridge -> host libmpi without touching Python.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+
+import wasmtime
+from wasmtime import _bindings as ffi
+
+from . import abi
+from ..errors import LinkError, ToolError
+
+_VALTYPES = {"i": wasmtime.ValType.i32, "I": wasmtime.ValType.i64, "F": wasmtime.ValType.f64}
+
+
+class _Entry(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("params", ctypes.c_char_p),
+                ("results", ctypes.c_char_p), ("cb", ctypes.c_void_p)]
+
+
+_NO_FINALIZER = ctypes.cast(None, ctypes.CFUNCTYPE(None, ctypes.c_void_p))
+
+
+def _fnaddr(fn: object) -> int:
+    addr = ctypes.cast(fn, ctypes.c_void_p).value
+    assert addr
+    return addr
+
+
+def check_imports(imports: list[tuple[str, str]], supported: set[str] | frozenset[str]) -> None:
+    """Raise :class:`LinkError` naming every MPI import that is not in ``supported``."""
+    missing = sorted({n for m, n in imports if m == abi.IMPORT_MODULE and n not in supported}
+                     | {f"{m}.{n}" for m, n in imports
+                        if m == abi.HOST_MODULE and n not in abi.HOST_FUNCTIONS})
+    if missing:
+        raise LinkError(
+            "unsupported MPI function" + ("s" if len(missing) > 1 else "")
+            + " imported by the module: " + ", ".join(missing),
+            hint="`wasmpi inspect` lists what a module imports and what this wasmpi supports")
+
+
+class Bridge:
+    """One rank's bridge: host MPI initialized, callbacks ready to define into a linker."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.lib = ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
+        except OSError as e:
+            raise ToolError(f"cannot load the MPI bridge {path}: {e}") from None
+        lib = self.lib
+        lib.wasmpi_bridge_entry.restype = ctypes.POINTER(_Entry)
+        lib.wasmpi_bridge_host_gethostname.restype = ctypes.c_void_p
+        lib.wasmpi_bridge_init.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.wasmpi_bridge_set_memory.argtypes = [ctypes.c_void_p, ctypes.c_uint64,
+                                                 ctypes.c_void_p, ctypes.c_void_p]
+        lib.wasmpi_bridge_exit.argtypes = [ctypes.c_int]
+        self.entries: dict[str, tuple[str, str, int]] = {}
+        for i in range(lib.wasmpi_bridge_count()):
+            e = lib.wasmpi_bridge_entry(i).contents
+            assert e.name and e.params is not None and e.results is not None and e.cb
+            self.entries[e.name.decode()] = (e.params.decode(), e.results.decode(), e.cb)
+        self._memory: ffi.wasmtime_memory_t | None = None
+        self.initialized = False
+
+    def init_mpi(self) -> None:
+        rc = self.lib.wasmpi_bridge_init(_fnaddr(ffi.dll.wasmtime_trap_new),
+                                         _fnaddr(ffi.dll.wasmtime_memory_data_size))
+        if rc != 0:
+            raise ToolError(f"MPI_Init_thread failed in the host MPI (error {rc})")
+        self.initialized = True
+
+    @property
+    def rank(self) -> int:
+        return int(self.lib.wasmpi_bridge_rank())
+
+    def check(self, module: wasmtime.Module) -> None:
+        """Reject a module that imports MPI functions this bridge does not implement."""
+        check_imports([(i.module, i.name or "") for i in module.imports], set(self.entries))
+
+    def define(self, linker: wasmtime.Linker, module: wasmtime.Module) -> None:
+        """Define every MPI / host-service import of ``module`` as a native callback."""
+        self.check(module)
+        for imp in module.imports:
+            name = imp.name or ""
+            if imp.module == abi.IMPORT_MODULE:
+                params, results, cb = self.entries[name]
+                self._define(linker, imp.module, name, params, results, cb)
+            elif imp.module == abi.HOST_MODULE:
+                params, results = abi.HOST_FUNCTIONS[name]
+                cb = self.lib.wasmpi_bridge_host_gethostname()
+                self._define(linker, imp.module, name, params, results, cb)
+
+    @staticmethod
+    def _define(linker: wasmtime.Linker, module: str, name: str, params: str, results: str,
+                cb: int) -> None:
+        ty = wasmtime.FuncType([_VALTYPES[c]() for c in params],
+                               [_VALTYPES[c]() for c in results])
+        mod_b, name_b = module.encode(), name.encode()
+        err = ffi.wasmtime_linker_define_func_unchecked(
+            linker.ptr(), mod_b, len(mod_b), name_b, len(name_b), ty.ptr(),
+            ffi.wasmtime_func_unchecked_callback_t(cb), None, _NO_FINALIZER)
+        if err:
+            raise wasmtime.WasmtimeError._from_ptr(err)
+
+    def attach_memory(self, store: wasmtime.Store, memory: wasmtime.Memory) -> None:
+        """Tell the bridge where the guest's linear memory lives (it never moves)."""
+        self._memory = memory._memory  # kept alive: the bridge holds a pointer to it
+        base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value
+        ctx = ctypes.cast(store._context(), ctypes.c_void_p).value
+        self.lib.wasmpi_bridge_set_memory(base, memory.data_len(store), ctx,
+                                          ctypes.addressof(self._memory))
+
+    def exit(self, status: int) -> None:
+        """Finalize (status 0) or abort the job (nonzero) unless the guest already finalized."""
+        if self.initialized:
+            self.lib.wasmpi_bridge_exit(status)

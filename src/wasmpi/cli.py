@@ -1,0 +1,140 @@
+"""The ``wasmpi`` command line. The only place that prints errors and exits."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from . import __version__, _tools
+from .errors import UsageError, WasmpiError
+
+EPILOG = """commands:
+  cc / c++     compile C / C++ MPI programs to wasm32-wasi (drop-in for mpicc / mpicxx)
+  run          run a module on N ranks under the host mpiexec
+  exec         run one rank (what mpiexec starts; use it under srun or any launcher)
+  compile      precompile a module into the node's cache
+  inspect      list a module's imports (supported or not), exports, size and ABI version
+  cache        show or clean the cache
+"""
+
+
+def _exec_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST][:ro]",
+                   help="grant a host directory to the guest (repeatable)")
+    p.add_argument("--env", action="append", default=[], metavar="K=V",
+                   help="set an environment variable in the guest (repeatable)")
+    p.add_argument("--env-pass", action="append", default=[], metavar="K",
+                   help="pass a host environment variable to the guest (repeatable)")
+    p.add_argument("--mpi", metavar="MPICC", help="compiler wrapper of the host MPI to use "
+                   "(default: WASMPI_MPICC, else the mpich wheel)")
+    p.add_argument("module", type=Path, help="the .wasm module")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="wasmpi", epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 description="Compile MPI programs once to WebAssembly; run "
+                                 "them on any MPI library.")
+    ap.add_argument("--version", action="version", version=f"wasmpi {__version__}")
+    ap.add_argument("-v", "--verbose", action="store_true", help="echo external commands")
+    ap.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
+    sub.add_parser("cc", help="compile C (all flags pass through; -show prints the command)")
+    sub.add_parser("c++", help="compile C++")
+    r = sub.add_parser("run", help="run a module on N ranks")
+    r.add_argument("-n", "-np", dest="nprocs", type=int, default=1, help="number of ranks")
+    r.add_argument("--mpiexec-arg", action="append", default=[], metavar="ARG",
+                   help="extra argument for mpiexec (repeatable)")
+    _exec_options(r)
+    e = sub.add_parser("exec", help="run one rank")
+    _exec_options(e)
+    c = sub.add_parser("compile", help="precompile modules into the cache")
+    c.add_argument("modules", type=Path, nargs="+")
+    i = sub.add_parser("inspect", help="describe a module")
+    i.add_argument("module", type=Path)
+    i.add_argument("--json", action="store_true")
+    k = sub.add_parser("cache", help="cache info|clean")
+    k.add_argument("action", choices=["info", "clean"])
+    return ap
+
+
+def _options(ns: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .config import ExecOptions
+
+    args = list(ns.args)
+    if args and args[0] == "--":
+        args = args[1:]
+    return ExecOptions(module=ns.module, args=tuple(args), dirs=tuple(ns.dir),
+                       env=tuple(ns.env), env_pass=tuple(ns.env_pass), mpicc=ns.mpi)
+
+
+def dispatch(argv: list[str]) -> int:
+    # cc / c++ take compiler flags that argparse must not touch
+    front = []
+    rest = list(argv)
+    while rest and rest[0] in ("-v", "--verbose", "--debug"):
+        front.append(rest.pop(0))
+    if "-v" in front or "--verbose" in front:
+        _tools.verbose = True
+    if rest and rest[0] in ("cc", "c++", "mpicc", "mpicxx"):
+        from . import toolchain
+
+        return toolchain.compile(rest[1:], cplusplus=rest[0] in ("c++", "mpicxx"))
+
+    ns = parser().parse_args(argv)
+    if ns.verbose:
+        _tools.verbose = True
+    if ns.cmd is None:
+        parser().print_help()
+        return 0
+    if ns.cmd == "exec":
+        from .rank import execute
+
+        return execute(_options(ns))
+    if ns.cmd == "run":
+        from .launcher import launch
+
+        return launch(ns.nprocs, _options(ns), ns.mpiexec_arg)
+    if ns.cmd == "compile":
+        from . import runtime
+
+        for m in ns.modules:
+            path, built = runtime.compile_module(m)
+            print(f"{m}: {'compiled' if built else 'already cached'} -> {path}")
+        return 0
+    if ns.cmd == "inspect":
+        from .inspect import inspect
+
+        return inspect(ns.module, as_json=ns.json)
+    if ns.cmd == "cache":
+        from . import cache
+
+        if ns.action == "info":
+            print(f"cache: {cache.root()}")
+            for name, (n, size) in cache.info().items():
+                print(f"  {name:<10} {n:>5} files {size / 1e6:>10.1f} MB")
+        else:
+            print(f"removed {cache.clean()} files from {cache.root()}")
+        return 0
+    raise UsageError(f"unknown command {ns.cmd}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv[:3]
+    try:
+        code = dispatch(argv)
+    except WasmpiError as e:
+        if debug:
+            traceback.print_exc()
+        print(f"wasmpi: error: {e}", file=sys.stderr)
+        if e.hint:
+            print(f"wasmpi: hint: {e.hint}", file=sys.stderr)
+        code = e.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.exit(code)

@@ -1,0 +1,76 @@
+"""``wasmpi run -n N``: prepare once on this node, then start N ranks under the host mpiexec.
+
+Before launching, the parent validates the module, rejects unsupported MPI imports, compiles the
+machine code and builds the MPI bridge into the cache, so that ranks only load them. Signals
+are forwarded to mpiexec; the exit status is the worst rank's, as mpiexec reports it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from . import _tools, hostmpi, runtime, wasmfile
+from .bridge import abi
+from .bridge.build import build as build_bridge
+from .bridge.loader import check_imports
+from .config import ExecOptions
+from .errors import UsageError
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,
+                     signal.SIGUSR2, signal.SIGCONT)
+
+
+def prepare(opts: ExecOptions) -> hostmpi.HostMPI | None:
+    """Everything a rank would otherwise do N times; returns the MPI if the module uses it."""
+    runtime.read_module_bytes(opts.module)
+    info = wasmfile.read(opts.module)
+    opts.sandbox()  # validate --dir / --env before starting anything
+    imports = [(i.module, i.name) for i in info.imports]
+    check_imports(imports, abi.supported_imports())
+    runtime.compile_module(opts.module)
+    if not any(m in (abi.IMPORT_MODULE, abi.HOST_MODULE) for m, _ in imports):
+        return None
+    mpi = hostmpi.select(opts.mpicc)
+    build_bridge(mpi)
+    return mpi
+
+
+def command(nprocs: int, opts: ExecOptions, mpi: hostmpi.HostMPI,
+            mpiexec_args: list[str]) -> list[str]:
+    return [mpi.mpiexec, *mpi.launcher_args(), *mpiexec_args, "-n", str(nprocs),
+            sys.executable, "-m", "wasmpi", "exec", *opts.forwarded(),
+            str(opts.module.resolve()), *opts.args]
+
+
+def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None) -> int:
+    if nprocs < 1:
+        raise UsageError(f"-n {nprocs}: need at least one rank")
+    mpi = prepare(opts) or hostmpi.select(opts.mpicc)
+    argv = command(nprocs, opts, mpi, mpiexec_args or [])
+    env = dict(os.environ)
+    env.update(mpi.launcher_env())
+    env["WASMPI_MPICC"] = mpi.mpicc
+    _tools.echo(argv)
+    proc = subprocess.Popen(argv, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        try:
+            proc.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    old = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS}
+    try:
+        rc = proc.wait()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 128 - rc if rc < 0 else rc
+
+
+def module_path(p: str) -> Path:
+    return Path(p)

@@ -1,0 +1,63 @@
+"""One rank (``wasmpi exec``): the composition root that mpiexec starts once per rank.
+
+Load the cached machine code, start the MPI bridge if the module imports MPI, run the guest,
+and make sure a failing rank ends the whole job (MPI_Abort) instead of leaving others hanging.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import hostmpi, runtime
+from .bridge import abi
+from .bridge.build import build as build_bridge
+from .bridge.loader import Bridge
+from .config import ExecOptions
+from .errors import GuestTrap
+
+
+def uses_mpi(module: object) -> bool:
+    return any(i.module in (abi.IMPORT_MODULE, abi.HOST_MODULE)
+               for i in module.imports)  # type: ignore[attr-defined]
+
+
+def execute(opts: ExecOptions) -> int:
+    sandbox = opts.sandbox()
+    module = runtime.load_module(opts.module)
+    if not uses_mpi(module):
+        try:
+            return runtime.run(module, sandbox, where=str(opts.module.name))
+        except GuestTrap as e:
+            print(e, file=sys.stderr)
+            return GuestTrap.exit_code
+
+    bridge = Bridge(build_bridge(hostmpi.select(opts.mpicc)))
+    bridge.check(module)  # unsupported imports fail before MPI starts
+    bridge.init_mpi()
+    where = f"wasmpi: rank {bridge.rank}"
+    try:
+        status = runtime.run(
+            module, sandbox,
+            imports=lambda linker: bridge.define(linker, module),
+            on_instance=lambda store, inst: bridge.attach_memory(store, _memory(store, inst)),
+            where=where,
+        )
+    except GuestTrap as e:
+        print(e, file=sys.stderr, flush=True)
+        status = GuestTrap.exit_code
+    except BaseException:
+        bridge.exit(1)
+        raise
+    bridge.exit(status)  # aborts the job if status != 0
+    return status
+
+
+def _memory(store: object, instance: object) -> object:
+    import wasmtime
+
+    mem = instance.exports(store).get("memory")  # type: ignore[attr-defined]
+    if not isinstance(mem, wasmtime.Memory):
+        from .errors import InputError
+
+        raise InputError("the module exports no linear memory named 'memory'")
+    return mem

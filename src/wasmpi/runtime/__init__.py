@@ -1,0 +1,186 @@
+"""The wasmtime side of a rank: engine, cached machine code, WASI grants, traps.
+
+This package knows wasmtime and WASI, not MPI: the MPI bridge plugs in through the ``imports``
+and ``on_instance`` hooks of :func:`run`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import wasmtime
+
+from .. import cache
+from ..errors import GuestTrap, InputError, WasmpiError
+
+WASM_MAGIC = b"\0asm"
+
+# Everything that changes the machine code wasmtime emits; part of the cache key.
+ENGINE_SETTINGS = (
+    ("memory_may_move", False),  # the MPI bridge keeps raw pointers into linear memory
+    ("wasm_simd", True),
+    ("cranelift_opt_level", "speed"),
+)
+
+
+@functools.cache
+def wasmtime_version() -> str:
+    return metadata.version("wasmtime")
+
+
+@functools.cache
+def engine() -> wasmtime.Engine:
+    cfg = wasmtime.Config()
+    for name, value in ENGINE_SETTINGS:
+        setattr(cfg, name, value)
+    return wasmtime.Engine(cfg)
+
+
+@functools.cache
+def _cpu_id() -> str:
+    """Host CPU features: cached code from another CPU model would be refused on load."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def read_module_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a wasm module") from None
+    if data[:4] != WASM_MAGIC:
+        raise InputError(f"{path}: not a WebAssembly module (bad magic number)")
+    return data
+
+
+def cache_path(data: bytes) -> Path:
+    key = cache.key(data, wasmtime_version(), repr(ENGINE_SETTINGS), platform.machine(),
+                    _cpu_id())
+    return cache.root() / "modules" / f"{key}.cwasm"
+
+
+def compile_module(path: Path) -> tuple[Path, bool]:
+    """Compile ``path`` to machine code in the cache (once per node); True if compiled now."""
+    data = read_module_bytes(path)
+
+    def build(out: Path) -> None:
+        try:
+            module = wasmtime.Module(engine(), data)
+        except wasmtime.WasmtimeError as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else "invalid module"
+            raise InputError(f"{path}: invalid WebAssembly module: {first}") from None
+        out.write_bytes(module.serialize())
+
+    return cache.get_or_build(cache_path(data), build)
+
+
+def load_module(path: Path) -> wasmtime.Module:
+    cwasm, _ = compile_module(path)
+    try:
+        return wasmtime.Module.deserialize_file(engine(), str(cwasm))
+    except wasmtime.WasmtimeError:
+        # written by an incompatible build: drop it and compile again
+        cwasm.unlink(missing_ok=True)
+        cwasm, _ = compile_module(path)
+        return wasmtime.Module.deserialize_file(engine(), str(cwasm))
+
+
+@dataclass(frozen=True)
+class DirGrant:
+    host: str
+    guest: str
+    readonly: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> DirGrant:
+        """``HOST[::GUEST][:ro]``"""
+        readonly = spec.endswith(":ro")
+        if readonly:
+            spec = spec[:-3]
+        host, _, guest = spec.partition("::")
+        if not host:
+            raise InputError(f"--dir {spec!r}: empty host directory")
+        if not os.path.isdir(host):
+            raise InputError(f"--dir {host}: no such directory")
+        return cls(os.path.abspath(host), guest or host, readonly)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """What a guest may see of the host: its argv, an explicit environment, granted dirs."""
+
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    dirs: tuple[DirGrant, ...] = field(default_factory=tuple)
+
+    def wasi_config(self) -> wasmtime.WasiConfig:
+        w = wasmtime.WasiConfig()
+        w.argv = list(self.argv)
+        w.env = [list(kv) for kv in self.env]
+        w.inherit_stdin()
+        w.inherit_stdout()
+        w.inherit_stderr()
+        for d in self.dirs:
+            w.preopen_dir(d.host, d.guest, fs_mutable=not d.readonly)
+        return w
+
+
+def format_trap(err: Exception, where: str) -> str:
+    """The trap message and the wasm backtrace with function names."""
+    lines = []
+    msg = getattr(err, "message", None) or str(err)
+    lines.append(f"{where}: wasm trap: {msg.strip().splitlines()[0] if msg.strip() else msg}")
+    frames = getattr(err, "frames", None) or []
+    for i, fr in enumerate(frames):
+        name = fr.func_name or f"<func {fr.func_index}>"
+        lines.append(f"  {i:>3}: {name} (+{fr.module_offset:#x})")
+    if not frames and "\n" in msg:
+        lines.extend("  " + ln for ln in msg.strip().splitlines()[1:])
+    return "\n".join(lines)
+
+
+def run(module: wasmtime.Module, sandbox: Sandbox,
+        imports: Callable[[wasmtime.Linker], None] | None = None,
+        on_instance: Callable[[wasmtime.Store, wasmtime.Instance], None] | None = None,
+        where: str = "wasmpi") -> int:
+    """Instantiate and run a WASI command module; return its exit status.
+
+    A trap raises :class:`GuestTrap` whose message carries the backtrace.
+    """
+    linker = wasmtime.Linker(engine())
+    linker.define_wasi()
+    if imports:
+        imports(linker)
+    store = wasmtime.Store(engine())
+    store.set_wasi(sandbox.wasi_config())
+    try:
+        instance = linker.instantiate(store, module)
+    except wasmtime.WasmtimeError as e:
+        raise WasmpiError(f"cannot instantiate the module: {str(e).strip().splitlines()[0]}") from None
+    if on_instance:
+        on_instance(store, instance)
+    start = instance.exports(store).get("_start")
+    if not isinstance(start, wasmtime.Func):
+        raise InputError("the module has no _start export (not a WASI command)")
+    try:
+        start(store)
+    except wasmtime.ExitTrap as e:
+        return int(e.code)
+    except wasmtime.Trap as e:
+        raise GuestTrap(format_trap(e, where)) from None
+    except wasmtime.WasmtimeError as e:
+        raise GuestTrap(format_trap(e, where)) from None
+    return 0

@@ -1,0 +1,138 @@
+"""Just enough of the wasm binary format: sections, imports, exports, custom sections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+MAGIC = b"\0asm\x01\0\0\0"
+_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+
+
+def _uleb(b: bytes, i: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        if i >= len(b):
+            raise InputError("truncated WebAssembly module")
+        c = b[i]
+        i += 1
+        n |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return n, i
+
+
+def _name(b: bytes, i: int) -> tuple[str, int]:
+    n, i = _uleb(b, i)
+    return b[i : i + n].decode("utf-8", "replace"), i + n
+
+
+def _enc_uleb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        c = n & 0x7F
+        n >>= 7
+        out.append(c | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    name: str
+    kind: str
+
+
+@dataclass
+class ModuleInfo:
+    size: int
+    imports: list[Import]
+    exports: list[tuple[str, str]]
+    custom: dict[str, bytes]
+
+
+def sections(data: bytes) -> list[tuple[int, int, int, int]]:
+    """(id, header start, payload start, payload end) of each section."""
+    if data[:8] != MAGIC:
+        raise InputError("not a WebAssembly module (bad magic number or version)")
+    out, i = [], 8
+    while i < len(data):
+        sid = data[i]
+        size, j = _uleb(data, i + 1)
+        out.append((sid, i, j, j + size))
+        i = j + size
+    return out
+
+
+def read(path: Path) -> ModuleInfo:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror}") from None
+    try:
+        return parse(data)
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+def parse(data: bytes) -> ModuleInfo:
+    imports: list[Import] = []
+    exports: list[tuple[str, str]] = []
+    custom: dict[str, bytes] = {}
+    for sid, _, start, end in sections(data):
+        if sid == 0:
+            name, i = _name(data, start)
+            custom[name] = data[i:end]
+        elif sid == 2:
+            n, i = _uleb(data, start)
+            for _ in range(n):
+                mod, i = _name(data, i)
+                nm, i = _name(data, i)
+                kind = data[i]
+                i += 1
+                if kind == 0:
+                    _, i = _uleb(data, i)
+                elif kind == 1:
+                    i += 1
+                    flags, i = _uleb(data, i)
+                    _, i = _uleb(data, i)
+                    if flags & 1:
+                        _, i = _uleb(data, i)
+                elif kind == 2:
+                    flags, i = _uleb(data, i)
+                    _, i = _uleb(data, i)
+                    if flags & 1:
+                        _, i = _uleb(data, i)
+                elif kind == 3:
+                    i += 2
+                elif kind == 4:
+                    i += 1
+                    _, i = _uleb(data, i)
+                imports.append(Import(mod, nm, _KINDS.get(kind, "?")))
+        elif sid == 7:
+            n, i = _uleb(data, start)
+            for _ in range(n):
+                nm, i = _name(data, i)
+                kind = data[i]
+                _, i = _uleb(data, i + 1)
+                exports.append((nm, _KINDS.get(kind, "?")))
+    return ModuleInfo(len(data), imports, exports, custom)
+
+
+def add_custom_section(path: Path, name: str, payload: bytes) -> None:
+    """Append (or replace) a custom section; wasm-ld/zig do not keep ours from objects."""
+    data = path.read_bytes()
+    if data[:8] != MAGIC:
+        return
+    kept = bytearray(data[:8])
+    for sid, hdr, start, end in sections(data):
+        if sid == 0 and _name(data, start)[0] == name:
+            continue
+        kept += data[hdr:end]
+    nb = name.encode()
+    body = _enc_uleb(len(nb)) + nb + payload
+    kept += b"\0" + _enc_uleb(len(body)) + body
+    path.write_bytes(bytes(kept))
