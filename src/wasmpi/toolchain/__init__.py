@@ -186,6 +186,48 @@ def command(inv: Invocation) -> list[str]:
     return cmd
 
 
+def _archives(args: list[str]) -> list[Path]:
+    """Static archives named on a link line, directly or as -lNAME found in -L directories."""
+    libdirs = [a[2:] for a in args if a.startswith("-L") and len(a) > 2]
+    libdirs += [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-L"]
+    out = [Path(a) for a in args if a.endswith(".a") and Path(a).is_file()]
+    for a in args:
+        if a.startswith("-l") and len(a) > 2:
+            for d in libdirs:
+                cand = Path(d) / f"lib{a[2:]}.a"
+                if cand.is_file():
+                    out.append(cand)
+                    break
+    return out
+
+
+def index_archives(backend: Backend, args: list[str]) -> None:
+    """Give wasm archives made by the host's `ar` the symbol index wasm-ld needs.
+
+    Ordinary Makefiles run plain `ar rcs`, which cannot index wasm objects; running the
+    toolchain's ranlib on them is what `ranlib` would do, so `make CC="wasmpi cc"` just works.
+    """
+    for lib in _archives(args):
+        with open(lib, "rb") as f:
+            head = f.read(8 + 16)
+        if head[:8] == b"!<arch>\n" and head[8:10] != b"/ ":
+            _tools.run([*ranlib_command(backend), lib], what=f"indexing {lib}", capture=True)
+
+
+def ranlib_command(backend: Backend) -> list[str]:
+    if backend.name == "zig":
+        return [backend.cc[0], "ranlib"]
+    clang = Path(backend.cc[0])
+    for name in ("llvm-ranlib" + clang.name.removeprefix("clang"), "llvm-ranlib"):
+        cand = clang.with_name(name)
+        if cand.exists():
+            return [str(cand)]
+        found = shutil.which(name)
+        if found:
+            return [found]
+    raise ToolError("llvm-ranlib not found next to clang", hint="apt-get install llvm")
+
+
 def compile(argv: list[str], cplusplus: bool = False) -> int:
     """``wasmpi cc`` / ``wasmpi c++``: returns the compiler's exit status."""
     inv = parse(argv, cplusplus)
@@ -195,6 +237,8 @@ def compile(argv: list[str], cplusplus: bool = False) -> int:
     if inv.show:
         print(" ".join(cmd))
         return 0
+    if inv.links:
+        index_archives(select_backend(inv.toolchain, inv.sysroot), inv.user_args)
     _tools.echo(cmd)
     rc = subprocess.run(cmd).returncode
     if rc == 0 and inv.links and os.path.exists(inv.output):
