@@ -74,11 +74,20 @@ def _find_clang() -> tuple[str, str] | None:
     return None
 
 
-def _clang_sysroot(clang: str) -> str | None:
-    for cand in ("/usr/share/wasi-sysroot", "/usr/lib/wasi-sysroot", "/opt/wasi-sdk/share/wasi-sysroot"):
-        if Path(cand, "include").exists() or Path(cand, "lib").exists():
+def _clang_sysroot() -> str | None:
+    # Debian's wasi-libc uses the multiarch layout under /usr (include/wasm32-wasi, ...)
+    for cand in ("/usr/share/wasi-sysroot", "/opt/wasi-sdk/share/wasi-sysroot", "/usr"):
+        if Path(cand, "include", "wasm32-wasi").is_dir() or Path(cand, "lib", "wasm32-wasi").is_dir():
             return cand
     return None
+
+
+def _cxx_includes(sysroot: str) -> list[str]:
+    """Debian puts libc++ headers at include/wasm32-wasi/c++/v1, where clang does not look."""
+    multiarch = Path(sysroot, "include", "wasm32-wasi", "c++", "v1")
+    if multiarch.is_dir() and not Path(sysroot, "include", "c++", "v1").is_dir():
+        return ["-isystem", str(multiarch)]
+    return []
 
 
 @functools.cache
@@ -96,13 +105,13 @@ def _clang(sysroot: str | None) -> Backend:
                             "libc++abi-16-dev-wasm32 libclang-rt-16-dev-wasm32")
         clang = found[0]
         clangxx = shutil.which(found[1]) or clang
-        sysroot = sysroot or _clang_sysroot(clang)
+        sysroot = sysroot or _clang_sysroot()
     if not sysroot:
         raise ToolError("no wasm32-wasi sysroot found for clang",
                         hint="pass --sysroot DIR, or apt-get install wasi-libc")
     ver = subprocess.run([clang, "--version"], capture_output=True, text=True).stdout
     common = ["--target=wasm32-wasi", f"--sysroot={sysroot}"]
-    return Backend("clang", (clang, *common), (clangxx, *common),
+    return Backend("clang", (clang, *common), (clangxx, *common, *_cxx_includes(sysroot)),
                    ver.splitlines()[0] if ver else "clang")
 
 
