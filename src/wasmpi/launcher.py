@@ -7,6 +7,7 @@ are forwarded to mpiexec; the exit status is the worst rank's, as mpiexec report
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -58,10 +59,8 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     proc = subprocess.Popen(argv, env=env)
 
     def forward(signum: int, _frame: object) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signum)
-        except ProcessLookupError:
-            pass
 
     old = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS}
     try:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import sys
 
+import wasmtime
+
 from . import hostmpi, runtime
 from .bridge import abi
 from .bridge.build import build as build_bridge
 from .bridge.loader import Bridge
 from .config import ExecOptions
-from .errors import GuestTrap
+from .errors import GuestTrap, InputError
 
 
-def uses_mpi(module: object) -> bool:
-    return any(i.module in (abi.IMPORT_MODULE, abi.HOST_MODULE)
-               for i in module.imports)  # type: ignore[attr-defined]
+def uses_mpi(module: wasmtime.Module) -> bool:
+    return any(i.module in (abi.IMPORT_MODULE, abi.HOST_MODULE) for i in module.imports)
 
 
 def execute(opts: ExecOptions) -> int:
@@ -52,12 +53,8 @@ def execute(opts: ExecOptions) -> int:
     return status
 
 
-def _memory(store: object, instance: object) -> object:
-    import wasmtime
-
-    mem = instance.exports(store).get("memory")  # type: ignore[attr-defined]
+def _memory(store: wasmtime.Store, instance: wasmtime.Instance) -> wasmtime.Memory:
+    mem = instance.exports(store).get("memory")
     if not isinstance(mem, wasmtime.Memory):
-        from .errors import InputError
-
         raise InputError("the module exports no linear memory named 'memory'")
     return mem

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import PROGRAMS, wasmpi
 
 HAVE_CLANG = bool(os.environ.get("WASI_SDK_PATH") or shutil.which("clang-16")

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import wasmpi
 
 pytestmark = pytest.mark.mpi

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import PROGRAMS, wasmpi
+
 from wasmpi import wasmfile
 from wasmpi.bridge import abi
 

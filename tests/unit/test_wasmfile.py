@@ -9,7 +9,8 @@ import pytest
 from wasmpi import wasmfile
 from wasmpi.errors import InputError
 
-# (module (import "mpi" "MPI_Init" (func (param i32 i32) (result i32))) (memory (export "memory") 1))
+# (module (import "mpi" "MPI_Init" (func (param i32 i32) (result i32)))
+#         (memory (export "memory") 1))
 MODULE = bytes.fromhex(
     "0061736d01000000"
     "01070160027f7f017f"

@@ -55,8 +55,9 @@ def build(mpi: HostMPI) -> Path:
 
     def compile_to(out: Path) -> None:
         try:
-            _tools.run([mpi.mpicc, *CFLAGS, src / "bridge.c", "-o", out], what="building the MPI bridge",
-                       capture=True, hint="the bridge is compiled with the selected MPI's mpicc; "
+            _tools.run([mpi.mpicc, *CFLAGS, src / "bridge.c", "-o", out],
+                       what="building the MPI bridge", capture=True,
+                       hint="the bridge is compiled with the selected MPI's mpicc; "
                        "check that it works: `mpicc -show`")
         except ToolError:
             raise

@@ -188,7 +188,8 @@ def _error_maps() -> list[str]:
         out.append(f"#ifdef MPI_{c.name}\n    if (c == MPI_{c.name}) return {c.value};\n#endif\n")
     out.append("    return 16; /* MPI_ERR_OTHER */\n}\n\n")
     out.append("/* Standard ABI error class -> host error class (for MPI_Error_string). */\n")
-    out.append("static int abi_to_class(int c)\n{\n    switch (c) {\n    case 0: return MPI_SUCCESS;\n")
+    out.append("static int abi_to_class(int c)\n{\n    switch (c) {\n"
+               "    case 0: return MPI_SUCCESS;\n")
     for c in errs:
         out.append(f"#ifdef MPI_{c.name}\n    case {c.value}: return MPI_{c.name};\n#endif\n")
     out.append("    default: return -1;\n    }\n}\n\n")

@@ -12,8 +12,8 @@ from pathlib import Path
 import wasmtime
 from wasmtime import _bindings as ffi
 
-from . import abi
 from ..errors import LinkError, ToolError
+from . import abi
 
 _VALTYPES = {"i": wasmtime.ValType.i32, "I": wasmtime.ValType.i64, "F": wasmtime.ValType.f64}
 
@@ -23,11 +23,13 @@ class _Entry(ctypes.Structure):
                 ("results", ctypes.c_char_p), ("cb", ctypes.c_void_p)]
 
 
-_NO_FINALIZER = ctypes.cast(None, ctypes.CFUNCTYPE(None, ctypes.c_void_p))
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a NULL function pointer
+_DLL: ctypes.CDLL = ffi.dll  # type: ignore[attr-defined]
 
 
-def _fnaddr(fn: object) -> int:
-    addr = ctypes.cast(fn, ctypes.c_void_p).value
+def _fnaddr(name: str) -> int:
+    """Address of a wasmtime C API function, handed to the bridge at start-up."""
+    addr = ctypes.cast(getattr(_DLL, name), ctypes.c_void_p).value
     assert addr
     return addr
 
@@ -61,15 +63,15 @@ class Bridge:
         lib.wasmpi_bridge_exit.argtypes = [ctypes.c_int]
         self.entries: dict[str, tuple[str, str, int]] = {}
         for i in range(lib.wasmpi_bridge_count()):
-            e = lib.wasmpi_bridge_entry(i).contents
-            assert e.name and e.params is not None and e.results is not None and e.cb
-            self.entries[e.name.decode()] = (e.params.decode(), e.results.decode(), e.cb)
+            ent = lib.wasmpi_bridge_entry(i).contents
+            assert ent.name and ent.params is not None and ent.results is not None and ent.cb
+            self.entries[ent.name.decode()] = (ent.params.decode(), ent.results.decode(), ent.cb)
         self._memory: ffi.wasmtime_memory_t | None = None
         self.initialized = False
 
     def init_mpi(self) -> None:
-        rc = self.lib.wasmpi_bridge_init(_fnaddr(ffi.dll.wasmtime_trap_new),
-                                         _fnaddr(ffi.dll.wasmtime_memory_data_size))
+        rc = self.lib.wasmpi_bridge_init(_fnaddr("wasmtime_trap_new"),
+                                         _fnaddr("wasmtime_memory_data_size"))
         if rc != 0:
             raise ToolError(f"MPI_Init_thread failed in the host MPI (error {rc})")
         self.initialized = True

@@ -175,7 +175,8 @@ def run(module: wasmtime.Module, sandbox: Sandbox,
     try:
         instance = linker.instantiate(store, module)
     except wasmtime.WasmtimeError as e:
-        raise WasmpiError(f"cannot instantiate the module: {str(e).strip().splitlines()[0]}") from None
+        first = str(e).strip().splitlines()[0]
+        raise WasmpiError(f"cannot instantiate the module: {first}") from None
     if on_instance:
         on_instance(store, instance)
     start = instance.exports(store).get("_start")

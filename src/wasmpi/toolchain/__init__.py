@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .. import _tools, cache
+from .. import _tools, cache, wasmfile
 from ..bridge import abi
 from ..errors import ToolError, UsageError
-from .. import wasmfile
 
 #: Defaults, documented in the README: -O2 and SIMD128.
 DEFAULT_FLAGS = ["-O2", "-msimd128"]
@@ -54,7 +53,7 @@ class Backend:
 @functools.cache
 def _zig() -> Backend:
     try:
-        import ziglang  # noqa: F401  (the package ships the zig binary)
+        import ziglang  # type: ignore[import-untyped]  # ships the zig binary
     except ImportError:
         raise ToolError("the default toolchain is missing", hint="pip install ziglang") from None
     zig = Path(ziglang.__file__).parent / "zig"
@@ -77,7 +76,7 @@ def _find_clang() -> tuple[str, str] | None:
 def _clang_sysroot() -> str | None:
     # Debian's wasi-libc uses the multiarch layout under /usr (include/wasm32-wasi, ...)
     for cand in ("/usr/share/wasi-sysroot", "/opt/wasi-sdk/share/wasi-sysroot", "/usr"):
-        if Path(cand, "include", "wasm32-wasi").is_dir() or Path(cand, "lib", "wasm32-wasi").is_dir():
+        if any(Path(cand, d, "wasm32-wasi").is_dir() for d in ("include", "lib")):
             return cand
     return None
 
@@ -116,7 +115,8 @@ def _clang(sysroot: str | None) -> Backend:
 
 
 def select_backend(name: str | None, sysroot: str | None = None) -> Backend:
-    name = name or os.environ.get("WASMPI_TOOLCHAIN") or ("clang" if os.environ.get("WASI_SDK_PATH") else "zig")
+    default = "clang" if os.environ.get("WASI_SDK_PATH") else "zig"
+    name = name or os.environ.get("WASMPI_TOOLCHAIN") or default
     if name == "zig":
         return _zig()
     if name == "clang":
