@@ -25,10 +25,16 @@ HOST_DATATYPE = {
     "UNSIGNED_LONG": "MPI_UNSIGNED",
     "AINT": "MPI_INT32_T",
     "LONG_INT": "MPI_2INT",
-    "LONG_DOUBLE": "",  # no host type has binary128 arithmetic; see bridge.c: moved as bytes
-    "C_LONG_DOUBLE_COMPLEX": "",
-    "CXX_LONG_DOUBLE_COMPLEX": "",
-    "LONG_DOUBLE_INT": "",
+    # Open MPI's MPI_OFFSET reduces as unsigned under MPI_MIN/MPI_MAX; MPI_Offset is int64_t
+    "OFFSET": "MPI_INT64_T",
+}
+# Guest datatypes that no host type matches (binary128 long double): moved as bytes, with
+# their wasm32 (size, extent); see predefine_bytes in bridge.c.
+BYTES_DATATYPE = {
+    "LONG_DOUBLE": (16, 16),
+    "C_LONG_DOUBLE_COMPLEX": (32, 32),
+    "CXX_LONG_DOUBLE_COMPLEX": (32, 32),
+    "LONG_DOUBLE_INT": (20, 32),  # struct { long double; int; } is padded to 32 bytes
 }
 # Handles of the MPI 5.0 ABI that are not MPI-3.1 names; left out of the guest header.
 NOT_MPI31 = {
@@ -168,8 +174,9 @@ def _predefined_init() -> list[str]:
         if c.handle_kind == "Datatype" and c.name in HOST_DATATYPE:
             host = HOST_DATATYPE[c.name]
         field = c.handle_kind.lower()
-        if not host:
-            out.append(f'    predefine_bytes({c.value}, "MPI_{c.name}", 16);\n')
+        if c.handle_kind == "Datatype" and c.name in BYTES_DATATYPE:
+            size, extent = BYTES_DATATYPE[c.name]
+            out.append(f'    predefine_bytes({c.value}, "MPI_{c.name}", {size}, {extent});\n')
             continue
         out.append(
             f"#ifdef {host}\n    predefine(K_{c.handle_kind.upper()}, {c.value}, "

@@ -287,12 +287,18 @@ static void predefine(int kind, int32_t guest, const char *name, host_h h)
     }
 }
 
-/* A guest type with no host equivalent of the same layout (binary128 long double): moved as
- * bytes, so point-to-point and gather-style calls work and reductions report MPI_ERR_OP. */
-static void predefine_bytes(int32_t guest, const char *name, int size)
+/* A guest type with no host equivalent of the same layout (binary128 long double): `size`
+ * bytes of data in an `extent`-byte element, moved as bytes, so point-to-point and
+ * gather-style calls work and reductions report MPI_ERR_OP. */
+static void predefine_bytes(int32_t guest, const char *name, int size, int extent)
 {
     host_h h;
     MPI_Type_contiguous(size, MPI_BYTE, &h.datatype);
+    if (extent != size) {
+        MPI_Datatype t = h.datatype;
+        MPI_Type_create_resized(t, 0, extent, &h.datatype);
+        MPI_Type_free(&t);
+    }
     MPI_Type_commit(&h.datatype);
     predefine(K_DATATYPE, guest, name, h);
 }

@@ -102,8 +102,8 @@ static void init_predefined(void)
 #ifdef MPI_COUNT
     predefine(K_DATATYPE, 0x00000202, "MPI_COUNT", (host_h){.datatype = MPI_COUNT});
 #endif
-#ifdef MPI_OFFSET
-    predefine(K_DATATYPE, 0x00000203, "MPI_OFFSET", (host_h){.datatype = MPI_OFFSET});
+#ifdef MPI_INT64_T
+    predefine(K_DATATYPE, 0x00000203, "MPI_OFFSET", (host_h){.datatype = MPI_INT64_T});
 #endif
 #ifdef MPI_PACKED
     predefine(K_DATATYPE, 0x00000207, "MPI_PACKED", (host_h){.datatype = MPI_PACKED});
@@ -171,9 +171,9 @@ static void init_predefined(void)
 #ifdef MPI_CHARACTER
     predefine(K_DATATYPE, 0x0000021e, "MPI_CHARACTER", (host_h){.datatype = MPI_CHARACTER});
 #endif
-    predefine_bytes(0x00000220, "MPI_LONG_DOUBLE", 16);
-    predefine_bytes(0x00000224, "MPI_C_LONG_DOUBLE_COMPLEX", 16);
-    predefine_bytes(0x00000225, "MPI_CXX_LONG_DOUBLE_COMPLEX", 16);
+    predefine_bytes(0x00000220, "MPI_LONG_DOUBLE", 16, 16);
+    predefine_bytes(0x00000224, "MPI_C_LONG_DOUBLE_COMPLEX", 32, 32);
+    predefine_bytes(0x00000225, "MPI_CXX_LONG_DOUBLE_COMPLEX", 32, 32);
 #ifdef MPI_FLOAT_INT
     predefine(K_DATATYPE, 0x00000228, "MPI_FLOAT_INT", (host_h){.datatype = MPI_FLOAT_INT});
 #endif
@@ -189,7 +189,7 @@ static void init_predefined(void)
 #ifdef MPI_SHORT_INT
     predefine(K_DATATYPE, 0x0000022c, "MPI_SHORT_INT", (host_h){.datatype = MPI_SHORT_INT});
 #endif
-    predefine_bytes(0x0000022d, "MPI_LONG_DOUBLE_INT", 16);
+    predefine_bytes(0x0000022d, "MPI_LONG_DOUBLE_INT", 20, 32);
 #ifdef MPI_2REAL
     predefine(K_DATATYPE, 0x00000230, "MPI_2REAL", (host_h){.datatype = MPI_2REAL});
 #endif
