@@ -68,8 +68,9 @@ class Param:
 
     def declare(self) -> str:
         ct = self.ctype
-        if ct.endswith("[]"):
-            return f"{ct[:-2].rstrip()} {self.name}[]"
+        if ct.endswith("]"):  # array declarators: int x[], int x[][3]
+            i = ct.index("[")
+            return f"{ct[:i].rstrip()} {self.name}{ct[i:]}"
         if ct.endswith("*"):
             return f"{ct}{self.name}"
         return f"{ct} {self.name}"

@@ -539,8 +539,8 @@ WASMPI_IMPORT(MPI_Group_excl) int MPI_Group_excl(MPI_Group group, int n, const i
 WASMPI_IMPORT(MPI_Group_free) int MPI_Group_free(MPI_Group *group);
 WASMPI_IMPORT(MPI_Group_incl) int MPI_Group_incl(MPI_Group group, int n, const int ranks[], MPI_Group *newgroup);
 WASMPI_IMPORT(MPI_Group_intersection) int MPI_Group_intersection(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup);
-WASMPI_IMPORT(MPI_Group_range_excl) int MPI_Group_range_excl(MPI_Group group, int n, int ranges[], MPI_Group *newgroup);
-WASMPI_IMPORT(MPI_Group_range_incl) int MPI_Group_range_incl(MPI_Group group, int n, int ranges[], MPI_Group *newgroup);
+WASMPI_IMPORT(MPI_Group_range_excl) int MPI_Group_range_excl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup);
+WASMPI_IMPORT(MPI_Group_range_incl) int MPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup);
 WASMPI_IMPORT(MPI_Group_rank) int MPI_Group_rank(MPI_Group group, int *rank);
 WASMPI_IMPORT(MPI_Group_size) int MPI_Group_size(MPI_Group group, int *size);
 WASMPI_IMPORT(MPI_Group_translate_ranks) int MPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[], MPI_Group group2, int ranks2[]);
