@@ -128,6 +128,8 @@ typedef struct {
     int64_t lb, extent, true_lb, true_extent;
     /* comm: error handler (guest value), local size, remote size (intercomm) or 0, rank */
     int32_t eh, size, rsize, rank;
+    /* request: slot of its communicator, whose error handler reports its completion */
+    int32_t cslot;
 } slot_t;
 
 typedef struct {
@@ -253,6 +255,15 @@ static int32_t new_handle(int kind, host_h h)
     if (kind == K_DATATYPE)
         datatype_layout(s);
     return s->guest;
+}
+
+static int32_t new_request(MPI_Request r, int32_t comm_slot)
+{
+    int32_t g = new_handle(K_REQUEST, (host_h){.request = r});
+    slot_t *s = lookup(K_REQUEST, g);
+    if (s && !s->predefined)
+        s->cslot = comm_slot;
+    return g;
 }
 
 static int32_t new_comm(MPI_Comm c, int32_t parent_slot)
@@ -397,7 +408,9 @@ static wasm_trap_t *raise(wasmtime_val_raw_t *a, int cls, const char *text, int3
                           const char *fn)
 {
     slot_t *s = cslot >= 0 && cslot < T[K_COMM].n ? &T[K_COMM].s[cslot] : NULL;
-    int32_t eh = s ? s->eh : ABI_ERRORS_ARE_FATAL;
+    if (!s || s->guest == ABI_COMM_NULL) /* no communicator to speak of: MPI_COMM_WORLD's */
+        s = &T[K_COMM].s[world_slot()];
+    int32_t eh = s->eh;
     if (eh == ABI_ERRORS_RETURN) {
         a[0].i32 = cls;
         return NULL;
@@ -436,8 +449,16 @@ static wasm_trap_t *done(wasmtime_val_raw_t *a, int rc, int32_t cslot, const cha
 }
 
 /* Every callback starts with the communicator slot whose error handler decides; calls
- * without a communicator report on MPI_COMM_WORLD. */
+ * without a communicator report on MPI_COMM_WORLD. A call with a communicator argument takes
+ * its handler from the start (ERRSLOT_COMM), so that a bad datatype or op passed with a valid
+ * communicator is reported to that communicator's handler. */
 #define ERRSLOT int32_t errslot __attribute__((unused)) = world_slot()
+static inline int32_t comm_errslot(int32_t g)
+{
+    slot_t *s = lookup(K_COMM, g);
+    return s ? (int32_t)(s - T[K_COMM].s) : world_slot();
+}
+#define ERRSLOT_COMM(idx) int32_t errslot __attribute__((unused)) = comm_errslot(a[idx].i32)
 
 /* ---- arguments -------------------------------------------------------------------------- */
 
@@ -971,7 +992,7 @@ typedef int (*isend_fn)(const void *, int, MPI_Datatype, int, int, MPI_Comm, MPI
 static inline wasm_trap_t *send_common(wasmtime_val_raw_t *a, send_fn f, const char *fn)
 {
 #define FN fn
-    ERRSLOT;
+    ERRSLOT_COMM(5);
     GET_TYPE(dt, 2);
     GET_COMM(comm, 5);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
@@ -985,7 +1006,7 @@ CALLBACK(MPI_Rsend) { return send_common(a, MPI_Rsend, "MPI_Rsend"); }
 static inline wasm_trap_t *isend_common(wasmtime_val_raw_t *a, isend_fn f, const char *fn)
 {
 #define FN fn
-    ERRSLOT;
+    ERRSLOT_COMM(5);
     GET_TYPE(dt, 2);
     GET_COMM(comm, 5);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
@@ -994,7 +1015,7 @@ static inline wasm_trap_t *isend_common(wasmtime_val_raw_t *a, isend_fn f, const
     MPI_Request r;
     int rc = f(buf, a[1].i32, dt, in_rank(a[3].i32), a[4].i32, comm, &r);
     if (rc == MPI_SUCCESS)
-        *(int32_t *)GPTR(rp) = new_handle(K_REQUEST, (host_h){.request = r});
+        *(int32_t *)GPTR(rp) = new_request(r, cs_comm);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1005,7 +1026,7 @@ CALLBACK(MPI_Irsend) { return isend_common(a, MPI_Irsend, "MPI_Irsend"); }
 CALLBACK(MPI_Recv)
 {
 #define FN "MPI_Recv"
-    ERRSLOT;
+    ERRSLOT_COMM(5);
     GET_TYPE(dt, 2);
     GET_COMM(comm, 5);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
@@ -1020,7 +1041,7 @@ CALLBACK(MPI_Recv)
 CALLBACK(MPI_Irecv)
 {
 #define FN "MPI_Irecv"
-    ERRSLOT;
+    ERRSLOT_COMM(5);
     GET_TYPE(dt, 2);
     GET_COMM(comm, 5);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
@@ -1029,7 +1050,7 @@ CALLBACK(MPI_Irecv)
     MPI_Request r;
     int rc = MPI_Irecv(buf, a[1].i32, dt, in_rank(a[3].i32), in_tag(a[4].i32), comm, &r);
     if (rc == MPI_SUCCESS)
-        *(int32_t *)GPTR(rp) = new_handle(K_REQUEST, (host_h){.request = r});
+        *(int32_t *)GPTR(rp) = new_request(r, cs_comm);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1037,7 +1058,7 @@ CALLBACK(MPI_Irecv)
 CALLBACK(MPI_Sendrecv)
 {
 #define FN "MPI_Sendrecv"
-    ERRSLOT;
+    ERRSLOT_COMM(10);
     GET_TYPE(st_, 2);
     GET_TYPE(rt_, 7);
     GET_COMM(comm, 10);
@@ -1054,7 +1075,7 @@ CALLBACK(MPI_Sendrecv)
 CALLBACK(MPI_Sendrecv_replace)
 {
 #define FN "MPI_Sendrecv_replace"
-    ERRSLOT;
+    ERRSLOT_COMM(7);
     GET_TYPE(dt, 2);
     GET_COMM(comm, 7);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
@@ -1138,6 +1159,16 @@ CALLBACK(MPI_Cancel)
 #undef FN
 }
 
+/* The communicator slot whose error handler reports on a request (MPI_COMM_WORLD's for
+ * MPI_REQUEST_NULL, or when the communicator is gone). */
+static int32_t request_errslot(const slot_t *r)
+{
+    int32_t c = r ? r->cslot : 0;
+    if (c > 0 && c < T[K_COMM].n && T[K_COMM].s[c].live)
+        return c;
+    return world_slot();
+}
+
 /* After a completion call: free the slot of a finished request and null the guest handle. */
 static inline void request_settle(int32_t *g, slot_t *s, MPI_Request h)
 {
@@ -1162,6 +1193,7 @@ CALLBACK(MPI_Wait)
     slot_t *s = lookup(K_REQUEST, *g);
     if (!s)
         return fail(a, 7, errslot, FN);
+    errslot = request_errslot(s);
     MPI_Request h = s->h.request;
     int rc = MPI_Wait(&h, st ? st : MPI_STATUS_IGNORE);
     request_settle(g, s, h);
@@ -1183,6 +1215,7 @@ CALLBACK(MPI_Test)
     slot_t *s = lookup(K_REQUEST, *g);
     if (!s)
         return fail(a, 7, errslot, FN);
+    errslot = request_errslot(s);
     MPI_Request h = s->h.request;
     int rc = MPI_Test(&h, flag, st ? st : MPI_STATUS_IGNORE);
     if (*flag) {
@@ -1205,6 +1238,16 @@ static int requests_in(const int32_t *g, int n)
     return 1;
 }
 
+static int32_t requests_errslot(const int32_t *g, int n)
+{
+    for (int i = 0; i < n; i++) {
+        slot_t *s = lookup(K_REQUEST, g[i]);
+        if (s && !s->predefined)
+            return request_errslot(s);
+    }
+    return world_slot();
+}
+
 static void request_out(int32_t *g, int i)
 {
     slot_t *s = lookup(K_REQUEST, g[i]);
@@ -1218,7 +1261,8 @@ static void request_out(int32_t *g, int i)
     CHECK_ARRAY(a[ridx].i32, n, 4, "request array"); \
     int32_t *g = (int32_t *)GPTR(a[ridx].i32); \
     if (!scratch(n)) return fail(a, 39, errslot, FN); \
-    if (!requests_in(g, n)) return fail(a, 7, errslot, FN)
+    if (!requests_in(g, n)) return fail(a, 7, errslot, FN); \
+    errslot = requests_errslot(g, n)
 #define STATUSES_ARG(idx, n) \
     uint32_t sp = (uint32_t)a[idx].i32; \
     if (sp) CHECK_ARRAY(sp, (n), STATUS_SIZE, "status array"); \
@@ -1327,7 +1371,7 @@ static inline int peers(const slot_t *c) { return c->rsize ? c->rsize : c->size;
 CALLBACK(MPI_Bcast)
 {
 #define FN "MPI_Bcast"
-    ERRSLOT;
+    ERRSLOT_COMM(4);
     GET_TYPE(dt, 2);
     GET_COMM(comm, 4);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
@@ -1338,7 +1382,7 @@ CALLBACK(MPI_Bcast)
 CALLBACK(MPI_Reduce)
 {
 #define FN "MPI_Reduce"
-    ERRSLOT;
+    ERRSLOT_COMM(6);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
     GET_COMM(comm, 6);
@@ -1354,7 +1398,7 @@ CALLBACK(MPI_Reduce)
 CALLBACK(MPI_Allreduce)
 {
 #define FN "MPI_Allreduce"
-    ERRSLOT;
+    ERRSLOT_COMM(5);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
     GET_COMM(comm, 5);
@@ -1368,7 +1412,7 @@ typedef int (*scan_fn)(const void *, void *, int, MPI_Datatype, MPI_Op, MPI_Comm
 static wasm_trap_t *scan_common(wasmtime_val_raw_t *a, scan_fn f, const char *fn)
 {
 #define FN fn
-    ERRSLOT;
+    ERRSLOT_COMM(5);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
     GET_COMM(comm, 5);
@@ -1383,7 +1427,7 @@ CALLBACK(MPI_Exscan) { return scan_common(a, MPI_Exscan, "MPI_Exscan"); }
 CALLBACK(MPI_Gather)
 {
 #define FN "MPI_Gather"
-    ERRSLOT;
+    ERRSLOT_COMM(7);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 5);
     GET_COMM(comm, 7);
@@ -1400,7 +1444,7 @@ CALLBACK(MPI_Gather)
 CALLBACK(MPI_Scatter)
 {
 #define FN "MPI_Scatter"
-    ERRSLOT;
+    ERRSLOT_COMM(7);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 5);
     GET_COMM(comm, 7);
@@ -1417,7 +1461,7 @@ CALLBACK(MPI_Scatter)
 CALLBACK(MPI_Allgather)
 {
 #define FN "MPI_Allgather"
-    ERRSLOT;
+    ERRSLOT_COMM(6);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 5);
     GET_COMM(comm, 6);
@@ -1432,7 +1476,7 @@ CALLBACK(MPI_Allgather)
 CALLBACK(MPI_Alltoall)
 {
 #define FN "MPI_Alltoall"
-    ERRSLOT;
+    ERRSLOT_COMM(6);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 5);
     GET_COMM(comm, 6);
@@ -1447,7 +1491,7 @@ CALLBACK(MPI_Alltoall)
 CALLBACK(MPI_Gatherv)
 {
 #define FN "MPI_Gatherv"
-    ERRSLOT;
+    ERRSLOT_COMM(8);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 6);
     GET_COMM(comm, 8);
@@ -1467,7 +1511,7 @@ CALLBACK(MPI_Gatherv)
 CALLBACK(MPI_Scatterv)
 {
 #define FN "MPI_Scatterv"
-    ERRSLOT;
+    ERRSLOT_COMM(8);
     GET_TYPE(stype, 3);
     GET_TYPE(rtype, 6);
     GET_COMM(comm, 8);
@@ -1487,7 +1531,7 @@ CALLBACK(MPI_Scatterv)
 CALLBACK(MPI_Allgatherv)
 {
 #define FN "MPI_Allgatherv"
-    ERRSLOT;
+    ERRSLOT_COMM(7);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 6);
     GET_COMM(comm, 7);
@@ -1504,7 +1548,7 @@ CALLBACK(MPI_Allgatherv)
 CALLBACK(MPI_Alltoallv)
 {
 #define FN "MPI_Alltoallv"
-    ERRSLOT;
+    ERRSLOT_COMM(8);
     GET_TYPE(stype, 3);
     GET_TYPE(rtype, 7);
     GET_COMM(comm, 8);
@@ -1523,7 +1567,7 @@ CALLBACK(MPI_Alltoallv)
 CALLBACK(MPI_Reduce_scatter)
 {
 #define FN "MPI_Reduce_scatter"
-    ERRSLOT;
+    ERRSLOT_COMM(5);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
     GET_COMM(comm, 5);
@@ -1546,7 +1590,7 @@ CALLBACK(MPI_Reduce_scatter)
 CALLBACK(MPI_Reduce_scatter_block)
 {
 #define FN "MPI_Reduce_scatter_block"
-    ERRSLOT;
+    ERRSLOT_COMM(5);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
     GET_COMM(comm, 5);
