@@ -1,0 +1,219 @@
+/* Error handling. Default mode: MPI_ERRORS_RETURN on a communicator makes bad arguments
+ * (freed or garbage handles, bad ranks/counts/roots, truncation) return the right MPI error
+ * class, first on a dup'ed communicator while MPI_COMM_WORLD stays fatal, then on
+ * MPI_COMM_WORLD itself. Modes "fatal-comm" and "fatal-rank": an error under the default
+ * MPI_ERRORS_ARE_FATAL must end the whole job (the other ranks are blocked in MPI calls that
+ * would never return). */
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static int rank, size, nerr;
+
+#define FAIL(...) \
+    do { \
+        printf("rank %d: FAILED line %d: ", rank, __LINE__); \
+        printf(__VA_ARGS__); \
+        printf("\n"); \
+        fflush(stdout); \
+        nerr++; \
+    } while (0)
+#define CHECK(cond, ...) \
+    do { \
+        if (!(cond)) FAIL(__VA_ARGS__); \
+    } while (0)
+#define OK(call) \
+    do { \
+        int rc_ = (call); \
+        if (rc_ != MPI_SUCCESS) { \
+            FAIL("%s returned %d", #call, rc_); \
+            return; \
+        } \
+    } while (0)
+/* the call must fail with error class `cls` */
+#define ERR(cls, call) \
+    do { \
+        int rc_ = (call), c_ = -1; \
+        if (rc_ == MPI_SUCCESS) { \
+            FAIL("%s succeeded, expected %s", #call, #cls); \
+        } else { \
+            MPI_Error_class(rc_, &c_); \
+            CHECK(c_ == (cls), "%s: error class %d, expected %s (%d)", #call, c_, #cls, cls); \
+        } \
+    } while (0)
+
+#define GARBAGE(T) ((T)(uintptr_t)0x7a5a5a5a)
+
+/* MPI_COMM_WORLD keeps MPI_ERRORS_ARE_FATAL; the errors happen on a dup with ERRORS_RETURN,
+ * whose handler decides even when another argument is the bad one. */
+static void on_dup(void)
+{
+    MPI_Comm d;
+    int x[4] = {1, 2, 3, 4}, y[4] = {0};
+    OK(MPI_Comm_dup(MPI_COMM_WORLD, &d));
+    OK(MPI_Comm_set_errhandler(d, MPI_ERRORS_RETURN));
+    ERR(MPI_ERR_TYPE, MPI_Send(x, 1, GARBAGE(MPI_Datatype), 0, 0, d));
+    ERR(MPI_ERR_TYPE, MPI_Recv(y, 1, GARBAGE(MPI_Datatype), 0, 0, d, MPI_STATUS_IGNORE));
+    ERR(MPI_ERR_OP, MPI_Allreduce(x, y, 1, MPI_INT, GARBAGE(MPI_Op), d));
+    ERR(MPI_ERR_TYPE, MPI_Bcast(x, 1, GARBAGE(MPI_Datatype), 0, d));
+    ERR(MPI_ERR_COUNT, MPI_Send(x, -1, MPI_INT, 0, 0, d));
+    ERR(MPI_ERR_RANK, MPI_Send(x, 1, MPI_INT, size + 5, 0, d));
+    ERR(MPI_ERR_TAG, MPI_Send(x, 1, MPI_INT, 0, -5, d));
+    ERR(MPI_ERR_ROOT, MPI_Bcast(x, 1, MPI_INT, size + 3, d));
+    ERR(MPI_ERR_OP, MPI_Allreduce(x, y, 1, MPI_INT, MPI_OP_NULL, d));
+    /* truncation: 4 ints into room for 2, with Recv, with Irecv+Wait, inside Waitall */
+    if (size >= 2 && rank == 0) {
+        for (int tag = 1; tag <= 3; tag++) OK(MPI_Send(x, 4, MPI_INT, 1, tag, d));
+        OK(MPI_Send(x, 1, MPI_INT, 1, 4, d));
+    } else if (size >= 2 && rank == 1) {
+        MPI_Status st;
+        MPI_Request r[2];
+        MPI_Status sts[2];
+        ERR(MPI_ERR_TRUNCATE, MPI_Recv(y, 2, MPI_INT, 0, 1, d, &st));
+        OK(MPI_Irecv(y, 2, MPI_INT, 0, 2, d, &r[0]));
+        ERR(MPI_ERR_TRUNCATE, MPI_Wait(&r[0], &st));
+        OK(MPI_Irecv(y, 2, MPI_INT, 0, 3, d, &r[0]));
+        OK(MPI_Irecv(y + 2, 2, MPI_INT, 0, 4, d, &r[1]));
+        sts[0].MPI_ERROR = sts[1].MPI_ERROR = -1;
+        ERR(MPI_ERR_IN_STATUS, MPI_Waitall(2, r, sts));
+        int c0 = -1;
+        MPI_Error_class(sts[0].MPI_ERROR, &c0);
+        CHECK(c0 == MPI_ERR_TRUNCATE, "Waitall status[0].MPI_ERROR class %d", c0);
+        CHECK(sts[1].MPI_ERROR == MPI_SUCCESS || sts[1].MPI_ERROR == MPI_ERR_PENDING,
+              "Waitall status[1].MPI_ERROR %d", sts[1].MPI_ERROR);
+    }
+    OK(MPI_Barrier(d)); /* still usable after all that */
+    OK(MPI_Comm_free(&d));
+}
+
+static void on_world(void)
+{
+    int x = 1, y = 0, n = -1;
+    MPI_Comm d, freed, w = MPI_COMM_WORLD, cnull = MPI_COMM_NULL;
+    OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+
+    /* communicators: freed, garbage, null; freeing the predefined ones */
+    OK(MPI_Comm_dup(MPI_COMM_WORLD, &d));
+    freed = d;
+    OK(MPI_Comm_free(&d));
+    ERR(MPI_ERR_COMM, MPI_Send(&x, 1, MPI_INT, 0, 0, freed));
+    ERR(MPI_ERR_COMM, MPI_Barrier(freed));
+    ERR(MPI_ERR_COMM, MPI_Send(&x, 1, MPI_INT, 0, 0, GARBAGE(MPI_Comm)));
+    ERR(MPI_ERR_COMM, MPI_Comm_size(GARBAGE(MPI_Comm), &n));
+    ERR(MPI_ERR_COMM, MPI_Allreduce(&x, &y, 1, MPI_INT, MPI_SUM, GARBAGE(MPI_Comm)));
+    ERR(MPI_ERR_COMM, MPI_Send(&x, 1, MPI_INT, 0, 0, MPI_COMM_NULL));
+    ERR(MPI_ERR_COMM, MPI_Comm_rank(MPI_COMM_NULL, &n));
+    ERR(MPI_ERR_COMM, MPI_Comm_free(&w));
+    CHECK(w == MPI_COMM_WORLD, "failed Comm_free changed the handle");
+    ERR(MPI_ERR_COMM, MPI_Comm_free(&cnull));
+    MPI_Comm self = MPI_COMM_SELF;
+    ERR(MPI_ERR_COMM, MPI_Comm_free(&self));
+
+    /* datatypes */
+    MPI_Datatype t, tfreed;
+    OK(MPI_Type_contiguous(2, MPI_INT, &t));
+    OK(MPI_Type_commit(&t));
+    tfreed = t;
+    OK(MPI_Type_free(&t));
+    ERR(MPI_ERR_TYPE, MPI_Send(&x, 1, GARBAGE(MPI_Datatype), 0, 0, MPI_COMM_WORLD));
+    ERR(MPI_ERR_TYPE, MPI_Send(&x, 1, MPI_DATATYPE_NULL, 0, 0, MPI_COMM_WORLD));
+    ERR(MPI_ERR_TYPE, MPI_Send(&x, 1, tfreed, 0, 0, MPI_COMM_WORLD));
+    ERR(MPI_ERR_TYPE, MPI_Type_size(GARBAGE(MPI_Datatype), &n));
+    MPI_Datatype pre = MPI_INT;
+    ERR(MPI_ERR_TYPE, MPI_Type_free(&pre));
+    CHECK(pre == MPI_INT, "failed Type_free changed the handle");
+
+    /* requests */
+    MPI_Request r = GARBAGE(MPI_Request), rs[2];
+    int flag = -1;
+    ERR(MPI_ERR_REQUEST, MPI_Wait(&r, MPI_STATUS_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Test(&r, &flag, MPI_STATUS_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Request_free(&r));
+    ERR(MPI_ERR_REQUEST, MPI_Cancel(&r));
+    MPI_Request done;
+    OK(MPI_Isend(&x, 1, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD, &done));
+    MPI_Request stale = done;
+    OK(MPI_Wait(&done, MPI_STATUS_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Wait(&stale, MPI_STATUS_IGNORE));
+    rs[0] = MPI_REQUEST_NULL;
+    rs[1] = GARBAGE(MPI_Request);
+    ERR(MPI_ERR_REQUEST, MPI_Waitall(2, rs, MPI_STATUSES_IGNORE));
+
+    /* groups, ops, error handlers */
+    ERR(MPI_ERR_GROUP, MPI_Group_size(GARBAGE(MPI_Group), &n));
+    MPI_Group gnull = MPI_GROUP_NULL;
+    ERR(MPI_ERR_GROUP, MPI_Group_free(&gnull));
+    ERR(MPI_ERR_OP, MPI_Reduce(&x, &y, 1, MPI_INT, GARBAGE(MPI_Op), 0, MPI_COMM_WORLD));
+    ERR(MPI_ERR_RANK, MPI_Recv(&y, 1, MPI_INT, size, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+    int rc = MPI_Comm_set_errhandler(MPI_COMM_WORLD, GARBAGE(MPI_Errhandler));
+    CHECK(rc != MPI_SUCCESS, "set_errhandler(garbage) succeeded");
+
+    /* every error class has a message */
+    int classes[] = {MPI_ERR_COMM, MPI_ERR_TYPE, MPI_ERR_REQUEST, MPI_ERR_RANK, MPI_ERR_TRUNCATE,
+                     MPI_ERR_OP, MPI_ERR_GROUP, MPI_ERR_IN_STATUS};
+    for (unsigned i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+        char msg[MPI_MAX_ERROR_STRING];
+        int len = -1;
+        OK(MPI_Error_string(classes[i], msg, &len));
+        CHECK(len > 0 && (int)strlen(msg) == len, "Error_string(%d): '%s' %d", classes[i], msg, len);
+    }
+    /* the world survived */
+    OK(MPI_Allreduce(&x, &y, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD));
+    CHECK(y == size, "Allreduce after the errors: %d", y);
+}
+
+#define RUN(fn) \
+    do { \
+        int before_ = nerr; \
+        fn(); \
+        int bad_ = nerr != before_, any_ = 0; \
+        MPI_Allreduce(&bad_, &any_, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD); \
+        if (rank == 0) printf("%s %s\n", any_ ? "FAILED" : "ok", #fn); \
+    } while (0)
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const char *mode = argc > 1 ? argv[1] : "return";
+    int x = 42;
+    if (strcmp(mode, "fatal-comm") == 0) {
+        /* rank 1 passes a freed communicator; rank 0 waits for a message that never comes */
+        if (rank == 1) {
+            MPI_Comm d, stale;
+            MPI_Comm_dup(MPI_COMM_SELF, &d);
+            stale = d;
+            MPI_Comm_free(&d);
+            printf("rank 1: sending on a bad communicator\n");
+            fflush(stdout);
+            MPI_Send(&x, 1, MPI_INT, 0, 0, stale);
+            printf("rank 1: MPI_Send returned\n");
+        } else if (rank == 0) {
+            MPI_Recv(&x, 1, MPI_INT, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            printf("rank 0: MPI_Recv returned\n");
+        }
+        MPI_Finalize();
+        return 0;
+    }
+    if (strcmp(mode, "fatal-rank") == 0) {
+        if (rank == 0) {
+            MPI_Send(&x, 1, MPI_INT, size + 5, 0, MPI_COMM_WORLD);
+            printf("rank 0: MPI_Send returned\n");
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+        printf("rank %d: passed the barrier\n", rank);
+        MPI_Finalize();
+        return 0;
+    }
+    RUN(on_dup);
+    RUN(on_world);
+    if (nerr) {
+        printf("rank %d: %d failures\n", rank, nerr);
+        return 1;
+    }
+    if (rank == 0) printf("errors done on %d ranks\n", size);
+    MPI_Finalize();
+    return 0;
+}
