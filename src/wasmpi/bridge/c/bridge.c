@@ -449,16 +449,22 @@ static wasm_trap_t *done(wasmtime_val_raw_t *a, int rc, int32_t cslot, const cha
 }
 
 /* Every callback starts with the communicator slot whose error handler decides; calls
- * without a communicator report on MPI_COMM_WORLD. A call with a communicator argument takes
- * its handler from the start (ERRSLOT_COMM), so that a bad datatype or op passed with a valid
- * communicator is reported to that communicator's handler. */
+ * without a communicator report on MPI_COMM_WORLD. A call with a communicator argument looks
+ * it up first (COMM_ARG), so that a bad datatype or op passed with a valid communicator is
+ * reported to that communicator's handler. */
 #define ERRSLOT int32_t errslot __attribute__((unused)) = world_slot()
-static inline int32_t comm_errslot(int32_t g)
+static inline int32_t comm_slot(int32_t g)
 {
     slot_t *s = lookup(K_COMM, g);
-    return s ? (int32_t)(s - T[K_COMM].s) : world_slot();
+    return s ? (int32_t)(s - T[K_COMM].s) : -1;
 }
-#define ERRSLOT_COMM(idx) int32_t errslot __attribute__((unused)) = comm_errslot(a[idx].i32)
+/* communicator argument `var` at argument `idx`; declares errslot (one lookup for both) */
+#define COMM_ARG(var, idx) \
+    int32_t cs_##var = comm_slot(a[idx].i32); \
+    int32_t errslot __attribute__((unused)) = cs_##var >= 0 ? cs_##var : world_slot(); \
+    if (cs_##var < 0) \
+        return fail(a, 5, errslot, FN); \
+    MPI_Comm var = T[K_COMM].s[cs_##var].h.comm
 
 /* ---- arguments -------------------------------------------------------------------------- */
 
@@ -992,9 +998,8 @@ typedef int (*isend_fn)(const void *, int, MPI_Datatype, int, int, MPI_Comm, MPI
 static inline wasm_trap_t *send_common(wasmtime_val_raw_t *a, send_fn f, const char *fn)
 {
 #define FN fn
-    ERRSLOT_COMM(5);
+    COMM_ARG(comm, 5);
     GET_TYPE(dt, 2);
-    GET_COMM(comm, 5);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
     return done(a, f(buf, a[1].i32, dt, in_rank(a[3].i32), a[4].i32, comm), errslot, FN);
 #undef FN
@@ -1006,9 +1011,8 @@ CALLBACK(MPI_Rsend) { return send_common(a, MPI_Rsend, "MPI_Rsend"); }
 static inline wasm_trap_t *isend_common(wasmtime_val_raw_t *a, isend_fn f, const char *fn)
 {
 #define FN fn
-    ERRSLOT_COMM(5);
+    COMM_ARG(comm, 5);
     GET_TYPE(dt, 2);
-    GET_COMM(comm, 5);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
     uint32_t rp = (uint32_t)a[6].i32;
     CHECK_OUT(rp, 4);
@@ -1026,9 +1030,8 @@ CALLBACK(MPI_Irsend) { return isend_common(a, MPI_Irsend, "MPI_Irsend"); }
 CALLBACK(MPI_Recv)
 {
 #define FN "MPI_Recv"
-    ERRSLOT_COMM(5);
+    COMM_ARG(comm, 5);
     GET_TYPE(dt, 2);
-    GET_COMM(comm, 5);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
     STATUS_ARG(st, 6);
     int rc = MPI_Recv(buf, a[1].i32, dt, in_rank(a[3].i32), in_tag(a[4].i32), comm,
@@ -1041,9 +1044,8 @@ CALLBACK(MPI_Recv)
 CALLBACK(MPI_Irecv)
 {
 #define FN "MPI_Irecv"
-    ERRSLOT_COMM(5);
+    COMM_ARG(comm, 5);
     GET_TYPE(dt, 2);
-    GET_COMM(comm, 5);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
     uint32_t rp = (uint32_t)a[6].i32;
     CHECK_OUT(rp, 4);
@@ -1058,10 +1060,9 @@ CALLBACK(MPI_Irecv)
 CALLBACK(MPI_Sendrecv)
 {
 #define FN "MPI_Sendrecv"
-    ERRSLOT_COMM(10);
+    COMM_ARG(comm, 10);
     GET_TYPE(st_, 2);
     GET_TYPE(rt_, 7);
-    GET_COMM(comm, 10);
     BUF(sbuf, 0, a[1].i32, TYPE_SLOT(st_), 0);
     BUF(rbuf, 5, a[6].i32, TYPE_SLOT(rt_), 0);
     STATUS_ARG(st, 11);
@@ -1075,9 +1076,8 @@ CALLBACK(MPI_Sendrecv)
 CALLBACK(MPI_Sendrecv_replace)
 {
 #define FN "MPI_Sendrecv_replace"
-    ERRSLOT_COMM(7);
+    COMM_ARG(comm, 7);
     GET_TYPE(dt, 2);
-    GET_COMM(comm, 7);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
     STATUS_ARG(st, 8);
     int rc = MPI_Sendrecv_replace(buf, a[1].i32, dt, in_rank(a[3].i32), a[4].i32,
@@ -1371,9 +1371,8 @@ static inline int peers(const slot_t *c) { return c->rsize ? c->rsize : c->size;
 CALLBACK(MPI_Bcast)
 {
 #define FN "MPI_Bcast"
-    ERRSLOT_COMM(4);
+    COMM_ARG(comm, 4);
     GET_TYPE(dt, 2);
-    GET_COMM(comm, 4);
     BUF(buf, 0, a[1].i32, TYPE_SLOT(dt), 0);
     return done(a, MPI_Bcast(buf, a[1].i32, dt, in_rank(a[3].i32), comm), errslot, FN);
 #undef FN
@@ -1382,10 +1381,9 @@ CALLBACK(MPI_Bcast)
 CALLBACK(MPI_Reduce)
 {
 #define FN "MPI_Reduce"
-    ERRSLOT_COMM(6);
+    COMM_ARG(comm, 6);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
-    GET_COMM(comm, 6);
     int root = in_rank(a[5].i32);
     int count = a[2].i32;
     int at_root = is_root(COMM_SLOT(comm), root);
@@ -1398,10 +1396,9 @@ CALLBACK(MPI_Reduce)
 CALLBACK(MPI_Allreduce)
 {
 #define FN "MPI_Allreduce"
-    ERRSLOT_COMM(5);
+    COMM_ARG(comm, 5);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
-    GET_COMM(comm, 5);
     BUF(sbuf, 0, a[2].i32, TYPE_SLOT(dt), 1);
     BUF(rbuf, 1, a[2].i32, TYPE_SLOT(dt), 0);
     return done(a, MPI_Allreduce(sbuf, rbuf, a[2].i32, dt, op, comm), errslot, FN);
@@ -1412,10 +1409,9 @@ typedef int (*scan_fn)(const void *, void *, int, MPI_Datatype, MPI_Op, MPI_Comm
 static wasm_trap_t *scan_common(wasmtime_val_raw_t *a, scan_fn f, const char *fn)
 {
 #define FN fn
-    ERRSLOT_COMM(5);
+    COMM_ARG(comm, 5);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
-    GET_COMM(comm, 5);
     BUF(sbuf, 0, a[2].i32, TYPE_SLOT(dt), 1);
     BUF(rbuf, 1, a[2].i32, TYPE_SLOT(dt), 0);
     return done(a, f(sbuf, rbuf, a[2].i32, dt, op, comm), errslot, FN);
@@ -1427,10 +1423,9 @@ CALLBACK(MPI_Exscan) { return scan_common(a, MPI_Exscan, "MPI_Exscan"); }
 CALLBACK(MPI_Gather)
 {
 #define FN "MPI_Gather"
-    ERRSLOT_COMM(7);
+    COMM_ARG(comm, 7);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 5);
-    GET_COMM(comm, 7);
     slot_t *c = COMM_SLOT(comm);
     int root = in_rank(a[6].i32);
     int at_root = is_root(c, root);
@@ -1444,10 +1439,9 @@ CALLBACK(MPI_Gather)
 CALLBACK(MPI_Scatter)
 {
 #define FN "MPI_Scatter"
-    ERRSLOT_COMM(7);
+    COMM_ARG(comm, 7);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 5);
-    GET_COMM(comm, 7);
     slot_t *c = COMM_SLOT(comm);
     int root = in_rank(a[6].i32);
     int at_root = is_root(c, root);
@@ -1461,10 +1455,9 @@ CALLBACK(MPI_Scatter)
 CALLBACK(MPI_Allgather)
 {
 #define FN "MPI_Allgather"
-    ERRSLOT_COMM(6);
+    COMM_ARG(comm, 6);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 5);
-    GET_COMM(comm, 6);
     slot_t *c = COMM_SLOT(comm);
     BUF(sbuf, 0, a[1].i32, TYPE_SLOT(stype), 1);
     BUF(rbuf, 3, (int64_t)a[4].i32 * peers(c), TYPE_SLOT(rtype), 0);
@@ -1476,10 +1469,9 @@ CALLBACK(MPI_Allgather)
 CALLBACK(MPI_Alltoall)
 {
 #define FN "MPI_Alltoall"
-    ERRSLOT_COMM(6);
+    COMM_ARG(comm, 6);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 5);
-    GET_COMM(comm, 6);
     slot_t *c = COMM_SLOT(comm);
     BUF(sbuf, 0, (int64_t)a[1].i32 * peers(c), TYPE_SLOT(stype), 1);
     BUF(rbuf, 3, (int64_t)a[4].i32 * peers(c), TYPE_SLOT(rtype), 0);
@@ -1491,10 +1483,9 @@ CALLBACK(MPI_Alltoall)
 CALLBACK(MPI_Gatherv)
 {
 #define FN "MPI_Gatherv"
-    ERRSLOT_COMM(8);
+    COMM_ARG(comm, 8);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 6);
-    GET_COMM(comm, 8);
     slot_t *c = COMM_SLOT(comm);
     int root = in_rank(a[7].i32);
     int at_root = is_root(c, root);
@@ -1511,10 +1502,9 @@ CALLBACK(MPI_Gatherv)
 CALLBACK(MPI_Scatterv)
 {
 #define FN "MPI_Scatterv"
-    ERRSLOT_COMM(8);
+    COMM_ARG(comm, 8);
     GET_TYPE(stype, 3);
     GET_TYPE(rtype, 6);
-    GET_COMM(comm, 8);
     slot_t *c = COMM_SLOT(comm);
     int root = in_rank(a[7].i32);
     int at_root = is_root(c, root);
@@ -1531,10 +1521,9 @@ CALLBACK(MPI_Scatterv)
 CALLBACK(MPI_Allgatherv)
 {
 #define FN "MPI_Allgatherv"
-    ERRSLOT_COMM(7);
+    COMM_ARG(comm, 7);
     GET_TYPE(stype, 2);
     GET_TYPE(rtype, 6);
-    GET_COMM(comm, 7);
     int np = peers(COMM_SLOT(comm));
     INTS(counts, 4, np, "recvcounts array");
     INTS(displs, 5, np, "displs array");
@@ -1548,10 +1537,9 @@ CALLBACK(MPI_Allgatherv)
 CALLBACK(MPI_Alltoallv)
 {
 #define FN "MPI_Alltoallv"
-    ERRSLOT_COMM(8);
+    COMM_ARG(comm, 8);
     GET_TYPE(stype, 3);
     GET_TYPE(rtype, 7);
-    GET_COMM(comm, 8);
     int np = peers(COMM_SLOT(comm));
     INTS(scounts, 1, np, "sendcounts array");
     INTS(sdispls, 2, np, "sdispls array");
@@ -1567,10 +1555,9 @@ CALLBACK(MPI_Alltoallv)
 CALLBACK(MPI_Reduce_scatter)
 {
 #define FN "MPI_Reduce_scatter"
-    ERRSLOT_COMM(5);
+    COMM_ARG(comm, 5);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
-    GET_COMM(comm, 5);
     slot_t *c = COMM_SLOT(comm);
     int np = c->size;
     INTS(counts, 2, np, "recvcounts array");
@@ -1590,10 +1577,9 @@ CALLBACK(MPI_Reduce_scatter)
 CALLBACK(MPI_Reduce_scatter_block)
 {
 #define FN "MPI_Reduce_scatter_block"
-    ERRSLOT_COMM(5);
+    COMM_ARG(comm, 5);
     GET_TYPE(dt, 3);
     GET_OP(op, 4);
-    GET_COMM(comm, 5);
     slot_t *c = COMM_SLOT(comm);
     int64_t total = (int64_t)a[2].i32 * c->size;
     int in_place = (uint32_t)a[0].i32 == IN_PLACE_PTR;
