@@ -13,6 +13,7 @@
 #include <mpi.h>
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -546,13 +547,46 @@ static int vspan(const slot_t *t, const int *counts, const int *displs, int n, i
         var = (const int *)GPTR(a[idx].i32); \
     } while (0)
 
-/* ---- MPI_Status: guest layout {SOURCE, TAG, ERROR, count_lo, count_hi, cancelled, 0, 0} ---- */
+/* ---- MPI_Status: guest layout {SOURCE, TAG, ERROR, internal[5]} ---------------------------
+ * The host status's other words (its element count and cancelled flag, in the host MPI's own
+ * encoding: 2 words in MPICH, 3 in Open MPI) travel in the guest's internal words, so a status
+ * round-trips exactly and completing a receive costs no extra MPI call. A host status too large
+ * for that falls back to {count_lo, count_hi, cancelled} read through MPI calls. */
 
 #define STATUS_SIZE 32
+
+static int opaque_word[5], n_opaque = -1;
+
+static void status_layout(void)
+{
+    if (sizeof(MPI_Status) % 4 != 0)
+        return;
+    int k = 0;
+    for (size_t w = 0; w < sizeof(MPI_Status) / 4; w++) {
+        size_t off = 4 * w;
+        if (off == offsetof(MPI_Status, MPI_SOURCE) || off == offsetof(MPI_Status, MPI_TAG) ||
+            off == offsetof(MPI_Status, MPI_ERROR))
+            continue;
+        if (k == 5)
+            return;
+        opaque_word[k++] = (int)w;
+    }
+    n_opaque = k;
+}
 
 static void status_out(uint32_t gp, const MPI_Status *hs, int with_error)
 {
     int32_t *g = (int32_t *)GPTR(gp);
+    if (n_opaque >= 0) {
+        const int32_t *h = (const int32_t *)hs;
+        g[0] = out_rank(hs->MPI_SOURCE);
+        g[1] = out_tag(hs->MPI_TAG);
+        if (with_error)
+            g[2] = hs->MPI_ERROR == MPI_SUCCESS ? 0 : abi_error(hs->MPI_ERROR);
+        for (int k = 0; k < 5; k++)
+            g[3 + k] = k < n_opaque ? h[opaque_word[k]] : 0;
+        return;
+    }
     MPI_Count bytes = 0;
     int cancelled = 0;
     MPI_Get_elements_x(hs, MPI_BYTE, &bytes);
@@ -573,6 +607,12 @@ static void status_in(uint32_t gp, MPI_Status *hs)
     hs->MPI_SOURCE = in_rank(g[0]);
     hs->MPI_TAG = in_tag(g[1]);
     hs->MPI_ERROR = MPI_SUCCESS;
+    if (n_opaque >= 0) {
+        int32_t *h = (int32_t *)hs;
+        for (int k = 0; k < n_opaque; k++)
+            h[opaque_word[k]] = g[3 + k];
+        return;
+    }
     MPI_Status_set_elements_x(hs, MPI_BYTE,
                               (MPI_Count)(((uint64_t)(uint32_t)g[4] << 32) | (uint32_t)g[3]));
     MPI_Status_set_cancelled(hs, g[5]);
@@ -1141,9 +1181,9 @@ CALLBACK(MPI_Test_cancelled)
     ERRSLOT;
     CHECK_OUT(a[0].i32, STATUS_SIZE);
     CHECK_OUT(a[1].i32, 4);
-    *(int32_t *)GPTR(a[1].i32) = ((int32_t *)GPTR(a[0].i32))[5] != 0;
-    a[0].i32 = 0;
-    return NULL;
+    MPI_Status hs;
+    status_in((uint32_t)a[0].i32, &hs);
+    return done(a, MPI_Test_cancelled(&hs, (int *)GPTR(a[1].i32)), errslot, FN);
 #undef FN
 }
 
@@ -1700,6 +1740,7 @@ int wasmpi_bridge_init(trap_new_fn trap_new, memory_size_fn memory_size)
     for (int k = 0; k < K_LAST; k++)
         T[k].free_head = -1;
     init_predefined();
+    status_layout();
     return MPI_SUCCESS;
 }
 
