@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 from . import _tools, hostmpi, runtime, wasmfile
 from .bridge import abi
@@ -25,18 +24,17 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR
                      signal.SIGUSR2, signal.SIGCONT)
 
 
-def prepare(opts: ExecOptions) -> hostmpi.HostMPI | None:
-    """Everything a rank would otherwise do N times; returns the MPI if the module uses it."""
+def prepare(opts: ExecOptions) -> hostmpi.HostMPI:
+    """Everything a rank would otherwise do N times; returns the MPI that will run the job."""
     runtime.read_module_bytes(opts.module)
     info = wasmfile.read(opts.module)
     opts.sandbox()  # validate --dir / --env before starting anything
     imports = [(i.module, i.name) for i in info.imports]
     check_imports(imports, abi.supported_imports())
-    runtime.compile_module(opts.module)
-    if not any(m in (abi.IMPORT_MODULE, abi.HOST_MODULE) for m, _ in imports):
-        return None
     mpi = hostmpi.select(opts.mpicc)
-    build_bridge(mpi)
+    runtime.compile_module(opts.module)
+    if any(m in (abi.IMPORT_MODULE, abi.HOST_MODULE) for m, _ in imports):
+        build_bridge(mpi)
     return mpi
 
 
@@ -50,7 +48,7 @@ def command(nprocs: int, opts: ExecOptions, mpi: hostmpi.HostMPI,
 def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None) -> int:
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
-    mpi = prepare(opts) or hostmpi.select(opts.mpicc)
+    mpi = prepare(opts)
     argv = command(nprocs, opts, mpi, mpiexec_args or [])
     env = dict(os.environ)
     env.update(mpi.launcher_env())
@@ -70,6 +68,3 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
             signal.signal(s, h)
     return 128 - rc if rc < 0 else rc
 
-
-def module_path(p: str) -> Path:
-    return Path(p)

@@ -11,7 +11,6 @@ from importlib import resources
 from pathlib import Path
 
 from .. import _tools, cache
-from ..errors import ToolError
 from ..hostmpi import HostMPI
 
 SOURCES = ("bridge.c", "bridge_gen.h")
@@ -54,13 +53,10 @@ def build(mpi: HostMPI) -> Path:
     src = _source_dir()
 
     def compile_to(out: Path) -> None:
-        try:
-            _tools.run([mpi.mpicc, *CFLAGS, src / "bridge.c", "-o", out],
-                       what="building the MPI bridge", capture=True,
-                       hint="the bridge is compiled with the selected MPI's mpicc; "
-                       "check that it works: `mpicc -show`")
-        except ToolError:
-            raise
+        _tools.run([mpi.mpicc, *CFLAGS, src / "bridge.c", "-o", out],
+                   what="building the MPI bridge", capture=True,
+                   hint="the bridge is compiled with the selected MPI's mpicc; "
+                   "check that it works: `mpicc -show`")
 
     path, _ = cache.get_or_build(bridge_path(mpi), compile_to)
     return path
