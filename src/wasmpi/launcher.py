@@ -12,9 +12,11 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from . import _tools, hostmpi, runtime, wasmfile
 from .bridge import abi
+from .bridge.build import BRIDGE_ENV
 from .bridge.build import build as build_bridge
 from .bridge.loader import check_imports
 from .config import ExecOptions
@@ -24,8 +26,9 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR
                      signal.SIGUSR2, signal.SIGCONT)
 
 
-def prepare(opts: ExecOptions) -> hostmpi.HostMPI:
-    """Everything a rank would otherwise do N times; returns the MPI that will run the job."""
+def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
+    """Everything a rank would otherwise do N times: returns the MPI that will run the job and
+    the built bridge (None when the module imports no MPI)."""
     runtime.read_module_bytes(opts.module)
     info = wasmfile.read(opts.module)
     opts.sandbox()  # validate --dir / --env before starting anything
@@ -34,8 +37,8 @@ def prepare(opts: ExecOptions) -> hostmpi.HostMPI:
     mpi = hostmpi.select(opts.mpicc)
     runtime.compile_module(opts.module)
     if any(m in (abi.IMPORT_MODULE, abi.HOST_MODULE) for m, _ in imports):
-        build_bridge(mpi)
-    return mpi
+        return mpi, build_bridge(mpi)
+    return mpi, None
 
 
 def command(nprocs: int, opts: ExecOptions, mpi: hostmpi.HostMPI,
@@ -48,11 +51,13 @@ def command(nprocs: int, opts: ExecOptions, mpi: hostmpi.HostMPI,
 def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None) -> int:
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
-    mpi = prepare(opts)
+    mpi, bridge = prepare(opts)
     argv = command(nprocs, opts, mpi, mpiexec_args or [])
     env = dict(os.environ)
     env.update(mpi.launcher_env())
     env["WASMPI_MPICC"] = mpi.mpicc
+    if bridge:  # ranks load it directly instead of asking mpicc for the cache key again
+        env[BRIDGE_ENV] = str(bridge)
     _tools.echo(argv)
     proc = subprocess.Popen(argv, env=env)
 

@@ -10,9 +10,9 @@ import sys
 
 import wasmtime
 
-from . import hostmpi, runtime
+from . import runtime
 from .bridge import abi
-from .bridge.build import build as build_bridge
+from .bridge.build import for_rank as bridge_for_rank
 from .bridge.loader import Bridge
 from .config import ExecOptions
 from .errors import GuestTrap, InputError
@@ -32,7 +32,7 @@ def execute(opts: ExecOptions) -> int:
             print(e, file=sys.stderr)
             return GuestTrap.exit_code
 
-    bridge = Bridge(build_bridge(hostmpi.select(opts.mpicc)))
+    bridge = Bridge(bridge_for_rank(opts.mpicc))
     bridge.check(module)  # unsupported imports fail before MPI starts
     bridge.init_mpi()
     where = f"wasmpi: rank {bridge.rank}"

@@ -7,13 +7,16 @@ a different MPI (or an upgraded one) gets its own build and never a stale one.
 from __future__ import annotations
 
 import ctypes
+import os
 from importlib import resources
 from pathlib import Path
 
 from .. import _tools, cache
-from ..hostmpi import HostMPI
+from ..hostmpi import HostMPI, select
 
 SOURCES = ("bridge.c", "bridge_gen.h")
+#: Set by `wasmpi run` for its ranks: the bridge it built for this job's MPI.
+BRIDGE_ENV = "WASMPI_BRIDGE"
 CFLAGS = ["-O2", "-fPIC", "-shared", "-Wall", "-Wno-unused-parameter"]
 
 
@@ -46,6 +49,14 @@ def bridge_path(mpi: HostMPI) -> Path:
     key = cache.key(*(src.joinpath(s).read_bytes() for s in SOURCES), mpi.mpicc, mpi.show,
                     _library_version(mpi))
     return cache.root() / "bridge" / f"wasmpi_bridge-{mpi.flavor}-{key}.so"
+
+
+def for_rank(mpicc: str | None) -> Path:
+    """The bridge a rank loads: the launcher's (``WASMPI_BRIDGE``), else built or cached here."""
+    given = os.environ.get(BRIDGE_ENV)
+    if given and not mpicc and Path(given).is_file():
+        return Path(given)
+    return build(select(mpicc))
 
 
 def build(mpi: HostMPI) -> Path:
