@@ -684,49 +684,21 @@ CALLBACK(MPI_Init_thread)
 #undef FN
 }
 
-CALLBACK(MPI_Initialized)
+/* Store one int in the guest's out-argument a[0] (the MPI_Initialized-style queries). */
+static wasm_trap_t *put_int(wasmtime_val_raw_t *a, int32_t value, const char *fn)
 {
-#define FN "MPI_Initialized"
-    ERRSLOT;
+#define FN fn
     CHECK_OUT(a[0].i32, 4);
-    *(int32_t *)GPTR(a[0].i32) = g_guest_state >= 1;
+    *(int32_t *)GPTR(a[0].i32) = value;
     a[0].i32 = 0;
     return NULL;
 #undef FN
 }
 
-CALLBACK(MPI_Finalized)
-{
-#define FN "MPI_Finalized"
-    ERRSLOT;
-    CHECK_OUT(a[0].i32, 4);
-    *(int32_t *)GPTR(a[0].i32) = g_guest_state == 2;
-    a[0].i32 = 0;
-    return NULL;
-#undef FN
-}
-
-CALLBACK(MPI_Query_thread)
-{
-#define FN "MPI_Query_thread"
-    ERRSLOT;
-    CHECK_OUT(a[0].i32, 4);
-    *(int32_t *)GPTR(a[0].i32) = g_guest_thread;
-    a[0].i32 = 0;
-    return NULL;
-#undef FN
-}
-
-CALLBACK(MPI_Is_thread_main)
-{
-#define FN "MPI_Is_thread_main"
-    ERRSLOT;
-    CHECK_OUT(a[0].i32, 4);
-    *(int32_t *)GPTR(a[0].i32) = 1;
-    a[0].i32 = 0;
-    return NULL;
-#undef FN
-}
+CALLBACK(MPI_Initialized) { return put_int(a, g_guest_state >= 1, "MPI_Initialized"); }
+CALLBACK(MPI_Finalized) { return put_int(a, g_guest_state == 2, "MPI_Finalized"); }
+CALLBACK(MPI_Query_thread) { return put_int(a, g_guest_thread, "MPI_Query_thread"); }
+CALLBACK(MPI_Is_thread_main) { return put_int(a, 1, "MPI_Is_thread_main"); }
 
 CALLBACK(MPI_Finalize)
 {
