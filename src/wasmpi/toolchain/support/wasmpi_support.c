@@ -19,6 +19,15 @@ int gethostname(char *name, size_t len)
     return 0;
 }
 
+/* Under mpiexec a rank's stdout is a pipe, which native programs fully buffer. wasi-libc
+ * line-buffers it (it cannot tell a pipe from a terminal) and wasmtime writes each part of a
+ * flush separately, so lines of different ranks would interleave mid-line. Buffer like a
+ * native rank does; output still appears at exit, fflush() and every 4 KiB. */
+__attribute__((constructor)) static void wasmpi_stdout_buffering(void)
+{
+    setvbuf(stdout, NULL, _IOFBF, 4096);
+}
+
 /* A sandboxed rank has one user: the one that runs the job. */
 uid_t getuid(void) { return 1000; }
 uid_t geteuid(void) { return 1000; }
