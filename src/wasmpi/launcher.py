@@ -36,7 +36,7 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
     check_imports(imports, abi.supported_imports())
     mpi = hostmpi.select(opts.mpicc)
     runtime.compile_module(opts.module)
-    if any(m in (abi.IMPORT_MODULE, abi.HOST_MODULE) for m, _ in imports):
+    if abi.needs_bridge(m for m, _ in imports):
         return mpi, build_bridge(mpi)
     return mpi, None
 

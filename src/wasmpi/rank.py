@@ -18,14 +18,10 @@ from .config import ExecOptions
 from .errors import GuestTrap, InputError
 
 
-def uses_mpi(module: wasmtime.Module) -> bool:
-    return any(i.module in (abi.IMPORT_MODULE, abi.HOST_MODULE) for i in module.imports)
-
-
 def execute(opts: ExecOptions) -> int:
     sandbox = opts.sandbox()
     module = runtime.load_module(opts.module)
-    if not uses_mpi(module):
+    if not abi.needs_bridge(i.module for i in module.imports):
         try:
             return runtime.run(module, sandbox, where=str(opts.module.name))
         except GuestTrap as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -140,6 +141,11 @@ def functions() -> tuple[Function, ...]:
 @functools.cache
 def by_name() -> dict[str, Function]:
     return {f.name: f for f in functions()}
+
+
+def needs_bridge(import_modules: Iterable[str]) -> bool:
+    """Whether a module with imports from these modules must run with the MPI bridge."""
+    return any(m in (IMPORT_MODULE, HOST_MODULE) for m in import_modules)
 
 
 def supported_imports() -> frozenset[str]:
