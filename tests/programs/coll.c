@@ -14,26 +14,7 @@
 
 static int rank, size, nerr, ncombos;
 
-#define FAIL(...) \
-    do { \
-        printf("rank %d: FAILED line %d: ", rank, __LINE__); \
-        printf(__VA_ARGS__); \
-        printf("\n"); \
-        fflush(stdout); \
-        nerr++; \
-    } while (0)
-#define CHECK(cond, ...) \
-    do { \
-        if (!(cond)) FAIL(__VA_ARGS__); \
-    } while (0)
-#define OK(call) \
-    do { \
-        int rc_ = (call); \
-        if (rc_ != MPI_SUCCESS) { \
-            FAIL("%s returned %d", #call, rc_); \
-            return; \
-        } \
-    } while (0)
+#include "check_count.h"
 
 /* ---- every collective ----------------------------------------------------------------- */
 
@@ -624,14 +605,6 @@ static void misc_bcast(void)
     CHECK(b[0] && !b[1] && b[2], "Bcast MPI_C_BOOL");
 }
 
-#define RUN(fn) \
-    do { \
-        int before_ = nerr; \
-        fn(); \
-        int bad_ = nerr != before_, any_ = 0; \
-        MPI_Allreduce(&bad_, &any_, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD); \
-        if (rank == 0) printf("%s %s\n", any_ ? "FAILED" : "ok", #fn); \
-    } while (0)
 
 int main(int argc, char **argv)
 {

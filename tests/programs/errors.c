@@ -11,26 +11,7 @@
 
 static int rank, size, nerr;
 
-#define FAIL(...) \
-    do { \
-        printf("rank %d: FAILED line %d: ", rank, __LINE__); \
-        printf(__VA_ARGS__); \
-        printf("\n"); \
-        fflush(stdout); \
-        nerr++; \
-    } while (0)
-#define CHECK(cond, ...) \
-    do { \
-        if (!(cond)) FAIL(__VA_ARGS__); \
-    } while (0)
-#define OK(call) \
-    do { \
-        int rc_ = (call); \
-        if (rc_ != MPI_SUCCESS) { \
-            FAIL("%s returned %d", #call, rc_); \
-            return; \
-        } \
-    } while (0)
+#include "check_count.h"
 /* the call must fail with error class `cls` */
 #define ERR(cls, call) \
     do { \
@@ -163,14 +144,6 @@ static void on_world(void)
     CHECK(y == size, "Allreduce after the errors: %d", y);
 }
 
-#define RUN(fn) \
-    do { \
-        int before_ = nerr; \
-        fn(); \
-        int bad_ = nerr != before_, any_ = 0; \
-        MPI_Allreduce(&bad_, &any_, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD); \
-        if (rank == 0) printf("%s %s\n", any_ ? "FAILED" : "ok", #fn); \
-    } while (0)
 
 int main(int argc, char **argv)
 {

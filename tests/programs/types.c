@@ -11,26 +11,7 @@
 
 static int rank, size, nerr;
 
-#define FAIL(...) \
-    do { \
-        printf("rank %d: FAILED line %d: ", rank, __LINE__); \
-        printf(__VA_ARGS__); \
-        printf("\n"); \
-        fflush(stdout); \
-        nerr++; \
-    } while (0)
-#define CHECK(cond, ...) \
-    do { \
-        if (!(cond)) FAIL(__VA_ARGS__); \
-    } while (0)
-#define OK(call) \
-    do { \
-        int rc_ = (call); \
-        if (rc_ != MPI_SUCCESS) { \
-            FAIL("%s returned %d", #call, rc_); \
-            return; \
-        } \
-    } while (0)
+#include "check_count.h"
 
 /* size = bytes of data, extent = sizeof the C object (padding included) */
 static void expect(MPI_Datatype dt, const char *name, int size_, int extent)
@@ -242,14 +223,6 @@ static void transfers(void)
     OK(MPI_Type_free(&idx));
 }
 
-#define RUN(fn) \
-    do { \
-        int before_ = nerr; \
-        fn(); \
-        int bad_ = nerr != before_, any_ = 0; \
-        MPI_Allreduce(&bad_, &any_, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD); \
-        if (rank == 0) printf("%s %s\n", any_ ? "FAILED" : "ok", #fn); \
-    } while (0)
 
 int main(int argc, char **argv)
 {
