@@ -403,6 +403,17 @@ static const char *abi_class_text(int c)
     return "error";
 }
 
+/* Abort the job after giving the launcher a moment to forward what this rank just wrote:
+ * mpiexec (Hydra in particular) may tear the job down before it relays a dying rank's last
+ * stderr lines, which are exactly the ones that say why. Failure path only. */
+static int abort_job(MPI_Comm comm, int code)
+{
+    fflush(stdout);
+    fflush(stderr);
+    usleep(200 * 1000);
+    return MPI_Abort(comm, code);
+}
+
 /* Report an error of ABI class `cls` to the guest: return it under MPI_ERRORS_RETURN, or print
  * and abort the job under MPI_ERRORS_ARE_FATAL (the default). */
 static wasm_trap_t *raise(wasmtime_val_raw_t *a, int cls, const char *text, int32_t cslot,
@@ -418,8 +429,7 @@ static wasm_trap_t *raise(wasmtime_val_raw_t *a, int cls, const char *text, int3
     }
     fprintf(stderr, "wasmpi: rank %d: %s: %s (MPI error class %d); aborting the job\n", g_rank,
             fn, text, cls);
-    fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, cls);
+    abort_job(MPI_COMM_WORLD, cls);
     return trap("%s: MPI_Abort returned", fn);
 }
 
@@ -716,10 +726,7 @@ CALLBACK(MPI_Abort)
 #define FN "MPI_Abort"
     ERRSLOT;
     GET_COMM(comm, 0);
-    (void)errslot;
-    fflush(stdout);
-    fflush(stderr);
-    return done(a, MPI_Abort(comm, a[1].i32), errslot, FN);
+    return done(a, abort_job(comm, a[1].i32), errslot, FN);
 #undef FN
 }
 
@@ -1735,10 +1742,8 @@ void wasmpi_bridge_exit(int status)
     MPI_Finalized(&fin);
     if (fin)
         return;
-    fflush(stdout);
-    fflush(stderr);
     if (status != 0)
-        MPI_Abort(MPI_COMM_WORLD, status);
+        abort_job(MPI_COMM_WORLD, status);
     else
         MPI_Finalize();
 }
