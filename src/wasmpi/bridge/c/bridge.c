@@ -857,6 +857,12 @@ static wasm_trap_t *free_handle(wasmtime_val_raw_t *a, int kind, int cls, const 
     uint32_t p = (uint32_t)a[0].i32;
     CHECK_OUT(p, 4);
     slot_t *s = lookup(kind, *(int32_t *)GPTR(p));
+    if (s && s->predefined && kind == K_ERRHANDLER) {
+        /* predefined error handlers are never freed on the host; the guest's copy is nulled */
+        *(int32_t *)GPTR(p) = guest_null[kind];
+        a[0].i32 = 0;
+        return NULL;
+    }
     if (!s || s->predefined)
         return fail(a, cls, errslot, FN);
     int rc = MPI_SUCCESS;
@@ -878,19 +884,7 @@ static wasm_trap_t *free_handle(wasmtime_val_raw_t *a, int kind, int cls, const 
 CALLBACK(MPI_Group_free) { return free_handle(a, K_GROUP, 9, "MPI_Group_free"); }
 CALLBACK(MPI_Type_free) { return free_handle(a, K_DATATYPE, 3, "MPI_Type_free"); }
 CALLBACK(MPI_Info_free) { return free_handle(a, K_INFO, 34, "MPI_Info_free"); }
-CALLBACK(MPI_Errhandler_free)
-{
-    /* predefined error handlers are never freed on the host; freeing the guest's copy is ok */
-    slot_t *s = NULL;
-    if ((uint32_t)a[0].i32 + 4 <= g_size)
-        s = lookup(K_ERRHANDLER, *(int32_t *)GPTR(a[0].i32));
-    if (s && s->predefined) {
-        *(int32_t *)GPTR(a[0].i32) = guest_null[K_ERRHANDLER];
-        a[0].i32 = 0;
-        return NULL;
-    }
-    return free_handle(a, K_ERRHANDLER, 13, "MPI_Errhandler_free");
-}
+CALLBACK(MPI_Errhandler_free) { return free_handle(a, K_ERRHANDLER, 13, "MPI_Errhandler_free"); }
 CALLBACK(MPI_Request_free) { return free_handle(a, K_REQUEST, 7, "MPI_Request_free"); }
 
 CALLBACK(MPI_Comm_set_errhandler)
