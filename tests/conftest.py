@@ -64,6 +64,14 @@ class Result:
     stdout: str
     stderr: str
 
+    def check_sections(self, names: list[str]) -> Result:
+        """A self-checking test program passed: no FAILED line, and `ok NAME` for each section."""
+        self.check()
+        assert "FAILED" not in self.stdout, self.stdout
+        for name in names:
+            assert f"ok {name}\n" in self.stdout, self.stdout
+        return self
+
     def check(self) -> Result:
         assert self.returncode == 0, (
             f"exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}")

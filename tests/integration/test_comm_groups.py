@@ -11,8 +11,5 @@ SECTIONS = ["basics", "dup_and_names", "splits", "groups", "infos", "churn"]
 
 @pytest.mark.parametrize("n", [2, 3, 4])
 def test_comm_groups(compile_program, run, n: int) -> None:  # type: ignore[no-untyped-def]
-    r = run(compile_program("comm.c"), n).check()
-    assert "FAILED" not in r.stdout, r.stdout
-    for name in SECTIONS:
-        assert f"ok {name}\n" in r.stdout, r.stdout
+    r = run(compile_program("comm.c"), n).check_sections(SECTIONS)
     assert f"comm done on {n} ranks" in r.stdout
