@@ -12,7 +12,6 @@ import functools
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,7 +27,6 @@ EMULATION_DEFINES = [f"-D_WASI_EMULATED_{e.upper().replace('-', '_')}" for e in 
 EMULATION_LIBS = [f"-lwasi-emulated-{e}" for e in EMULATIONS]
 # flags after which the driver does not link
 NO_LINK = {"-c", "-E", "-S", "-M", "-MM", "-fsyntax-only"}
-SOURCE_EXT = {".c", ".cc", ".cpp", ".cxx", ".C", ".c++", ".i", ".ii", ".s", ".S"}
 
 
 def include_dir() -> Path:
@@ -277,7 +275,3 @@ def compile(argv: list[str], cplusplus: bool = False) -> int:
                                     strip_debug=not keep_debug)
     return rc
 
-
-def main_cc() -> None:
-    """Console entry point for `wasmpi-cc` style symlinks."""
-    sys.exit(compile(sys.argv[1:]))
