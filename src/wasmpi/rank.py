@@ -36,7 +36,7 @@ def execute(opts: ExecOptions) -> int:
         status = runtime.run(
             module, sandbox,
             imports=lambda linker: bridge.define(linker, module),
-            on_instance=lambda store, inst: bridge.attach_memory(store, _memory(store, inst)),
+            on_instance=lambda store, inst: _attach(bridge, store, inst),
             where=where,
         )
     except GuestTrap as e:
@@ -47,6 +47,11 @@ def execute(opts: ExecOptions) -> int:
         raise
     bridge.exit(status)  # aborts the job if status != 0
     return status
+
+
+def _attach(bridge: Bridge, store: wasmtime.Store, instance: wasmtime.Instance) -> None:
+    bridge.attach_memory(store, _memory(store, instance))
+    bridge.attach_exports(store, instance)
 
 
 def _memory(store: wasmtime.Store, instance: wasmtime.Instance) -> wasmtime.Memory:

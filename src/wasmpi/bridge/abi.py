@@ -1,8 +1,11 @@
 """The guest ABI table: the one source of truth for the guest ``mpi.h`` and the bridge.
 
-The table lives in two text files beside this module, ``constants.abi`` and ``functions.abi``;
-their headers describe the format. This module parses them into frozen dataclasses that the
-generator (:mod:`wasmpi.bridge.gen`), the runtime's import check and ``wasmpi inspect`` share.
+The table is text: ``table/constants.abi`` (predefined handles and integer constants) and one
+``table/<chapter>.abi`` per MPI chapter with one line per MPI-3.1 C function. Parameters are
+written with *semantic kinds* (what a parameter means, not its C type), so the generator
+(:mod:`wasmpi.bridge.gen_bridge`) can translate each one and refuses what it does not
+understand. The grammar is in ``table/README``; this module parses it into frozen dataclasses
+that the generators, the runtime's import check and ``wasmpi inspect`` share.
 """
 
 from __future__ import annotations
@@ -22,50 +25,130 @@ ABI_SECTION = "wasmpi.abi"
 #: Guest ABI: MPI standard ABI 1.0 at wasm32 sizes, MPI-3.1 function set.
 ABI_VERSION = "mpi-abi-1.0;wasm32;mpi-3.1"
 
-HANDLE_KINDS = (
-    "Comm", "Group", "Datatype", "Op", "Request", "Errhandler", "Info", "Win", "File", "Message",
-)
+#: MPI chapters, in the order of the standard; each has a table file ``table/<name>.abi``.
+CHAPTERS = {
+    "env": "Environment: init, finalize, errors, memory, timers",
+    "p2p": "Point-to-point communication",
+    "request": "Requests: completion, persistent and generalized requests",
+    "datatype": "Datatypes, packing, addresses",
+    "coll": "Collective communication (blocking and nonblocking)",
+    "op": "Reduction operations",
+    "group": "Groups",
+    "comm": "Communicators and intercommunicators",
+    "attr": "Attribute caching",
+    "errhandler": "Error handlers",
+    "info": "Info objects",
+    "topo": "Process topologies and neighborhood collectives",
+    "rma": "One-sided communication",
+    "io": "MPI-IO",
+    "dynamic": "Process creation and management",
+    "tool": "Tool information interface (MPI_T)",
+}
 
 
 @dataclass(frozen=True)
-class Constant:
-    kind: str  # "handle", "alias" or "int"
-    name: str  # without the MPI_ prefix
-    value: str  # integer literal, or the aliased name
-    handle_kind: str = ""
+class HandleKind:
+    """A kind of MPI handle: its guest type ``MPI_<name>``, bad-handle error class, free call."""
+
+    name: str
+    error: str  # error class (constants.abi name) for a bad handle of this kind
+    free: str = ""  # host call that frees one ("" if the bridge never frees it itself)
+
+
+#: Every handle kind, declared once: the guest typedefs, the bridge's handle tables,
+#: translation, free and error class are all generated from this.
+HANDLES = {
+    h.name: h
+    for h in (
+        HandleKind("Comm", "ERR_COMM", "MPI_Comm_free"),
+        HandleKind("Group", "ERR_GROUP", "MPI_Group_free"),
+        HandleKind("Datatype", "ERR_TYPE", "MPI_Type_free"),
+        HandleKind("Op", "ERR_OP", "MPI_Op_free"),
+        HandleKind("Request", "ERR_REQUEST", "MPI_Request_free"),
+        HandleKind("Errhandler", "ERR_ARG", "MPI_Errhandler_free"),
+        HandleKind("Info", "ERR_INFO", "MPI_Info_free"),
+        HandleKind("Win", "ERR_WIN", "MPI_Win_free"),
+        HandleKind("File", "ERR_FILE", "MPI_File_close"),
+        HandleKind("Message", "ERR_REQUEST"),
+    )
+}
+HANDLE_KINDS = tuple(HANDLES)
+
+#: Scalar kinds passed by value: guest C type. Their meaning decides the translation
+#: (see gen_bridge.SCALAR_IN); all are i32 in wasm except Count and Offset (i64).
+SCALARS = {
+    "int": "int", "count": "int", "rank": "int", "root": "int", "tag": "int", "color": "int",
+    "key": "int", "bool": "int", "split_type": "int", "thread_level": "int", "errcode": "int",
+    "order": "int", "combiner": "int", "topo": "int", "cmp": "int", "keyval": "int",
+    "Aint": "MPI_Aint", "Count": "MPI_Count", "Offset": "MPI_Offset",
+}
+#: Element kinds of arrays: guest C element type.
+ELEMENTS = {
+    "int": "int", "rank": "int", "bool": "int", "count": "int", "Aint": "MPI_Aint",
+    "Count": "MPI_Count", "range3": "int", "distrib": "int", "darg": "int", "str": "char *",
+    **{h: f"MPI_{h}" for h in HANDLES}, "Status": "MPI_Status",
+}
+DIRECTIONS = ("in", "out", "inout", "free")
+#: Buffer flags: where a buffer is significant and whether MPI_IN_PLACE is allowed.
+BUFFER_FLAGS = ("in_place", "root", "sender")
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """``buf(dir,count,datatype,flags)`` or ``vbuf(dir,counts,displs,datatype,flags)``."""
+
+    direction: str
+    count: str  # a parameter name, or NAME*peers for one block per peer
+    datatype: str
+    displs: str = ""  # vbuf only
+    flags: tuple[str, ...] = ()
+
+    @property
+    def vector(self) -> bool:
+        return bool(self.displs)
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str
+    kind: str  # scalar, handle, element kind of an array, "buf", "str", "Status", ...
+    direction: str = "in"
+    length: str = ""  # arrays: a parameter name, "peers", "size" or "*" (hand-written)
+    array: bool = False
+    cap: str = ""  # str out: capacity (constant name or parameter name)
+    ctype_raw: str = ""  # fn<T> and c<T>
+    buffer: Buffer | None = None
 
     @property
     def wasm(self) -> str:
         """wasm value type letter: i (i32), I (i64)."""
-        return "I" if self.kind in ("Offset", "Count") else "i"
+        return "I" if (self.kind in ("Offset", "Count") and not self.array
+                       and self.direction == "in") else "i"
+
+    @property
+    def is_handle(self) -> bool:
+        return self.kind in HANDLES
 
     @property
     def ctype(self) -> str:
-        k = self.kind
-        if k.startswith("fn<") or k.startswith("c<"):
-            return k[k.index("<") + 1 : -1]
-        simple = {
-            "int": "int", "Aint": "MPI_Aint", "Offset": "MPI_Offset", "Count": "MPI_Count",
-            "inbuf": "const void *", "outbuf": "void *", "ptr": "void *", "cptr": "const void *",
-            "str": "const char *", "str!": "char *", "Status&": "const MPI_Status *",
-        }
-        if k in simple:
-            return simple[k]
-        base = k.rstrip("*&[]!")
-        cbase = "int" if base == "int" else f"MPI_{base}"
-        if k.endswith("[]!"):
-            return f"{cbase} []"
-        if k.endswith("[]"):
-            return "char *[]" if base == "str" else f"const {cbase} []"
-        if k.endswith("*"):
-            return f"{cbase} *"
-        return cbase
+        k, d = self.kind, self.direction
+        if self.ctype_raw:
+            return self.ctype_raw
+        if self.buffer:
+            return "const void *" if self.buffer.direction == "in" else "void *"
+        if self.array:
+            el = ELEMENTS[k]
+            if k == "range3":
+                return "int [][3]"
+            return f"{el} []" if d != "in" else f"const {el} []"
+        if k == "str":
+            return "char *" if d == "out" else "const char *"
+        if k == "Status":
+            return "const MPI_Status *" if d == "in" else "MPI_Status *"
+        if k in ("ptr", "cptr"):
+            return "void *" if k == "ptr" else "const void *"
+        base = f"MPI_{k}" if k in HANDLES else SCALARS["int" if k == "strlen" else k]
+        return base if d == "in" else f"{base} *"
 
     def declare(self) -> str:
         ct = self.ctype
@@ -82,8 +165,10 @@ class Function:
     name: str  # full C name, e.g. "MPI_Send"
     params: tuple[Param, ...]
     ret: str  # "int", "double" or "Aint"
-    impl: str  # "gen", "manual" or "" (declared only)
+    impl: str  # "gen", "manual", "error" or "" (declared only)
+    chapter: str = ""
     variadic: bool = False
+    error: str = ""  # impl == "error": the error class every call returns
 
     @property
     def wasm_params(self) -> str:
@@ -97,16 +182,39 @@ class Function:
     def implemented(self) -> bool:
         return bool(self.impl)
 
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name}: no parameter {name!r}")
 
-def _lines(name: str) -> list[str]:
-    text = resources.files(__package__).joinpath(name).read_text()
-    return [ln.split("#", 1)[0].strip() for ln in text.splitlines() if ln.split("#", 1)[0].strip()]
+
+class TableError(ValueError):
+    """A line of the ABI table that the grammar does not allow."""
+
+
+def _lines(name: str) -> list[tuple[int, str]]:
+    text = resources.files(__package__).joinpath("table", name).read_text()
+    out = []
+    for no, ln in enumerate(text.splitlines(), 1):
+        body = ln.split("#", 1)[0].strip()
+        if body:
+            out.append((no, body))
+    return out
+
+
+@dataclass(frozen=True)
+class Constant:
+    kind: str  # "handle", "alias" or "int"
+    name: str  # without the MPI_ prefix
+    value: str  # integer literal, or the aliased name
+    handle_kind: str = ""
 
 
 @functools.cache
 def constants() -> tuple[Constant, ...]:
     out = []
-    for ln in _lines("constants.abi"):
+    for _, ln in _lines("constants.abi"):
         parts = ln.split()
         if parts[0] == "handle":
             out.append(Constant("handle", parts[2], parts[3], parts[1]))
@@ -115,27 +223,98 @@ def constants() -> tuple[Constant, ...]:
     return tuple(out)
 
 
-_FUNC_RE = re.compile(r"^(\w+)\s*(.*?)\s*(?:->\s*(\w+))?\s*(?:@(gen|manual))?$")
+@functools.cache
+def int_constants() -> dict[str, int]:
+    return {c.name: int(c.value, 0) for c in constants() if c.kind == "int"}
+
+
+_BUF_RE = re.compile(r"^(v?buf)\((.*)\)$")
+_ARRAY_RE = re.compile(r"^(\w+)\[([\w*@]+)\]$")
+_STR_RE = re.compile(r"^str\((\w+)\)$")
+_LINE_RE = re.compile(r"^(\w+)\s*(.*?)\s*(?:->\s*(\w+))?\s*(?:@(gen|manual|error)(?:\((\w+)\))?)?$")
+
+
+def parse_param(token: str, where: str) -> Param:
+    """One ``name:kind[:dir]`` token of a table line."""
+    name, sep, spec = token.partition(":")
+    if not sep or not name.isidentifier():
+        raise TableError(f"{where}: parameter {token!r} is not NAME:KIND")
+    if spec.startswith(("fn<", "c<")):
+        raw = re.sub(r"\s*(\*+)$", r" \1", spec[spec.index("<") + 1 : -1])
+        return Param(name, spec[: spec.index("<")], ctype_raw=raw)
+    m = _BUF_RE.match(spec)
+    if m:
+        fields = m.group(2).split(",")
+        vec = m.group(1) == "vbuf"
+        need = 4 if vec else 3
+        if len(fields) < need:
+            raise TableError(f"{where}: {token!r}: {m.group(1)} takes {need} fields and flags")
+        direction = fields[0]
+        if direction not in ("in", "out", "inout"):
+            raise TableError(f"{where}: {token!r}: buffer direction {direction!r}")
+        flags = tuple(fields[need:])
+        for fl in flags:
+            if fl not in BUFFER_FLAGS:
+                raise TableError(f"{where}: {token!r}: unknown buffer flag {fl!r}")
+        if vec:
+            buf = Buffer(direction, fields[1], fields[3], displs=fields[2], flags=flags)
+        else:
+            buf = Buffer(direction, fields[1], fields[2], flags=flags)
+        return Param(name, "buf", direction, buffer=buf)
+    kind, _, direction = spec.partition(":")
+    direction = direction or "in"
+    if direction not in DIRECTIONS:
+        raise TableError(f"{where}: {token!r}: direction {direction!r} (in|out|inout|free)")
+    m = _STR_RE.match(kind)
+    if m:
+        return Param(name, "str", direction, cap=m.group(1))
+    m = _ARRAY_RE.match(kind)
+    if m:
+        el, length = m.groups()
+        if el not in ELEMENTS:
+            raise TableError(f"{where}: {token!r}: unknown array element kind {el!r}")
+        return Param(name, el, direction, length=length, array=True)
+    if kind in ("str", "ptr", "cptr", "Status", "strlen") or kind in HANDLES or kind in SCALARS:
+        if direction == "free" and kind not in HANDLES and kind != "keyval":
+            raise TableError(f"{where}: {token!r}: only handles and keyvals are freed")
+        return Param(name, kind, direction)
+    raise TableError(f"{where}: {token!r}: unknown kind {kind!r}")
+
+
+def parse_line(line: str, chapter: str, where: str) -> Function:
+    m = _LINE_RE.match(line)
+    if not m:
+        raise TableError(f"{where}: cannot parse {line!r}")
+    name, args, ret, impl, error = m.groups()
+    if ret and ret not in ("double", "Aint"):
+        raise TableError(f"{where}: return type {ret!r} (double|Aint)")
+    if impl == "error" and not error:
+        raise TableError(f"{where}: @error needs an error class: @error(ERR_...)")
+    params, variadic = [], False
+    for tok in args.split():
+        if tok == "...":
+            variadic = True
+            continue
+        params.append(parse_param(tok, f"{where}: MPI_{name}"))
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise TableError(f"{where}: MPI_{name}: duplicate parameter names")
+    return Function("MPI_" + name, tuple(params), ret or "int", impl or "", chapter, variadic,
+                    error or "")
 
 
 @functools.cache
 def functions() -> tuple[Function, ...]:
-    out = []
-    for ln in _lines("functions.abi"):
-        m = _FUNC_RE.match(ln)
-        if not m:
-            raise ValueError(f"functions.abi: cannot parse {ln!r}")
-        name, args, ret, impl = m.groups()
-        params = []
-        variadic = False
-        for tok in args.split():
-            if tok == "...":
-                variadic = True
-                continue
-            pname, kind = tok.split(":", 1)
-            params.append(Param(pname, kind))
-        out.append(Function("MPI_" + name, tuple(params), ret or "int", impl or "", variadic))
-    return tuple(out)
+    out: list[Function] = []
+    for chapter in CHAPTERS:
+        for no, ln in _lines(f"{chapter}.abi"):
+            out.append(parse_line(ln, chapter, f"table/{chapter}.abi:{no}"))
+    seen: set[str] = set()
+    for f in out:
+        if f.name in seen:
+            raise TableError(f"{f.name} is in the table twice")
+        seen.add(f.name)
+    return tuple(sorted(out, key=lambda f: f.name))
 
 
 @functools.cache

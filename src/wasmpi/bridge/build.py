@@ -14,7 +14,6 @@ from pathlib import Path
 from .. import _tools, cache
 from ..hostmpi import HostMPI, select
 
-SOURCES = ("bridge.c", "bridge_gen.h")
 #: Set by `wasmpi run` for its ranks: the bridge it built for this job's MPI.
 BRIDGE_ENV = "WASMPI_BRIDGE"
 CFLAGS = ["-O2", "-fPIC", "-shared", "-Wall", "-Wno-unused-parameter"]
@@ -44,10 +43,16 @@ def _library_version(mpi: HostMPI) -> str:
     return ""
 
 
+def _source_files() -> list[Path]:
+    """Every file of the bridge's C source tree (core, chapters, upcalls, generated)."""
+    src = _source_dir()
+    return sorted(p for p in src.rglob("*") if p.is_file() and p.suffix in (".c", ".h"))
+
+
 def bridge_path(mpi: HostMPI) -> Path:
     src = _source_dir()
-    key = cache.key(*(src.joinpath(s).read_bytes() for s in SOURCES), mpi.mpicc, mpi.show,
-                    _library_version(mpi))
+    tree = [str(p.relative_to(src)).encode() + b"\0" + p.read_bytes() for p in _source_files()]
+    key = cache.key(*tree, mpi.mpicc, mpi.show, _library_version(mpi))
     return cache.root() / "bridge" / f"wasmpi_bridge-{mpi.flavor}-{key}.so"
 
 
@@ -64,7 +69,9 @@ def build(mpi: HostMPI) -> Path:
     src = _source_dir()
 
     def compile_to(out: Path) -> None:
-        _tools.run([mpi.mpicc, *CFLAGS, src / "bridge.c", "-o", out],
+        units = [p for p in _source_files() if p.suffix == ".c"]
+        _tools.run([mpi.mpicc, *CFLAGS, f"-I{src / 'core'}", f"-I{src / 'gen'}", *units,
+                    "-o", out],
                    what="building the MPI bridge", capture=True,
                    hint="the bridge is compiled with the selected MPI's mpicc; "
                    "check that it works: `mpicc -show`")

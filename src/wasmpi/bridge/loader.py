@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import ctypes
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import wasmtime
 from wasmtime import _bindings as ffi
 
 from ..errors import LinkError, ToolError
 from . import abi
+
+if TYPE_CHECKING:
+    from ._native import BridgeLib
 
 _VALTYPES = {"i": wasmtime.ValType.i32, "I": wasmtime.ValType.i64, "F": wasmtime.ValType.f64}
 
@@ -34,6 +38,19 @@ def _fnaddr(name: str) -> int:
     return addr
 
 
+#: The wasmtime C API functions the bridge calls, in the order of wasmpi_host_api
+#: (c/core/bridge.h): the bridge does not link against libwasmtime itself.
+HOST_API = (
+    "wasmtime_trap_new", "wasmtime_memory_data_size", "wasmtime_caller_context",
+    "wasmtime_table_get", "wasmtime_func_call", "wasm_trap_message", "wasm_trap_delete",
+    "wasmtime_error_message", "wasmtime_error_delete", "wasm_byte_vec_delete",
+)
+
+
+class _HostApi(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_void_p) for name in HOST_API]
+
+
 def check_imports(imports: list[tuple[str, str]], supported: set[str] | frozenset[str]) -> None:
     """Raise :class:`LinkError` naming every MPI import that is not in ``supported``."""
     missing = sorted({n for m, n in imports if m == abi.IMPORT_MODULE and n not in supported}
@@ -51,27 +68,29 @@ class Bridge:
 
     def __init__(self, path: Path) -> None:
         try:
-            self.lib = ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
+            dll = ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
         except OSError as e:
             raise ToolError(f"cannot load the MPI bridge {path}: {e}") from None
-        lib = self.lib
-        lib.wasmpi_bridge_entry.restype = ctypes.POINTER(_Entry)
-        lib.wasmpi_bridge_host_gethostname.restype = ctypes.c_void_p
-        lib.wasmpi_bridge_init.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        lib.wasmpi_bridge_set_memory.argtypes = [ctypes.c_void_p, ctypes.c_uint64,
+        dll.wasmpi_bridge_entry.restype = ctypes.POINTER(_Entry)
+        dll.wasmpi_bridge_host_gethostname.restype = ctypes.c_void_p
+        dll.wasmpi_bridge_init.argtypes = [ctypes.POINTER(_HostApi)]
+        dll.wasmpi_bridge_set_memory.argtypes = [ctypes.c_void_p, ctypes.c_uint64,
                                                  ctypes.c_void_p, ctypes.c_void_p]
-        lib.wasmpi_bridge_exit.argtypes = [ctypes.c_int]
+        dll.wasmpi_bridge_set_exports.argtypes = [ctypes.c_void_p] * 3
+        dll.wasmpi_bridge_exit.argtypes = [ctypes.c_int]
+        self.lib = cast("BridgeLib", dll)
+        lib = self.lib
         self.entries: dict[str, tuple[str, str, int]] = {}
         for i in range(lib.wasmpi_bridge_count()):
-            ent = lib.wasmpi_bridge_entry(i).contents
+            ent = cast(_Entry, lib.wasmpi_bridge_entry(i).contents)
             assert ent.name and ent.params is not None and ent.results is not None and ent.cb
             self.entries[ent.name.decode()] = (ent.params.decode(), ent.results.decode(), ent.cb)
         self._memory: ffi.wasmtime_memory_t | None = None
         self.initialized = False
 
     def init_mpi(self) -> None:
-        rc = self.lib.wasmpi_bridge_init(_fnaddr("wasmtime_trap_new"),
-                                         _fnaddr("wasmtime_memory_data_size"))
+        self._api = _HostApi(*(_fnaddr(name) for name in HOST_API))
+        rc = self.lib.wasmpi_bridge_init(ctypes.pointer(self._api))
         if rc != 0:
             raise ToolError(f"MPI_Init_thread failed in the host MPI (error {rc})")
         self.initialized = True
@@ -116,6 +135,20 @@ class Bridge:
         ctx = ctypes.cast(store._context(), ctypes.c_void_p).value
         self.lib.wasmpi_bridge_set_memory(base, memory.data_len(store), ctx,
                                           ctypes.addressof(self._memory))
+
+    def attach_exports(self, store: wasmtime.Store, instance: wasmtime.Instance) -> None:
+        """Hand the bridge the guest's function table and allocator (for upcalls)."""
+        exports = instance.exports(store)
+        table, malloc, free = (exports.get(n) for n in ("__indirect_function_table", "malloc",
+                                                         "free"))
+        # kept alive: the bridge holds pointers to these
+        self._exports = (
+            table._table if isinstance(table, wasmtime.Table) else None,
+            malloc._func if isinstance(malloc, wasmtime.Func) else None,
+            free._func if isinstance(free, wasmtime.Func) else None,
+        )
+        self.lib.wasmpi_bridge_set_exports(
+            *(ctypes.addressof(x) if x is not None else None for x in self._exports))
 
     def exit(self, status: int) -> None:
         """Finalize (status 0) or abort the job (nonzero) unless the guest already finalized."""

@@ -1,0 +1,443 @@
+/* wasmpi MPI bridge: shared definitions of the core, the chapter files and generated code.
+ *
+ * Every MPI import of a wasm32 guest is a native wasmtime callback ("unchecked" signature:
+ * arguments arrive as wasmtime_val_raw_t slots, the result overwrites slot 0). Guest pointers
+ * are offsets into the one linear memory, whose base never moves (memory_may_move = false), so
+ * buffers go to MPI zero-copy after a bounds check against the current memory size.
+ *
+ * Guest handles are 32-bit: the MPI 5.0 ABI values for predefined handles, (kind << 24 | slot)
+ * for everything created at run time. A bad handle is an MPI error class, a pointer outside
+ * linear memory is a trap naming the function and the range. ABI values come from the
+ * generated gen/abi.h (ABI_ prefix), host values from the host's <mpi.h> (MPI_ prefix).
+ */
+#ifndef WASMPI_BRIDGE_H
+#define WASMPI_BRIDGE_H
+
+#include <mpi.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi.h" /* generated: ABI_ constants, handle kinds */
+
+/* ---- the wasmtime C API, as far as the bridge uses it ------------------------------------
+ * The loader hands the function pointers over at start-up (wasmpi_host_api), so the bridge
+ * does not link against libwasmtime. Layouts follow wasmtime's C headers (v50). */
+typedef struct wasm_trap_t wasm_trap_t;
+typedef struct wasmtime_caller wasmtime_caller_t;
+typedef struct wasmtime_context wasmtime_context_t;
+typedef struct wasmtime_error wasmtime_error_t;
+typedef union {
+    int32_t i32;
+    int64_t i64;
+    float f32;
+    double f64;
+    uint8_t v128[16];
+    uint32_t anyref, externref, exnref;
+    void *funcref;
+} wasmtime_val_raw_t;
+typedef struct {
+    uint64_t store_id;
+    void *private_;
+} wasmtime_func_t;
+typedef struct {
+    struct {
+        uint64_t store_id;
+        uint32_t private1;
+    } anon;
+    uint32_t private2;
+} wasmtime_table_t;
+typedef struct {
+    uint8_t kind;
+    union {
+        int32_t i32;
+        int64_t i64;
+        double f64;
+        wasmtime_func_t funcref;
+        uint8_t any[24];
+    } of;
+} wasmtime_val_t;
+#define WASMTIME_I32 0
+#define WASMTIME_FUNCREF 5
+typedef struct {
+    size_t size;
+    char *data;
+} wasm_byte_vec_t;
+
+typedef struct {
+    wasm_trap_t *(*trap_new)(const char *msg, size_t len);
+    size_t (*memory_data_size)(const wasmtime_context_t *ctx, const void *memory);
+    wasmtime_context_t *(*caller_context)(wasmtime_caller_t *caller);
+    _Bool (*table_get)(wasmtime_context_t *ctx, const wasmtime_table_t *table, uint64_t index,
+                     wasmtime_val_t *val);
+    wasmtime_error_t *(*func_call)(wasmtime_context_t *ctx, const wasmtime_func_t *func,
+                                   const wasmtime_val_t *args, size_t nargs,
+                                   wasmtime_val_t *results, size_t nresults, wasm_trap_t **trap);
+    void (*trap_message)(const wasm_trap_t *trap, wasm_byte_vec_t *out);
+    void (*trap_delete)(wasm_trap_t *trap);
+    void (*error_message)(const wasmtime_error_t *err, wasm_byte_vec_t *out);
+    void (*error_delete)(wasmtime_error_t *err);
+    void (*byte_vec_delete)(wasm_byte_vec_t *vec);
+} wasmpi_host_api;
+
+extern wasmpi_host_api W;
+
+typedef wasm_trap_t *(*callback_fn)(void *env, wasmtime_caller_t *caller,
+                                    wasmtime_val_raw_t *a, size_t n);
+typedef struct {
+    const char *name, *params, *results;
+    callback_fn cb;
+} bridge_entry;
+
+/* The caller of the innermost callback running now (NULL outside any): an upcall into the
+ * guest re-enters the store through it. Saved and restored, so nesting is safe. */
+extern wasmtime_caller_t *g_caller;
+
+/* CALLBACK(MPI_X) { body using `a` } defines cb_MPI_X with wasmtime's signature. */
+#define CALLBACK(name) \
+    static inline wasm_trap_t *body_##name(wasmtime_val_raw_t *a); \
+    wasm_trap_t *cb_##name(void *env_, wasmtime_caller_t *caller_, wasmtime_val_raw_t *a, \
+                           size_t n_) \
+    { \
+        (void)env_; (void)n_; \
+        wasmtime_caller_t *outer_ = g_caller; \
+        g_caller = caller_; \
+        wasm_trap_t *t_ = body_##name(a); \
+        g_caller = outer_; \
+        return t_; \
+    } \
+    static inline wasm_trap_t *body_##name(wasmtime_val_raw_t *a)
+
+/* ---- guest memory ---------------------------------------------------------------------- */
+
+extern uint8_t *g_base;
+extern uint64_t g_size;
+extern int g_rank;
+
+#define GPTR(p) ((void *)(g_base + (uint32_t)(p)))
+/* guest offset of a host pointer that lies in linear memory */
+#define GOFF(hp) ((uint32_t)((uint8_t *)(hp) - g_base))
+
+uint64_t memory_size_now(void);
+/* Memory only grows: re-read its size only when a range fails the cached bound. */
+static inline int fits(uint64_t hi)
+{
+    if (hi <= g_size)
+        return 1;
+    g_size = memory_size_now();
+    return hi <= g_size;
+}
+static inline int in_guest(const void *p, size_t len)
+{
+    const uint8_t *q = (const uint8_t *)p;
+    return q >= g_base && (uint64_t)(q - g_base) + len <= g_size;
+}
+
+static inline int32_t load_i32(uint32_t p) { int32_t v; memcpy(&v, GPTR(p), 4); return v; }
+static inline void store_i32(uint32_t p, int32_t v) { memcpy(GPTR(p), &v, 4); }
+static inline int64_t load_i64(uint32_t p) { int64_t v; memcpy(&v, GPTR(p), 8); return v; }
+static inline void store_i64(uint32_t p, int64_t v) { memcpy(GPTR(p), &v, 8); }
+
+wasm_trap_t *trap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+wasm_trap_t *range_trap(const char *fn, const char *what, int64_t lo, int64_t hi);
+
+#define CHECK_RANGE(lo, hi, what) \
+    do { \
+        int64_t rlo_ = (lo), rhi_ = (hi); \
+        if (rlo_ < 0 || !fits((uint64_t)rhi_)) \
+            return range_trap(FN, what, rlo_, rhi_); \
+    } while (0)
+#define CHECK_OUT(p, len) CHECK_RANGE((uint32_t)(p), (int64_t)(uint32_t)(p) + (len), "argument")
+#define CHECK_ARRAY(p, count, elsize, what) \
+    CHECK_RANGE((uint32_t)(p), (int64_t)(uint32_t)(p) + (int64_t)(count) * (elsize), what)
+#define CHECK_STR(var, p) \
+    do { \
+        uint32_t p_ = (uint32_t)(p); \
+        fits((uint64_t)p_ + 1); \
+        if (p_ >= g_size || !memchr(g_base + p_, 0, g_size - p_)) \
+            return trap("%s: string at %u is not terminated inside linear memory (%llu bytes)", \
+                        FN, p_, (unsigned long long)g_size); \
+        var = (const char *)(g_base + p_); \
+    } while (0)
+
+/* ---- handle tables ------------------------------------------------------------------------
+ * Kinds (K_COMM, ...), the host_h union and the error class of each kind are generated. */
+
+typedef struct {
+    host_h h;
+    int32_t guest;      /* the guest's value for this handle */
+    int32_t next_free;  /* free-list link while the slot is unused */
+    uint8_t live, predefined;
+    const char *name;   /* predefined only */
+    /* datatype: layout for bounds checks */
+    int64_t lb, extent, true_lb, true_extent;
+    /* comm: error handler (guest value), local size, remote size (intercomm) or 0, rank */
+    int32_t eh, size, rsize, rank;
+    /* request: slot of its communicator (error handler), and what to do on completion */
+    int32_t cslot;
+    void (*on_complete)(void *state, int ok);
+    void *state;
+    /* op and errhandler: the guest function (table index); op: user op trampoline slot */
+    uint32_t fn;
+    int32_t tramp;
+} slot_t;
+
+typedef struct {
+    slot_t *s;
+    int32_t n, cap, free_head, n_predefined;
+} table_t;
+
+extern table_t T[K_LAST];
+extern int32_t pre_map[0x400]; /* predefined guest value -> (kind << 24 | slot) */
+extern int32_t guest_null[K_LAST];
+extern host_h host_null[K_LAST];
+extern int32_t g_world_slot;
+
+static inline slot_t *lookup(int kind, int32_t g)
+{
+    uint32_t u = (uint32_t)g;
+    if (u < 0x400)
+        u = (uint32_t)pre_map[u];
+    if ((int)(u >> 24) != kind)
+        return NULL;
+    uint32_t idx = u & 0xffffff;
+    table_t *t = &T[kind];
+    if (idx >= (uint32_t)t->n || !t->s[idx].live)
+        return NULL;
+    return &t->s[idx];
+}
+static inline int32_t slot_index(int kind, const slot_t *s) { return (int32_t)(s - T[kind].s); }
+
+slot_t *slot_alloc(int kind, int32_t *idx_out);
+void slot_free(int kind, slot_t *s);
+int32_t new_handle(int kind, host_h h);
+int32_t new_comm(MPI_Comm c, int32_t parent_slot);
+int32_t new_request(MPI_Request r, int32_t comm_slot);
+/* the guest handle of an existing host handle (predefined first), or the null handle */
+int32_t guest_of(int kind, host_h h);
+void datatype_layout(slot_t *s);
+void predefine(int kind, int32_t guest, const char *name, host_h h);
+void predefine_bytes(int32_t guest, const char *name, int size, int extent);
+int free_slot_handle(int kind, slot_t *s);
+void init_predefined(void);
+void init_handles(void);
+
+#define world_slot() g_world_slot
+#define COMM_SLOT(var) (&T[K_COMM].s[cs_##var])
+#define TYPE_SLOT(var) (&T[K_DATATYPE].s[ts_##var])
+
+/* ---- constants that differ between the standard ABI and the host MPI ------------------- */
+
+static inline int in_rank(int r)
+{
+    if (r >= 0) return r;
+    switch (r) {
+    case ABI_ANY_SOURCE: return MPI_ANY_SOURCE;
+    case ABI_PROC_NULL: return MPI_PROC_NULL;
+    case ABI_ROOT: return MPI_ROOT;
+    }
+    return r;
+}
+static inline int out_rank(int r)
+{
+    if (r >= 0) return r;
+    if (r == MPI_ANY_SOURCE) return ABI_ANY_SOURCE;
+    if (r == MPI_PROC_NULL) return ABI_PROC_NULL;
+    if (r == MPI_ROOT) return ABI_ROOT;
+    if (r == MPI_UNDEFINED) return ABI_UNDEFINED;
+    return r;
+}
+static inline int in_tag(int t) { return t == ABI_ANY_TAG ? MPI_ANY_TAG : t; }
+static inline int out_tag(int t) { return t == MPI_ANY_TAG ? ABI_ANY_TAG : t; }
+static inline int in_undef(int x) { return x == ABI_UNDEFINED ? MPI_UNDEFINED : x; }
+static inline int out_undef(int x) { return x == MPI_UNDEFINED ? ABI_UNDEFINED : x; }
+int in_split_type(int x);
+int in_thread(int x);
+int in_order(int x);
+int in_distrib(int x);
+int in_darg(int x);
+int out_cmp(int x);
+int out_topo(int x);
+int out_combiner(int x);
+
+/* ---- errors: one choke point (core/errors.c) ---------------------------------------------- */
+
+int class_to_abi(int host_class);
+int abi_to_class(int abi_class);
+int abi_error(int host_rc);
+int abort_job(MPI_Comm comm, int code);
+/* Report ABI error class `cls` on the communicator in slot `cslot` (its error handler decides:
+ * return it, call the guest's handler, or abort the job). */
+wasm_trap_t *fail(wasmtime_val_raw_t *a, int cls, int32_t cslot, const char *fn);
+wasm_trap_t *done_error(wasmtime_val_raw_t *a, int rc, int32_t cslot, const char *fn);
+static inline wasm_trap_t *done(wasmtime_val_raw_t *a, int rc, int32_t cslot, const char *fn)
+{
+    if (rc == MPI_SUCCESS) {
+        a[0].i32 = 0;
+        return NULL;
+    }
+    return done_error(a, rc, cslot, fn);
+}
+wasm_trap_t *ok(wasmtime_val_raw_t *a);
+
+/* Every callback starts with the communicator slot whose error handler decides; calls
+ * without a communicator report on MPI_COMM_WORLD. */
+#define ERRSLOT int32_t errslot __attribute__((unused)) = world_slot()
+static inline int32_t comm_slot(int32_t g)
+{
+    slot_t *s = lookup(K_COMM, g);
+    return s ? slot_index(K_COMM, s) : -1;
+}
+/* communicator argument `var` at argument `idx`; declares errslot (one lookup for both) */
+#define COMM_ARG(var, idx) \
+    int32_t cs_##var = comm_slot(a[idx].i32); \
+    int32_t errslot __attribute__((unused)) = cs_##var >= 0 ? cs_##var : world_slot(); \
+    if (cs_##var < 0) \
+        return fail(a, ABI_ERR_COMM, errslot, FN); \
+    MPI_Comm var = T[K_COMM].s[cs_##var].h.comm
+
+/* handle argument of kind K (lowercase field `low`) at a[idx] into host `var`, slot `sv` */
+#define HANDLE_ARG(K, low, var, sv, idx) \
+    slot_t *sv = lookup(K, a[idx].i32); \
+    if (!sv) \
+        return fail(a, kind_error[K], errslot, FN); \
+    __typeof__(sv->h.low) var = sv->h.low
+#define GET_TYPE(var, idx) \
+    int32_t ts_##var; MPI_Datatype var; \
+    do { \
+        slot_t *s_ = lookup(K_DATATYPE, a[idx].i32); \
+        if (!s_) return fail(a, ABI_ERR_TYPE, errslot, FN); \
+        ts_##var = slot_index(K_DATATYPE, s_); var = s_->h.datatype; \
+    } while (0)
+/* reduction op argument for datatype `tvar` (GET_TYPE): the bridge's own op for long double */
+#define GET_OP(var, idx, tvar) \
+    MPI_Op var; \
+    do { \
+        slot_t *s_ = lookup(K_OP, a[idx].i32); \
+        if (!s_) return fail(a, ABI_ERR_OP, errslot, FN); \
+        var = reduce_op(s_, TYPE_SLOT(tvar)); \
+    } while (0)
+MPI_Op reduce_op(const slot_t *op, const slot_t *type);
+
+/* ---- buffers ------------------------------------------------------------------------------ */
+
+/* The byte range [lo, hi) that `count` elements of a datatype touch, relative to the buffer. */
+static inline void span(const slot_t *t, int64_t count, int64_t *lo, int64_t *hi)
+{
+    int64_t step = (count - 1) * t->extent;
+    *lo = t->true_lb + (step < 0 ? step : 0);
+    *hi = t->true_lb + t->true_extent + (step > 0 ? step : 0);
+}
+int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t *lo,
+          int64_t *hi);
+
+#define IN_PLACE_PTR 1u
+/* buffer argument `var` at argument `idx`, holding `count` elements of datatype slot `ts`;
+ * ts == NULL: `count` bytes */
+#define BUF(var, idx, count, ts, place_ok) \
+    void *var; \
+    do { \
+        uint32_t p_ = (uint32_t)a[idx].i32; \
+        int64_t c_ = (count); \
+        if ((place_ok) && p_ == IN_PLACE_PTR) { var = MPI_IN_PLACE; break; } \
+        if (c_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
+        var = GPTR(p_); \
+        if (c_ > 0) { \
+            int64_t lo_ = 0, hi_ = c_; \
+            const slot_t *t_ = (ts); \
+            if (t_) span(t_, c_, &lo_, &hi_); \
+            CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
+        } \
+    } while (0)
+#define VBUF(var, idx, counts, displs, n, ts, place_ok) \
+    void *var; \
+    do { \
+        uint32_t p_ = (uint32_t)a[idx].i32; \
+        if ((place_ok) && p_ == IN_PLACE_PTR) { var = MPI_IN_PLACE; break; } \
+        var = GPTR(p_); \
+        int64_t lo_ = 0, hi_ = 0; \
+        int any_ = (n) > 0 ? vspan((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
+        if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
+        if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
+    } while (0)
+#define INTS(var, idx, n, what) \
+    const int *var = NULL; \
+    do { \
+        CHECK_ARRAY(a[idx].i32, (n), 4, what); \
+        var = (const int *)GPTR(a[idx].i32); \
+    } while (0)
+
+static inline int is_root(const slot_t *c, int root)
+{
+    return c->rsize ? root == MPI_ROOT : c->rank == root;
+}
+/* number of entries in per-process arrays (counts, displacements) of a collective */
+static inline int peers(const slot_t *c) { return c->rsize ? c->rsize : c->size; }
+int cart_ndims(MPI_Comm comm);
+int nbr_degree(MPI_Comm comm, int out);
+
+/* ---- statuses: guest layout {SOURCE, TAG, ERROR, internal[5]} (core/status.c) ---------- */
+
+#define STATUS_SIZE 32
+void status_out(uint32_t gp, const MPI_Status *hs, int with_error);
+void status_in(uint32_t gp, MPI_Status *hs);
+void status_layout(void);
+
+/* A status out-argument: `st` is the host status to pass, NULL for MPI_STATUS_IGNORE. */
+#define STATUS_ARG(var, idx) \
+    MPI_Status var##_h, *var = NULL; \
+    uint32_t var##_p = (uint32_t)a[idx].i32; \
+    if (var##_p) { CHECK_OUT(var##_p, STATUS_SIZE); var = &var##_h; }
+#define STATUS_DONE(var, rc) \
+    if (var && (rc) == MPI_SUCCESS) status_out(var##_p, var, 0)
+
+/* ---- scratch: a stack of frames, safe when a callback re-enters MPI (core/scratch.c) ----- */
+
+typedef struct { void *block; size_t used; } scratch_mark_t;
+scratch_mark_t scratch_mark(void);
+void scratch_release(scratch_mark_t *m);
+void *scratch_alloc(size_t bytes); /* NULL when out of memory; 16-byte aligned */
+/* every allocation made after SCRATCH_FRAME is released when the callback returns */
+#define SCRATCH_FRAME \
+    scratch_mark_t frame_ __attribute__((cleanup(scratch_release))) = scratch_mark()
+#define SCRATCH(var, type, n) \
+    type *var = (type *)scratch_alloc(sizeof(type) * (size_t)((n) > 0 ? (n) : 1)); \
+    if (!var) return fail(a, ABI_ERR_NO_MEM, errslot, FN)
+
+/* ---- strings ------------------------------------------------------------------------------ */
+
+/* Copy a host string into a guest char buffer of `cap` bytes; returns the stored length. */
+int put_string(uint32_t dst, const char *src, int cap);
+
+/* ---- upcalls into the guest (upcall.c) ----------------------------------------------------- */
+
+/* Call guest function `fn` (a table index) with `nargs` i32 arguments; `result` gets the i32
+ * result when the function has one. A trap in the guest function ends the job with a message
+ * naming `what`. Returns 0 on success, an ABI error class when the call cannot be made. */
+int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const char *what);
+/* Guest memory for upcall arguments, from the guest's own malloc; 0 when there is none. */
+uint32_t guest_alloc(uint32_t bytes);
+void guest_free(uint32_t p);
+/* A per-purpose staging buffer in guest memory that grows as needed (0 when impossible). */
+uint32_t guest_staging(int which, uint32_t bytes);
+enum { STAGE_ARGS, STAGE_OP_IN, STAGE_OP_INOUT, STAGE_LAST };
+void upcall_set_exports(const wasmtime_table_t *table, const wasmtime_func_t *malloc_fn,
+                        const wasmtime_func_t *free_fn);
+
+/* ---- chapter hooks -------------------------------------------------------------------------- */
+
+extern int g_guest_state; /* 0 before MPI_Init, 1 initialized, 2 finalized */
+void init_ops(void);
+void init_attrs(void);
+int get_keyval(int32_t g, int *host);
+/* apply the guest error handler `eh` of a communicator to error class `cls`: 1 = return it */
+int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls);
+/* Request completion bookkeeping (mpi/request.c). */
+void request_settle(int32_t *g, slot_t *s, MPI_Request h, int ok);
+int32_t request_errslot(const slot_t *r);
+
+#endif

@@ -1,0 +1,86 @@
+/* Errors: the one choke point that turns a host MPI return code into what the guest sees. */
+#include "bridge.h"
+
+#include <unistd.h>
+
+static const char *abi_class_text(int c)
+{
+    switch (c) {
+    case ABI_ERR_BUFFER: return "invalid buffer pointer";
+    case ABI_ERR_COUNT: return "invalid count argument";
+    case ABI_ERR_TYPE: return "invalid datatype";
+    case ABI_ERR_COMM: return "invalid communicator";
+    case ABI_ERR_REQUEST: return "invalid request";
+    case ABI_ERR_GROUP: return "invalid group";
+    case ABI_ERR_OP: return "invalid reduce operation";
+    case ABI_ERR_ARG: return "invalid argument";
+    case ABI_ERR_INFO: return "invalid info object";
+    case ABI_ERR_KEYVAL: return "invalid keyval";
+    case ABI_ERR_NO_MEM: return "out of memory";
+    case ABI_ERR_UNSUPPORTED_OPERATION: return "operation not supported by wasmpi";
+    }
+    return "error";
+}
+
+/* Abort the job after giving the launcher a moment to forward what this rank just wrote:
+ * mpiexec (Hydra in particular) may tear the job down before it relays a dying rank's last
+ * stderr lines, which are exactly the ones that say why. Failure path only. */
+int abort_job(MPI_Comm comm, int code)
+{
+    fflush(stdout);
+    fflush(stderr);
+    usleep(200 * 1000);
+    return MPI_Abort(comm, code);
+}
+
+int abi_error(int rc)
+{
+    int cls = rc;
+    if (MPI_Error_class(rc, &cls) != MPI_SUCCESS)
+        return ABI_ERR_OTHER;
+    return class_to_abi(cls);
+}
+
+/* Report an error of ABI class `cls` to the guest: return it under MPI_ERRORS_RETURN, call the
+ * guest's own handler, or print and abort the job under MPI_ERRORS_ARE_FATAL (the default). */
+static wasm_trap_t *raise_error(wasmtime_val_raw_t *a, int cls, const char *text, int32_t cslot,
+                                const char *fn)
+{
+    slot_t *s = cslot >= 0 && cslot < T[K_COMM].n ? &T[K_COMM].s[cslot] : NULL;
+    if (!s || !s->live || s->guest == ABI_COMM_NULL) /* no communicator: MPI_COMM_WORLD's */
+        s = &T[K_COMM].s[world_slot()];
+    int32_t eh = s->eh;
+    if (eh == ABI_ERRORS_RETURN) {
+        a[0].i32 = cls;
+        return NULL;
+    }
+    if (eh != ABI_ERRORS_ARE_FATAL && eh != ABI_ERRORS_ABORT
+            && call_comm_errhandler(eh, s->guest, cls)) {
+        a[0].i32 = cls;
+        return NULL;
+    }
+    fprintf(stderr, "wasmpi: rank %d: %s: %s (MPI error class %d); aborting the job\n", g_rank,
+            fn, text, cls);
+    abort_job(MPI_COMM_WORLD, cls);
+    return trap("%s: MPI_Abort returned", fn);
+}
+
+wasm_trap_t *fail(wasmtime_val_raw_t *a, int cls, int32_t cslot, const char *fn)
+{
+    return raise_error(a, cls, abi_class_text(cls), cslot, fn);
+}
+
+wasm_trap_t *done_error(wasmtime_val_raw_t *a, int rc, int32_t cslot, const char *fn)
+{
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS)
+        snprintf(text, sizeof text, "MPI error %d", rc);
+    return raise_error(a, abi_error(rc), text, cslot, fn);
+}
+
+wasm_trap_t *ok(wasmtime_val_raw_t *a)
+{
+    a[0].i32 = 0;
+    return NULL;
+}

@@ -1,0 +1,210 @@
+/* Collective special cases: reduce-scatter (the receive size depends on the rank and on
+ * MPI_IN_PLACE) and the alltoallw family (a datatype per peer; the nonblocking ones keep their
+ * translated datatype arrays alive until the request completes). */
+#include "bridge.h"
+
+static wasm_trap_t *reduce_scatter(wasmtime_val_raw_t *a, int nonblocking, const char *fn)
+{
+#define FN fn
+    COMM_ARG(comm, 5);
+    GET_TYPE(dt, 3);
+    GET_OP(op, 4, dt);
+    slot_t *c = COMM_SLOT(comm);
+    int np = c->size;
+    INTS(counts, 2, np, "recvcounts array");
+    int64_t total = 0;
+    for (int i = 0; i < np; i++) {
+        if (counts[i] < 0)
+            return fail(a, ABI_ERR_COUNT, errslot, FN);
+        total += counts[i];
+    }
+    int in_place = (uint32_t)a[0].i32 == IN_PLACE_PTR;
+    BUF(sbuf, 0, total, TYPE_SLOT(dt), 1);
+    BUF(rbuf, 1, in_place ? total : (c->rank >= 0 && c->rank < np ? counts[c->rank] : 0),
+        TYPE_SLOT(dt), 0);
+    if (!nonblocking)
+        return done(a, MPI_Reduce_scatter(sbuf, rbuf, counts, dt, op, comm), errslot, FN);
+    CHECK_OUT(a[6].i32, 4);
+    MPI_Request r;
+    int rc = MPI_Ireduce_scatter(sbuf, rbuf, counts, dt, op, comm, &r);
+    if (rc == MPI_SUCCESS)
+        store_i32((uint32_t)a[6].i32, new_request(r, errslot));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+CALLBACK(MPI_Reduce_scatter) { return reduce_scatter(a, 0, "MPI_Reduce_scatter"); }
+CALLBACK(MPI_Ireduce_scatter) { return reduce_scatter(a, 1, "MPI_Ireduce_scatter"); }
+
+static wasm_trap_t *reduce_scatter_block(wasmtime_val_raw_t *a, int nonblocking, const char *fn)
+{
+#define FN fn
+    COMM_ARG(comm, 5);
+    GET_TYPE(dt, 3);
+    GET_OP(op, 4, dt);
+    slot_t *c = COMM_SLOT(comm);
+    int64_t total = (int64_t)a[2].i32 * c->size;
+    int in_place = (uint32_t)a[0].i32 == IN_PLACE_PTR;
+    BUF(sbuf, 0, total, TYPE_SLOT(dt), 1);
+    BUF(rbuf, 1, in_place ? total : a[2].i32, TYPE_SLOT(dt), 0);
+    if (!nonblocking)
+        return done(a, MPI_Reduce_scatter_block(sbuf, rbuf, a[2].i32, dt, op, comm), errslot,
+                    FN);
+    CHECK_OUT(a[6].i32, 4);
+    MPI_Request r;
+    int rc = MPI_Ireduce_scatter_block(sbuf, rbuf, a[2].i32, dt, op, comm, &r);
+    if (rc == MPI_SUCCESS)
+        store_i32((uint32_t)a[6].i32, new_request(r, errslot));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+CALLBACK(MPI_Reduce_scatter_block) { return reduce_scatter_block(a, 0, "MPI_Reduce_scatter_block"); }
+CALLBACK(MPI_Ireduce_scatter_block) { return reduce_scatter_block(a, 1, "MPI_Ireduce_scatter_block"); }
+
+/* ---- alltoallw: per-peer datatypes, displacements in bytes ------------------------------------ */
+
+typedef struct {
+    MPI_Datatype *types; /* send types then receive types, host handles */
+    MPI_Aint *displs;    /* neighbor_alltoallw: send then receive displacements, widened */
+} w_state;
+
+static void w_state_free(void *p, int ok)
+{
+    (void)ok;
+    w_state *w = p;
+    free(w->types);
+    free(w->displs);
+    free(w);
+}
+
+/* Check one side's buffer: counts[i] elements of types[i] at byte displacement displs[i]. */
+static int w_range(const int32_t *types_g, const int *counts, const int64_t *displs, int n,
+                   int64_t *lo, int64_t *hi, MPI_Datatype *out, int *bad_type)
+{
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        slot_t *t = lookup(K_DATATYPE, types_g[i]);
+        if (!t) {
+            *bad_type = 1;
+            return -1;
+        }
+        out[i] = t->h.datatype;
+        if (counts[i] < 0)
+            return -1;
+        if (counts[i] == 0)
+            continue;
+        int64_t l, h;
+        span(t, counts[i], &l, &h);
+        l += displs[i];
+        h += displs[i];
+        if (!any || l < *lo) *lo = l;
+        if (!any || h > *hi) *hi = h;
+        any = 1;
+    }
+    return any;
+}
+
+/* alltoallw over `ns` send and `nr` receive peers; displacements are ints (alltoallw) or Aints
+ * (neighbor_alltoallw), in bytes. Argument order is the standard's for both. */
+static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int nonblocking,
+                              const char *fn)
+{
+#define FN fn
+    COMM_ARG(comm, 8);
+    slot_t *c = COMM_SLOT(comm);
+    int ns = neighbor ? nbr_degree(comm, 1) : peers(c);
+    int nr = neighbor ? nbr_degree(comm, 0) : peers(c);
+    int in_place = !neighbor && (uint32_t)a[0].i32 == IN_PLACE_PTR;
+    if (!in_place) {
+        CHECK_ARRAY(a[1].i32, ns, 4, "sendcounts array");
+        CHECK_ARRAY(a[2].i32, ns, 4, "sdispls array");
+        CHECK_ARRAY(a[3].i32, ns, 4, "sendtypes array");
+    }
+    CHECK_ARRAY(a[5].i32, nr, 4, "recvcounts array");
+    CHECK_ARRAY(a[6].i32, nr, 4, "rdispls array");
+    CHECK_ARRAY(a[7].i32, nr, 4, "recvtypes array");
+    w_state *w = calloc(1, sizeof *w);
+    if (w) {
+        w->types = malloc(sizeof(MPI_Datatype) * (size_t)(ns + nr + 1));
+        w->displs = malloc(sizeof(MPI_Aint) * (size_t)(ns + nr + 1));
+    }
+    int64_t *d64 = malloc(sizeof(int64_t) * (size_t)(ns + nr + 1));
+    if (!w || !w->types || !w->displs || !d64) {
+        if (w) w_state_free(w, 0);
+        free(d64);
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+    }
+    for (int i = 0; i < ns + nr; i++) {
+        uint32_t base = i < ns ? (uint32_t)a[2].i32 : (uint32_t)a[6].i32;
+        int k = i < ns ? i : i - ns;
+        if (in_place && i < ns) { d64[i] = 0; continue; }
+        d64[i] = load_i32(base + 4 * (uint32_t)k); /* Aint and int are both 32-bit here */
+        w->displs[i] = (MPI_Aint)d64[i];
+    }
+    int bad = 0;
+    int64_t lo = 0, hi = 0;
+    const void *sbuf = MPI_IN_PLACE;
+    int rc = MPI_SUCCESS;
+    if (!in_place) {
+        int any = w_range((const int32_t *)GPTR(a[3].i32), (const int *)GPTR(a[1].i32), d64, ns,
+                          &lo, &hi, w->types, &bad);
+        if (any < 0) rc = -1;
+        else if (any && (lo + (uint32_t)a[0].i32 < 0 || !fits((uint32_t)a[0].i32 + hi))) rc = -2;
+        sbuf = GPTR(a[0].i32);
+    }
+    if (rc == MPI_SUCCESS) {
+        int any = w_range((const int32_t *)GPTR(a[7].i32), (const int *)GPTR(a[5].i32), d64 + ns,
+                          nr, &lo, &hi, w->types + ns, &bad);
+        if (any < 0) rc = -1;
+        else if (any && (lo + (uint32_t)a[4].i32 < 0 || !fits((uint32_t)a[4].i32 + hi))) rc = -2;
+    }
+    free(d64);
+    if (rc != MPI_SUCCESS) {
+        w_state_free(w, 0);
+        if (rc == -2)
+            return range_trap(FN, "buffer", (int64_t)lo, (int64_t)hi);
+        return fail(a, bad ? ABI_ERR_TYPE : ABI_ERR_COUNT, errslot, FN);
+    }
+    void *rbuf = GPTR(a[4].i32);
+    const int *scounts = in_place ? NULL : (const int *)GPTR(a[1].i32);
+    const int *rcounts = (const int *)GPTR(a[5].i32);
+    MPI_Request r = MPI_REQUEST_NULL;
+    int32_t rp = nonblocking ? a[9].i32 : 0;
+    if (nonblocking)
+        CHECK_OUT(rp, 4);
+    if (neighbor) {
+        if (nonblocking)
+            rc = MPI_Ineighbor_alltoallw(sbuf, scounts, w->displs, w->types, rbuf, rcounts,
+                                         w->displs + ns, w->types + ns, comm, &r);
+        else
+            rc = MPI_Neighbor_alltoallw(sbuf, scounts, w->displs, w->types, rbuf, rcounts,
+                                        w->displs + ns, w->types + ns, comm);
+    } else {
+        /* int displacements for alltoallw: reuse the guest arrays as they are */
+        const int *sd = in_place ? NULL : (const int *)GPTR(a[2].i32);
+        const int *rd = (const int *)GPTR(a[6].i32);
+        if (nonblocking)
+            rc = MPI_Ialltoallw(sbuf, scounts, sd, in_place ? NULL : w->types, rbuf, rcounts,
+                                rd, w->types + ns, comm, &r);
+        else
+            rc = MPI_Alltoallw(sbuf, scounts, sd, in_place ? NULL : w->types, rbuf, rcounts, rd,
+                               w->types + ns, comm);
+    }
+    if (nonblocking && rc == MPI_SUCCESS) {
+        int32_t g = new_request(r, errslot);
+        slot_t *s = lookup(K_REQUEST, g);
+        if (s && !s->predefined) {
+            s->on_complete = w_state_free;
+            s->state = w;
+            w = NULL;
+        }
+        store_i32((uint32_t)rp, g);
+    }
+    if (w)
+        w_state_free(w, rc == MPI_SUCCESS);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+CALLBACK(MPI_Alltoallw) { return alltoallw(a, 0, 0, "MPI_Alltoallw"); }
+CALLBACK(MPI_Ialltoallw) { return alltoallw(a, 0, 1, "MPI_Ialltoallw"); }
+CALLBACK(MPI_Neighbor_alltoallw) { return alltoallw(a, 1, 0, "MPI_Neighbor_alltoallw"); }
+CALLBACK(MPI_Ineighbor_alltoallw) { return alltoallw(a, 1, 1, "MPI_Ineighbor_alltoallw"); }

@@ -1,0 +1,254 @@
+/* Environment: init and finalize (the host MPI is initialized before the guest runs),
+ * versions, error classes and strings, timers. */
+#include "bridge.h"
+
+int g_guest_state; /* 0 before MPI_Init, 1 initialized, 2 finalized */
+static int g_guest_thread;
+
+CALLBACK(MPI_Init)
+{
+#define FN "MPI_Init"
+    ERRSLOT;
+    if (g_guest_state != 0)
+        return fail(a, ABI_ERR_OTHER, errslot, FN);
+    g_guest_state = 1;
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Init_thread)
+{
+#define FN "MPI_Init_thread"
+    ERRSLOT;
+    uint32_t prov = (uint32_t)a[3].i32;
+    CHECK_OUT(prov, 4);
+    if (g_guest_state != 0)
+        return fail(a, ABI_ERR_OTHER, errslot, FN);
+    g_guest_state = 1;
+    /* A wasm32-wasi guest has exactly one thread, so every level is trivially provided. */
+    int req = a[2].i32;
+    g_guest_thread = req < 0 ? 0 : req > ABI_THREAD_MULTIPLE ? ABI_THREAD_MULTIPLE : req;
+    store_i32(prov, g_guest_thread);
+    return ok(a);
+#undef FN
+}
+
+/* Store one int in the guest's out-argument a[0] (the MPI_Initialized-style queries). */
+static wasm_trap_t *put_int(wasmtime_val_raw_t *a, int32_t value, const char *fn)
+{
+#define FN fn
+    CHECK_OUT(a[0].i32, 4);
+    store_i32((uint32_t)a[0].i32, value);
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Initialized) { return put_int(a, g_guest_state >= 1, "MPI_Initialized"); }
+CALLBACK(MPI_Finalized) { return put_int(a, g_guest_state == 2, "MPI_Finalized"); }
+CALLBACK(MPI_Query_thread) { return put_int(a, g_guest_thread, "MPI_Query_thread"); }
+CALLBACK(MPI_Is_thread_main) { return put_int(a, 1, "MPI_Is_thread_main"); }
+
+CALLBACK(MPI_Finalize)
+{
+#define FN "MPI_Finalize"
+    ERRSLOT;
+    if (g_guest_state != 1)
+        return fail(a, ABI_ERR_OTHER, errslot, FN);
+    g_guest_state = 2;
+    return done(a, MPI_Finalize(), errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Abort)
+{
+#define FN "MPI_Abort"
+    COMM_ARG(comm, 0);
+    return done(a, abort_job(comm, a[1].i32), errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Wtime)
+{
+    a[0].f64 = MPI_Wtime();
+    return NULL;
+}
+
+CALLBACK(MPI_Wtick)
+{
+    a[0].f64 = MPI_Wtick();
+    return NULL;
+}
+
+CALLBACK(MPI_Get_version)
+{
+#define FN "MPI_Get_version"
+    CHECK_OUT(a[0].i32, 4);
+    CHECK_OUT(a[1].i32, 4);
+    /* the guest sees the MPI-3.1 API of its mpi.h, whatever the host library implements */
+    store_i32((uint32_t)a[0].i32, 3);
+    store_i32((uint32_t)a[1].i32, 1);
+    return ok(a);
+#undef FN
+}
+
+static wasm_trap_t *string_query(wasmtime_val_raw_t *a, const char *text, int rc, int cap,
+                                 const char *fn)
+{
+#define FN fn
+    CHECK_OUT(a[0].i32, cap);
+    CHECK_OUT(a[1].i32, 4);
+    if (rc == MPI_SUCCESS)
+        store_i32((uint32_t)a[1].i32, put_string((uint32_t)a[0].i32, text, cap));
+    return done(a, rc, world_slot(), FN);
+#undef FN
+}
+
+CALLBACK(MPI_Get_processor_name)
+{
+    char name[MPI_MAX_PROCESSOR_NAME + 1] = "";
+    int len = 0;
+    int rc = MPI_Get_processor_name(name, &len);
+    return string_query(a, name, rc, ABI_MAX_PROCESSOR_NAME, "MPI_Get_processor_name");
+}
+
+CALLBACK(MPI_Get_library_version)
+{
+    static char text[MPI_MAX_LIBRARY_VERSION_STRING + 1];
+    int len = 0;
+    int rc = MPI_Get_library_version(text, &len);
+    return string_query(a, text, rc, ABI_MAX_LIBRARY_VERSION_STRING, "MPI_Get_library_version");
+}
+
+/* The guest only ever sees error classes, so codes are classes, plus the classes and codes
+ * it added itself (MPI_Add_error_class/code), which are kept here with their strings. */
+#define MAX_USER_ERRORS 256
+static int n_user_errors;
+static struct { int cls; char *text; } user_error[MAX_USER_ERRORS];
+static int user_error_index(int code)
+{
+    int i = code - (ABI_ERR_LASTCODE - MAX_USER_ERRORS);
+    return i >= 0 && i < n_user_errors ? i : -1;
+}
+
+CALLBACK(MPI_Error_class)
+{
+#define FN "MPI_Error_class"
+    ERRSLOT;
+    CHECK_OUT(a[1].i32, 4);
+    int code = a[0].i32, u = user_error_index(code);
+    if (u >= 0)
+        code = user_error[u].cls;
+    else if (code < 0 || code > ABI_ERR_LASTCODE || (code != 0 && abi_to_class(code) < 0))
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    store_i32((uint32_t)a[1].i32, code);
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Error_string)
+{
+#define FN "MPI_Error_string"
+    ERRSLOT;
+    CHECK_OUT(a[1].i32, ABI_MAX_ERROR_STRING);
+    CHECK_OUT(a[2].i32, 4);
+    int u = user_error_index(a[0].i32);
+    if (u >= 0) {
+        const char *t = user_error[u].text ? user_error[u].text : "";
+        store_i32((uint32_t)a[2].i32, put_string((uint32_t)a[1].i32, t, ABI_MAX_ERROR_STRING));
+        return ok(a);
+    }
+    int host = abi_to_class(a[0].i32);
+    if (host < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    char text[MPI_MAX_ERROR_STRING + 1];
+    int len = 0;
+    int rc = MPI_Error_string(host, text, &len);
+    if (rc == MPI_SUCCESS)
+        store_i32((uint32_t)a[2].i32,
+                  put_string((uint32_t)a[1].i32, text, ABI_MAX_ERROR_STRING));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+/* New classes and codes live above the ABI's classes, counted down from MPI_ERR_LASTCODE's
+ * bound so that MPI_LASTUSEDCODE can report them (attr.c). */
+static wasm_trap_t *add_error(wasmtime_val_raw_t *a, int cls, uint32_t out, const char *fn)
+{
+#define FN fn
+    ERRSLOT;
+    CHECK_OUT(out, 4);
+    if (n_user_errors == MAX_USER_ERRORS)
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+    int code = ABI_ERR_LASTCODE - MAX_USER_ERRORS + n_user_errors;
+    user_error[n_user_errors].cls = cls < 0 ? code : cls;
+    user_error[n_user_errors].text = NULL;
+    n_user_errors++;
+    store_i32(out, code);
+    return ok(a);
+#undef FN
+}
+
+int wasmpi_last_used_code(void)
+{
+    return n_user_errors ? ABI_ERR_LASTCODE - MAX_USER_ERRORS + n_user_errors - 1
+                         : ABI_ERR_ABI;
+}
+
+CALLBACK(MPI_Add_error_class) { return add_error(a, -1, (uint32_t)a[0].i32, "MPI_Add_error_class"); }
+
+CALLBACK(MPI_Add_error_code)
+{
+#define FN "MPI_Add_error_code"
+    ERRSLOT;
+    int cls = a[0].i32, u = user_error_index(cls);
+    if (!(u >= 0 && user_error[u].cls == cls) && (cls <= 0 || abi_to_class(cls) < 0))
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    return add_error(a, cls, (uint32_t)a[1].i32, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Add_error_string)
+{
+#define FN "MPI_Add_error_string"
+    ERRSLOT;
+    const char *s;
+    CHECK_STR(s, a[1].i32);
+    int u = user_error_index(a[0].i32);
+    if (u < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    free(user_error[u].text);
+    user_error[u].text = strdup(s);
+    return ok(a);
+#undef FN
+}
+
+/* MPI_Alloc_mem is served by the guest's own allocator: the memory must be guest memory. */
+CALLBACK(MPI_Alloc_mem)
+{
+#define FN "MPI_Alloc_mem"
+    ERRSLOT;
+    uint32_t size = (uint32_t)a[0].i32;
+    if (a[0].i32 < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    if (!lookup(K_INFO, a[1].i32))
+        return fail(a, ABI_ERR_INFO, errslot, FN);
+    CHECK_OUT(a[2].i32, 4);
+    uint32_t p = guest_alloc(size ? size : 1);
+    if (!p) {
+        fprintf(stderr, "wasmpi: rank %d: MPI_Alloc_mem: no memory from the guest's malloc "
+                        "(or the module exports no malloc)\n", g_rank);
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+    }
+    store_i32((uint32_t)a[2].i32, (int32_t)p);
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Free_mem)
+{
+#define FN "MPI_Free_mem"
+    ERRSLOT;
+    guest_free((uint32_t)a[0].i32);
+    return ok(a);
+#undef FN
+}

@@ -1,0 +1,88 @@
+/* Error handlers. The host MPI always returns (MPI_ERRORS_RETURN on every host object); the
+ * bridge applies the guest's handler of the communicator: return the class, call the guest's
+ * own handler function (an upcall), or abort the job (core/errors.c). */
+#include "bridge.h"
+
+/* Call user handler `eh` for communicator `comm_guest` and class `cls`; 0 if `eh` is none. */
+int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls)
+{
+    slot_t *e = lookup(K_ERRHANDLER, eh);
+    if (!e || e->predefined || !e->fn)
+        return 0;
+    uint32_t args = guest_alloc(8);
+    if (!args)
+        return 0;
+    store_i32(args, comm_guest);
+    store_i32(args + 4, cls);
+    int32_t argv[3] = {(int32_t)args, (int32_t)(args + 4), 0};
+    upcall(e->fn, argv, 3, NULL, "communicator error handler (MPI_Comm_create_errhandler)");
+    guest_free(args);
+    return 1;
+}
+
+CALLBACK(MPI_Comm_create_errhandler)
+{
+#define FN "MPI_Comm_create_errhandler"
+    ERRSLOT;
+    CHECK_OUT(a[1].i32, 4);
+    if (a[0].i32 == 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    int32_t idx;
+    slot_t *s = slot_alloc(K_ERRHANDLER, &idx);
+    s->h.errhandler = MPI_ERRHANDLER_NULL; /* the bridge calls it; the host never sees it */
+    s->fn = (uint32_t)a[0].i32;
+    store_i32((uint32_t)a[1].i32, s->guest);
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Comm_set_errhandler)
+{
+#define FN "MPI_Comm_set_errhandler"
+    COMM_ARG(comm, 0);
+    (void)comm;
+    slot_t *e = lookup(K_ERRHANDLER, a[1].i32);
+    if (!e || e->guest == ABI_ERRHANDLER_NULL)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    COMM_SLOT(comm)->eh = e->guest;
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Comm_get_errhandler)
+{
+#define FN "MPI_Comm_get_errhandler"
+    COMM_ARG(comm, 0);
+    (void)comm;
+    CHECK_OUT(a[1].i32, 4);
+    store_i32((uint32_t)a[1].i32, COMM_SLOT(comm)->eh);
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Comm_call_errhandler)
+{
+#define FN "MPI_Comm_call_errhandler"
+    COMM_ARG(comm, 0);
+    (void)comm;
+    wasm_trap_t *t = fail(a, a[1].i32, errslot, FN);
+    if (!t)
+        a[0].i32 = 0; /* the handler was called (or returned): success */
+    return t;
+#undef FN
+}
+
+/* A user handler stays usable by the communicators it is attached to: freeing it only nulls
+ * the guest's handle (handlers are few and small). */
+CALLBACK(MPI_Errhandler_free)
+{
+#define FN "MPI_Errhandler_free"
+    ERRSLOT;
+    CHECK_OUT(a[0].i32, 4);
+    slot_t *s = lookup(K_ERRHANDLER, load_i32((uint32_t)a[0].i32));
+    if (!s || s->guest == ABI_ERRHANDLER_NULL)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    store_i32((uint32_t)a[0].i32, ABI_ERRHANDLER_NULL);
+    return ok(a);
+#undef FN
+}

@@ -1,0 +1,282 @@
+/* Requests: completion calls, persistent requests, cancellation, generalized requests.
+ * A completed request's slot is freed and the guest handle nulled; a request can carry
+ * state that must live until it completes (translated argument arrays, a communicator being
+ * created by MPI_Comm_idup), released by its on_complete hook. */
+#include "bridge.h"
+
+/* The communicator slot whose error handler reports on a request (MPI_COMM_WORLD's for
+ * MPI_REQUEST_NULL, or when the communicator is gone). */
+int32_t request_errslot(const slot_t *r)
+{
+    int32_t c = r ? r->cslot : 0;
+    if (c > 0 && c < T[K_COMM].n && T[K_COMM].s[c].live)
+        return c;
+    return world_slot();
+}
+
+/* After a completion call: free the slot of a finished request and null the guest handle. */
+void request_settle(int32_t *g, slot_t *s, MPI_Request h, int ok)
+{
+    if (s->predefined)
+        return;
+    if (h == MPI_REQUEST_NULL) {
+        if (s->on_complete)
+            s->on_complete(s->state, ok);
+        s->on_complete = NULL;
+        slot_free(K_REQUEST, s);
+        *g = ABI_REQUEST_NULL;
+    } else {
+        s->h.request = h; /* persistent requests stay */
+    }
+}
+
+/* one request argument: guest handle at guest address rp */
+#define REQUEST_ARG(rp, idx) \
+    uint32_t rp = (uint32_t)a[idx].i32; \
+    CHECK_OUT(rp, 4); \
+    int32_t g_ = load_i32(rp); \
+    slot_t *s = lookup(K_REQUEST, g_); \
+    if (!s) \
+        return fail(a, ABI_ERR_REQUEST, errslot, FN); \
+    errslot = request_errslot(s); \
+    MPI_Request h = s->h.request
+
+static void settle_one(uint32_t rp, int32_t g, MPI_Request h, int ok)
+{
+    slot_t *s = lookup(K_REQUEST, g); /* again: a guest callback may have grown the table */
+    if (s) {
+        request_settle(&g, s, h, ok);
+        store_i32(rp, g);
+    }
+}
+
+CALLBACK(MPI_Wait)
+{
+#define FN "MPI_Wait"
+    ERRSLOT;
+    REQUEST_ARG(rp, 0);
+    STATUS_ARG(st, 1);
+    int rc = MPI_Wait(&h, st ? st : MPI_STATUS_IGNORE);
+    settle_one(rp, g_, h, rc == MPI_SUCCESS);
+    STATUS_DONE(st, rc);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Test)
+{
+#define FN "MPI_Test"
+    ERRSLOT;
+    REQUEST_ARG(rp, 0);
+    CHECK_OUT(a[1].i32, 4);
+    STATUS_ARG(st, 2);
+    int flag = 0;
+    int rc = MPI_Test(&h, &flag, st ? st : MPI_STATUS_IGNORE);
+    store_i32((uint32_t)a[1].i32, flag);
+    if (flag) {
+        settle_one(rp, g_, h, rc == MPI_SUCCESS);
+        STATUS_DONE(st, rc);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Request_get_status)
+{
+#define FN "MPI_Request_get_status"
+    ERRSLOT;
+    slot_t *s = lookup(K_REQUEST, a[0].i32);
+    if (!s)
+        return fail(a, ABI_ERR_REQUEST, errslot, FN);
+    errslot = request_errslot(s);
+    CHECK_OUT(a[1].i32, 4);
+    STATUS_ARG(st, 2);
+    int flag = 0;
+    int rc = MPI_Request_get_status(s->h.request, &flag, st ? st : MPI_STATUS_IGNORE);
+    store_i32((uint32_t)a[1].i32, flag);
+    if (flag)
+        STATUS_DONE(st, rc);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Cancel)
+{
+#define FN "MPI_Cancel"
+    ERRSLOT;
+    REQUEST_ARG(rp, 0);
+    return done(a, MPI_Cancel(&h), errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Start)
+{
+#define FN "MPI_Start"
+    ERRSLOT;
+    REQUEST_ARG(rp, 0);
+    int rc = MPI_Start(&h);
+    if (rc == MPI_SUCCESS && (s = lookup(K_REQUEST, g_)))
+        s->h.request = h;
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Request_free)
+{
+#define FN "MPI_Request_free"
+    ERRSLOT;
+    REQUEST_ARG(rp, 0);
+    if (s->predefined)
+        return fail(a, ABI_ERR_REQUEST, errslot, FN);
+    int rc = MPI_Request_free(&h);
+    if (rc == MPI_SUCCESS)
+        settle_one(rp, g_, MPI_REQUEST_NULL, 1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+/* ---- arrays of requests ------------------------------------------------------------------ */
+
+/* Translate the guest request array at `gp` (n entries) into hr; 0 on a bad handle. */
+static int requests_in(uint32_t gp, int n, MPI_Request *hr, int32_t *errslot)
+{
+    int32_t es = -1;
+    for (int i = 0; i < n; i++) {
+        slot_t *s = lookup(K_REQUEST, load_i32(gp + 4 * (uint32_t)i));
+        if (!s)
+            return 0;
+        hr[i] = s->h.request;
+        if (es < 0 && !s->predefined)
+            es = request_errslot(s);
+    }
+    if (es >= 0)
+        *errslot = es;
+    return 1;
+}
+
+static void request_out(uint32_t gp, int i, const MPI_Request *hr, int ok)
+{
+    uint32_t rp = gp + 4 * (uint32_t)i;
+    settle_one(rp, load_i32(rp), hr[i], ok);
+}
+
+#define MULTI_ARGS(nidx, ridx) \
+    int n = a[nidx].i32; \
+    if (n < 0) return fail(a, ABI_ERR_ARG, errslot, FN); \
+    uint32_t gp = (uint32_t)a[ridx].i32; \
+    CHECK_ARRAY(gp, n, 4, "request array"); \
+    SCRATCH_FRAME; \
+    SCRATCH(hr, MPI_Request, n); \
+    SCRATCH(hst, MPI_Status, n); \
+    if (!requests_in(gp, n, hr, &errslot)) return fail(a, ABI_ERR_REQUEST, errslot, FN)
+#define STATUSES_ARG(idx, n) \
+    uint32_t sp = (uint32_t)a[idx].i32; \
+    if (sp) CHECK_ARRAY(sp, (n), STATUS_SIZE, "status array"); \
+    MPI_Status *hs = sp ? hst : MPI_STATUSES_IGNORE
+
+CALLBACK(MPI_Waitall)
+{
+#define FN "MPI_Waitall"
+    ERRSLOT;
+    MULTI_ARGS(0, 1);
+    STATUSES_ARG(2, n);
+    int rc = MPI_Waitall(n, hr, hs);
+    int in_status = rc != MPI_SUCCESS && abi_error(rc) == ABI_ERR_IN_STATUS;
+    for (int i = 0; i < n; i++) {
+        request_out(gp, i, hr, rc == MPI_SUCCESS);
+        if (sp && (rc == MPI_SUCCESS || in_status))
+            status_out(sp + (uint32_t)i * STATUS_SIZE, &hst[i], in_status);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Testall)
+{
+#define FN "MPI_Testall"
+    ERRSLOT;
+    MULTI_ARGS(0, 1);
+    CHECK_OUT(a[2].i32, 4);
+    STATUSES_ARG(3, n);
+    int flag = 0;
+    int rc = MPI_Testall(n, hr, &flag, hs);
+    store_i32((uint32_t)a[2].i32, flag);
+    int in_status = rc != MPI_SUCCESS && abi_error(rc) == ABI_ERR_IN_STATUS;
+    if (flag || in_status)
+        for (int i = 0; i < n; i++) {
+            request_out(gp, i, hr, rc == MPI_SUCCESS);
+            if (sp)
+                status_out(sp + (uint32_t)i * STATUS_SIZE, &hst[i], in_status);
+        }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+static wasm_trap_t *any_common(wasmtime_val_raw_t *a, int test, const char *fn)
+{
+#define FN fn
+    ERRSLOT;
+    MULTI_ARGS(0, 1);
+    CHECK_OUT(a[2].i32, 4);
+    int flag = 1, sidx = 3, idx = MPI_UNDEFINED;
+    if (test) {
+        CHECK_OUT(a[3].i32, 4);
+        sidx = 4;
+    }
+    STATUS_ARG(st, sidx);
+    int rc = test ? MPI_Testany(n, hr, &idx, &flag, st ? st : MPI_STATUS_IGNORE)
+                  : MPI_Waitany(n, hr, &idx, st ? st : MPI_STATUS_IGNORE);
+    if (idx != MPI_UNDEFINED && idx >= 0 && idx < n)
+        request_out(gp, idx, hr, rc == MPI_SUCCESS);
+    if (flag)
+        STATUS_DONE(st, rc);
+    store_i32((uint32_t)a[2].i32, out_undef(idx));
+    if (test)
+        store_i32((uint32_t)a[3].i32, flag);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+CALLBACK(MPI_Waitany) { return any_common(a, 0, "MPI_Waitany"); }
+CALLBACK(MPI_Testany) { return any_common(a, 1, "MPI_Testany"); }
+
+static wasm_trap_t *some_common(wasmtime_val_raw_t *a, int test, const char *fn)
+{
+#define FN fn
+    ERRSLOT;
+    MULTI_ARGS(0, 1);
+    CHECK_OUT(a[2].i32, 4);
+    CHECK_ARRAY(a[3].i32, n, 4, "index array");
+    int *indices = (int *)GPTR(a[3].i32);
+    STATUSES_ARG(4, n);
+    int outcount = 0;
+    int rc = test ? MPI_Testsome(n, hr, &outcount, indices, hs)
+                  : MPI_Waitsome(n, hr, &outcount, indices, hs);
+    int in_status = rc != MPI_SUCCESS && abi_error(rc) == ABI_ERR_IN_STATUS;
+    if (outcount != MPI_UNDEFINED)
+        for (int k = 0; k < outcount; k++) {
+            request_out(gp, indices[k], hr, rc == MPI_SUCCESS);
+            if (sp)
+                status_out(sp + (uint32_t)k * STATUS_SIZE, &hst[k], in_status);
+        }
+    store_i32((uint32_t)a[2].i32, out_undef(outcount));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+CALLBACK(MPI_Waitsome) { return some_common(a, 0, "MPI_Waitsome"); }
+CALLBACK(MPI_Testsome) { return some_common(a, 1, "MPI_Testsome"); }
+
+CALLBACK(MPI_Startall)
+{
+#define FN "MPI_Startall"
+    ERRSLOT;
+    MULTI_ARGS(0, 1);
+    int rc = MPI_Startall(n, hr);
+    if (rc == MPI_SUCCESS)
+        for (int i = 0; i < n; i++) {
+            slot_t *s = lookup(K_REQUEST, load_i32(gp + 4 * (uint32_t)i));
+            if (s && !s->predefined)
+                s->h.request = hr[i];
+        }
+    return done(a, rc, errslot, FN);
+#undef FN
+}

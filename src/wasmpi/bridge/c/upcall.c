@@ -1,0 +1,130 @@
+/* Upcalls: the one place where the bridge re-enters the guest.
+ *
+ * The host MPI calls guest code through the bridge: user reduction ops, error handlers,
+ * attribute copy/delete callbacks, generalized-request callbacks. A guest function pointer is
+ * an index into the module's exported function table (__indirect_function_table); the call is
+ * made through the store of the innermost running callback (g_caller), with wasmtime checking
+ * the function's signature. Arguments that live in host memory are staged in guest memory
+ * obtained from the guest's own exported malloc. A trap in guest code ends the job, naming the
+ * callback: the host MPI is in the middle of a call and cannot be unwound. */
+#include "bridge.h"
+
+#include <unistd.h>
+
+static wasmtime_table_t g_table;
+static wasmtime_func_t g_malloc, g_free;
+static int have_table, have_malloc, have_free;
+
+void upcall_set_exports(const wasmtime_table_t *table, const wasmtime_func_t *malloc_fn,
+                        const wasmtime_func_t *free_fn)
+{
+    if ((have_table = table != NULL))
+        g_table = *table;
+    if ((have_malloc = malloc_fn != NULL))
+        g_malloc = *malloc_fn;
+    if ((have_free = free_fn != NULL))
+        g_free = *free_fn;
+}
+
+static void message_of(wasm_trap_t *t, wasmtime_error_t *e, char *out, size_t cap)
+{
+    wasm_byte_vec_t v = {0, NULL};
+    if (t)
+        W.trap_message(t, &v);
+    else
+        W.error_message(e, &v);
+    size_t n = v.size < cap - 1 ? v.size : cap - 1;
+    memcpy(out, v.data ? v.data : "", n);
+    out[n] = 0;
+    while (n > 0 && (out[n - 1] == 0 || out[n - 1] == '\n'))
+        out[--n] = 0;
+    W.byte_vec_delete(&v);
+    if (t)
+        W.trap_delete(t);
+    else
+        W.error_delete(e);
+}
+
+static void fatal(const char *what, const char *why)
+{
+    fprintf(stderr, "wasmpi: rank %d: %s: %s; aborting the job\n", g_rank, what, why);
+    abort_job(MPI_COMM_WORLD, 134);
+    _exit(134);
+}
+
+static int call(const wasmtime_func_t *f, const int32_t *args, int nargs, int32_t *result,
+                const char *what)
+{
+    if (!g_caller)
+        return ABI_ERR_OTHER; /* no guest call in progress (e.g. MPI_Finalize at exit) */
+    wasmtime_val_t av[8], rv[1];
+    for (int i = 0; i < nargs && i < 8; i++) {
+        memset(&av[i], 0, sizeof av[i]);
+        av[i].kind = WASMTIME_I32;
+        av[i].of.i32 = args[i];
+    }
+    wasm_trap_t *t = NULL;
+    wasmtime_context_t *ctx = W.caller_context(g_caller);
+    wasmtime_caller_t *outer = g_caller;
+    wasmtime_error_t *e = W.func_call(ctx, f, av, (size_t)nargs, rv, result ? 1 : 0, &t);
+    g_caller = outer;
+    if (e || t) {
+        char msg[1024];
+        message_of(t, e, msg, sizeof msg);
+        fatal(what, msg);
+    }
+    if (result)
+        *result = rv[0].of.i32;
+    return 0;
+}
+
+int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const char *what)
+{
+    if (!g_caller)
+        return ABI_ERR_OTHER;
+    if (!have_table)
+        fatal(what, "the module exports no function table (__indirect_function_table); "
+                    "rebuild it with this wasmpi's `wasmpi cc`");
+    wasmtime_val_t v;
+    memset(&v, 0, sizeof v);
+    if (!W.table_get(W.caller_context(g_caller), &g_table, fn, &v) ||
+        v.kind != WASMTIME_FUNCREF || v.of.funcref.store_id == 0) {
+        char why[96];
+        snprintf(why, sizeof why, "function pointer %u is not a function of the module", fn);
+        fatal(what, why);
+    }
+    return call(&v.of.funcref, args, nargs, result, what);
+}
+
+uint32_t guest_alloc(uint32_t bytes)
+{
+    int32_t p = 0;
+    if (!have_malloc || call(&g_malloc, (int32_t[]){(int32_t)bytes}, 1, &p, "malloc") != 0)
+        return 0;
+    if (p != 0)
+        fits((uint64_t)(uint32_t)p + bytes); /* the guest's memory may have grown */
+    return (uint32_t)p;
+}
+
+void guest_free(uint32_t p)
+{
+    if (have_free && p)
+        call(&g_free, (int32_t[]){(int32_t)p}, 1, NULL, "free");
+}
+
+uint32_t guest_staging(int which, uint32_t bytes)
+{
+    static uint32_t ptr[STAGE_LAST], cap[STAGE_LAST];
+    if (bytes <= cap[which])
+        return ptr[which];
+    uint32_t want = bytes < 256 ? 256 : bytes;
+    if (want < 2 * cap[which])
+        want = 2 * cap[which];
+    uint32_t p = guest_alloc(want);
+    if (!p)
+        return 0;
+    guest_free(ptr[which]);
+    ptr[which] = p;
+    cap[which] = want;
+    return p;
+}
