@@ -29,6 +29,10 @@ def _exec_options(p: argparse.ArgumentParser) -> None:
                    help="pass a host environment variable to the guest (repeatable)")
     p.add_argument("--mpi", metavar="MPICC", help="compiler wrapper of the host MPI to use "
                    "(default: WASMPI_MPICC, else the mpich wheel)")
+    p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
+                   help="reject a module that imports MPI functions this wasmpi does not "
+                   "implement (exit 70) instead of trapping only if one is called "
+                   "(default: WASMPI_STRICT, else off)")
     p.add_argument("module", type=Path, help="the .wasm module")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest")
 
@@ -62,13 +66,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _options(ns: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .config import ExecOptions
+    from .config import ExecOptions, resolve_strict
 
     args = list(ns.args)
     if args and args[0] == "--":
         args = args[1:]
     return ExecOptions(module=ns.module, args=tuple(args), dirs=tuple(ns.dir),
-                       env=tuple(ns.env), env_pass=tuple(ns.env_pass), mpicc=ns.mpi)
+                       env=tuple(ns.env), env_pass=tuple(ns.env_pass), mpicc=ns.mpi,
+                       strict=resolve_strict(ns.strict))
 
 
 def dispatch(argv: list[str]) -> int:

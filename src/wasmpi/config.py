@@ -18,10 +18,14 @@ class ExecOptions:
     env: tuple[str, ...] = ()
     env_pass: tuple[str, ...] = ()
     mpicc: str | None = None
+    #: Reject a module that imports MPI functions this wasmpi does not implement, instead of
+    #: loading them as stubs that trap when called.
+    strict: bool = False
 
     def forwarded(self) -> list[str]:
         """The same options as ``wasmpi exec`` flags (the launcher passes them to each rank)."""
-        out: list[str] = []
+        # explicit either way: a rank must not let WASMPI_STRICT overrule the parent's --no-strict
+        out: list[str] = ["--strict" if self.strict else "--no-strict"]
         for d in self.dirs:
             out += ["--dir", d]
         for e in self.env:
@@ -45,3 +49,20 @@ class ExecOptions:
             env=tuple(env.items()),
             dirs=tuple(DirGrant.parse(d) for d in self.dirs),
         )
+
+
+STRICT_ENV = "WASMPI_STRICT"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def resolve_strict(cli: bool | None) -> bool:
+    """``--strict`` / ``--no-strict`` if given, else ``WASMPI_STRICT``, else off."""
+    if cli is not None:
+        return cli
+    value = os.environ.get(STRICT_ENV, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise UsageError(f"{STRICT_ENV}={os.environ[STRICT_ENV]!r}: expected 1 or 0")

@@ -1,8 +1,9 @@
 """``wasmpi run -n N``: prepare once on this node, then start N ranks under the host mpiexec.
 
-Before launching, the parent validates the module, rejects unsupported MPI imports, compiles the
-machine code and builds the MPI bridge into the cache, so that ranks only load them. Signals
-are forwarded to mpiexec; the exit status is the worst rank's, as mpiexec reports it.
+Before launching, the parent validates the module, rejects unsupported MPI imports if
+``--strict``, compiles the machine code and builds the MPI bridge into the cache, so that ranks
+only load them. Signals are forwarded to mpiexec; the exit status is the worst rank's, as
+mpiexec reports it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import sys
 from pathlib import Path
 
 from . import _tools, hostmpi, runtime, wasmfile
-from .bridge import abi
+from .bridge import abi, stubs
 from .bridge.build import BRIDGE_ENV
 from .bridge.build import build as build_bridge
-from .bridge.loader import check_imports
 from .config import ExecOptions
 from .errors import UsageError
 
@@ -33,7 +33,8 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
     info = wasmfile.read(opts.module)
     opts.sandbox()  # validate --dir / --env before starting anything
     imports = [(i.module, i.name) for i in info.imports]
-    check_imports(imports, abi.supported_imports())
+    if opts.strict:  # otherwise rank 0 warns and the missing functions trap if called
+        stubs.reject(stubs.unsupported(imports, abi.supported_imports()))
     mpi = hostmpi.select(opts.mpicc)
     runtime.compile_module(opts.module)
     if abi.needs_bridge(m for m, _ in imports):

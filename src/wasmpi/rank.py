@@ -2,6 +2,8 @@
 
 Load the cached machine code, start the MPI bridge if the module imports MPI, run the guest,
 and make sure a failing rank ends the whole job (MPI_Abort) instead of leaving others hanging.
+MPI functions the bridge lacks load as stubs that trap if called (rank 0 warns about them once),
+unless ``--strict`` rejects the module.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 import wasmtime
 
 from . import runtime
-from .bridge import abi
+from .bridge import abi, stubs
 from .bridge.build import for_rank as bridge_for_rank
 from .bridge.loader import Bridge
 from .config import ExecOptions
@@ -29,8 +31,12 @@ def execute(opts: ExecOptions) -> int:
             return GuestTrap.exit_code
 
     bridge = Bridge(bridge_for_rank(opts.mpicc))
-    bridge.check(module)  # unsupported imports fail before MPI starts
+    missing = bridge.unsupported(module)
+    if opts.strict:
+        stubs.reject(missing)  # before MPI starts: every rank fails alike, nothing to abort
     bridge.init_mpi()
+    if missing and bridge.rank == 0:  # once per job, not once per rank
+        print(stubs.warning(missing), file=sys.stderr, flush=True)
     where = f"wasmpi: rank {bridge.rank}"
     try:
         status = runtime.run(

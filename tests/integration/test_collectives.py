@@ -8,7 +8,7 @@ import pytest
 pytestmark = pytest.mark.mpi
 
 SECTIONS = ["bcast_reduce", "gather_scatter", "allgather_alltoall", "reduce_scatter_scan",
-            "allreduce_all", "long_double", "misc_bcast"]
+            "allreduce_all", "predefined_ops", "long_double", "misc_bcast"]
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])

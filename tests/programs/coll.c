@@ -543,6 +543,20 @@ static void allreduce_all(void)
     T_(allreduce_short_int, MPI_SHORT_INT);
 }
 
+/* ---- predefined operations ----------------------------------------------------------- */
+
+static void predefined_ops(void)
+{
+    /* every predefined reduction is commutative (MPI-3.1 5.9.2), so MPI may reorder it */
+    MPI_Op ops[] = {MPI_MAX, MPI_MIN, MPI_SUM, MPI_PROD, MPI_LAND, MPI_BAND, MPI_LOR,
+                    MPI_BOR, MPI_LXOR, MPI_BXOR, MPI_MINLOC, MPI_MAXLOC};
+    for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        int commute = -1;
+        OK(MPI_Op_commutative(ops[i], &commute));
+        CHECK(commute == 1, "Op_commutative(ops[%u]) = %d", i, commute);
+    }
+}
+
 /* ---- types moved as bytes: long double (binary128 in the guest) ------------------------ */
 
 static void long_double(void)
@@ -654,6 +668,7 @@ int main(int argc, char **argv)
     RUN(allgather_alltoall);
     RUN(reduce_scatter_scan);
     RUN(allreduce_all);
+    RUN(predefined_ops);
     RUN(long_double);
     RUN(misc_bcast);
     if (rank == 0) printf("allreduce combinations: %d\n", ncombos);

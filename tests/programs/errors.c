@@ -126,6 +126,17 @@ static void on_world(void)
     MPI_Group gnull = MPI_GROUP_NULL;
     ERR(MPI_ERR_GROUP, MPI_Group_free(&gnull));
     ERR(MPI_ERR_OP, MPI_Reduce(&x, &y, 1, MPI_INT, GARBAGE(MPI_Op), 0, MPI_COMM_WORLD));
+    int commute = -1;
+    ERR(MPI_ERR_OP, MPI_Op_commutative(GARBAGE(MPI_Op), &commute));
+    CHECK(commute == -1, "failed Op_commutative wrote %d", commute);
+    /* the remote side of no communicator (intercommunicators, which have one, cannot be made
+     * yet: these check the bridge's handle lookup) */
+    MPI_Group remote = MPI_GROUP_NULL;
+    n = -1;
+    ERR(MPI_ERR_COMM, MPI_Comm_remote_size(MPI_COMM_NULL, &n));
+    CHECK(n == -1, "failed Comm_remote_size wrote %d", n);
+    ERR(MPI_ERR_COMM, MPI_Comm_remote_group(GARBAGE(MPI_Comm), &remote));
+    CHECK(remote == MPI_GROUP_NULL, "failed Comm_remote_group wrote a group");
     ERR(MPI_ERR_RANK, MPI_Recv(&y, 1, MPI_INT, size, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
     int rc = MPI_Comm_set_errhandler(MPI_COMM_WORLD, GARBAGE(MPI_Errhandler));
     CHECK(rc != MPI_SUCCESS, "set_errhandler(garbage) succeeded");

@@ -14,6 +14,8 @@ int main(int argc, char **argv)
     MPI_Initialized(&flag);
     if (flag != 1) return 12;
     MPI_Query_thread(&provided);
+    MPI_Is_thread_main(&flag); /* the guest's one thread is the one that initialized MPI */
+    if (flag != 1) return 18;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     char name[MPI_MAX_PROCESSOR_NAME], host[256];

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, cast
 import wasmtime
 from wasmtime import _bindings as ffi
 
-from ..errors import LinkError, ToolError
-from . import abi
+from ..errors import ToolError
+from . import abi, stubs
 
 if TYPE_CHECKING:
     from ._native import BridgeLib
@@ -49,18 +49,6 @@ HOST_API = (
 
 class _HostApi(ctypes.Structure):
     _fields_ = [(name, ctypes.c_void_p) for name in HOST_API]
-
-
-def check_imports(imports: list[tuple[str, str]], supported: set[str] | frozenset[str]) -> None:
-    """Raise :class:`LinkError` naming every MPI import that is not in ``supported``."""
-    missing = sorted({n for m, n in imports if m == abi.IMPORT_MODULE and n not in supported}
-                     | {f"{m}.{n}" for m, n in imports
-                        if m == abi.HOST_MODULE and n not in abi.HOST_FUNCTIONS})
-    if missing:
-        raise LinkError(
-            "unsupported MPI function" + ("s" if len(missing) > 1 else "")
-            + " imported by the module: " + ", ".join(missing),
-            hint="`wasmpi inspect` lists what a module imports and what this wasmpi supports")
 
 
 class Bridge:
@@ -99,22 +87,24 @@ class Bridge:
     def rank(self) -> int:
         return int(self.lib.wasmpi_bridge_rank())
 
-    def check(self, module: wasmtime.Module) -> None:
-        """Reject a module that imports MPI functions this bridge does not implement."""
-        check_imports([(i.module, i.name or "") for i in module.imports], set(self.entries))
+    def unsupported(self, module: wasmtime.Module) -> list[stubs.Import]:
+        """The module's MPI / host-service imports that this bridge does not implement."""
+        return stubs.unsupported([(i.module, i.name or "") for i in module.imports],
+                                 set(self.entries))
 
     def define(self, linker: wasmtime.Linker, module: wasmtime.Module) -> None:
-        """Define every MPI / host-service import of ``module`` as a native callback."""
-        self.check(module)
+        """Define every MPI / host-service import of ``module`` as a native callback, and each
+        one this bridge does not implement as a stub that traps when called."""
         for imp in module.imports:
             name = imp.name or ""
-            if imp.module == abi.IMPORT_MODULE:
+            if imp.module == abi.IMPORT_MODULE and name in self.entries:
                 params, results, cb = self.entries[name]
                 self._define(linker, imp.module, name, params, results, cb)
-            elif imp.module == abi.HOST_MODULE:
+            elif imp.module == abi.HOST_MODULE and name in abi.HOST_FUNCTIONS:
                 params, results = abi.HOST_FUNCTIONS[name]
                 cb = self.lib.wasmpi_bridge_host_gethostname()
                 self._define(linker, imp.module, name, params, results, cb)
+        stubs.define(linker, module, self.unsupported(module))
 
     @staticmethod
     def _define(linker: wasmtime.Linker, module: str, name: str, params: str, results: str,
