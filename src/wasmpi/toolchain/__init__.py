@@ -342,8 +342,9 @@ def ar_command(backend: Backend) -> list[str]:
     return _llvm_tool(backend, "ar")
 
 
-# wasm-ld names main(void) __original_main; see support/wasmpi_main.c
-_NO_MAIN = re.compile(r"^(.*error: ).*undefined symbol: __original_main$", re.MULTILINE)
+# wasm-ld names the member of libwasmpi.a that asks for main (see support/wasmpi_main.c),
+# which would send a user looking in wasmpi's cache for the fault
+_NO_MAIN = re.compile(r"^(.*error: ).*libwasmpi-.*undefined symbol: main$", re.MULTILINE)
 
 
 def explain_link_errors(stderr: str) -> str:
