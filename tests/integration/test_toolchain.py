@@ -231,3 +231,25 @@ def test_modules_export_allocator_and_table(tmp_path: Path, toolchain: str) -> N
         wasmpi("cc", "--toolchain", toolchain, str(src), *extra, "-o", str(out)).check()
         exports, _ = _exports_and_mpi_imports(out)
         assert {"memory", "_start", "malloc", "free", "__indirect_function_table"} <= exports
+
+
+@pytest.mark.mpi
+def test_cmake_toolchain_file(tmp_path: Path, mpi) -> None:  # type: ignore[no-untyped-def]
+    """cmake -DCMAKE_TOOLCHAIN_FILE=$(wasmpi --cmake-toolchain): FindMPI, MPI::MPI_C, a
+    static library and an executable, run on 2 ranks."""
+    if not (shutil.which("cmake") and shutil.which("make")):
+        pytest.skip("cmake not installed")
+    toolchain = wasmpi("--cmake-toolchain").check().stdout.strip()
+    assert Path(toolchain).is_file()
+    build = tmp_path / "build"
+    build.mkdir()
+    env = dict(os.environ, WASMPI_PYTHON=sys.executable)
+    p = subprocess.run(["cmake", f"-DCMAKE_TOOLCHAIN_FILE={toolchain}", str(PROGRAMS / "cmake")],
+                       cwd=build, capture_output=True, text=True, timeout=300, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Found MPI_C:" in p.stdout and 'found version "3.1"' in p.stdout
+    p = subprocess.run(["make"], cwd=build, capture_output=True, text=True, timeout=300, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = wasmpi("run", "-n", "2", str(build / "app.wasm"), env=mpi.env()).check()
+    assert "rank 0: cmake ring 3, FindMPI version 3.1" in r.stdout
+    assert "rank 1: cmake ring 3, FindMPI version 3.1" in r.stdout
