@@ -43,6 +43,8 @@ def parser() -> argparse.ArgumentParser:
                                  description="Compile MPI programs once to WebAssembly; run "
                                  "them on any MPI library.")
     ap.add_argument("--version", action="version", version=f"wasmpi {__version__}")
+    ap.add_argument("--cmake-toolchain", action="store_true",
+                    help="print the path of the CMake toolchain file and exit")
     ap.add_argument("-v", "--verbose", action="store_true", help="echo external commands")
     ap.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
@@ -92,6 +94,11 @@ def dispatch(argv: list[str]) -> int:
     ns = parser().parse_args(argv)
     if ns.verbose:
         _tools.verbose = True
+    if ns.cmake_toolchain:
+        from . import toolchain
+
+        print(toolchain.cmake_toolchain_file())
+        return 0
     if ns.cmd is None:
         parser().print_help()
         return 0

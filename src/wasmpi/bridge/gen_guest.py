@@ -53,6 +53,8 @@ typedef struct MPI_ABI_T_pvar_handle *MPI_T_pvar_handle;
 typedef struct MPI_ABI_T_pvar_session *MPI_T_pvar_session;
 """
 
+# Predefined callbacks: NULL is 0; the DUP functions are -1, which no function-table index can
+# be (the bridge's attribute code knows both, c/mpi/attr.c).
 GUEST_POINTER_CONSTANTS = """\
 #define MPI_BOTTOM              ((void *)0)
 #define MPI_IN_PLACE            ((void *)1)
@@ -65,20 +67,33 @@ GUEST_POINTER_CONSTANTS = """\
 #define MPI_WEIGHTS_EMPTY       ((int *)11)
 #define MPI_DISPLACEMENT_CURRENT ((MPI_Offset)-1)
 #define MPI_NULL_COPY_FN        ((MPI_Copy_function *)0)
-#define MPI_DUP_FN              ((MPI_Copy_function *)1)
+#define MPI_DUP_FN              ((MPI_Copy_function *)-1)
 #define MPI_NULL_DELETE_FN      ((MPI_Delete_function *)0)
 #define MPI_COMM_NULL_COPY_FN   ((MPI_Comm_copy_attr_function *)0)
-#define MPI_COMM_DUP_FN         ((MPI_Comm_copy_attr_function *)1)
+#define MPI_COMM_DUP_FN         ((MPI_Comm_copy_attr_function *)-1)
 #define MPI_COMM_NULL_DELETE_FN ((MPI_Comm_delete_attr_function *)0)
 #define MPI_TYPE_NULL_COPY_FN   ((MPI_Type_copy_attr_function *)0)
-#define MPI_TYPE_DUP_FN         ((MPI_Type_copy_attr_function *)1)
+#define MPI_TYPE_DUP_FN         ((MPI_Type_copy_attr_function *)-1)
 #define MPI_TYPE_NULL_DELETE_FN ((MPI_Type_delete_attr_function *)0)
 #define MPI_WIN_NULL_COPY_FN    ((MPI_Win_copy_attr_function *)0)
-#define MPI_WIN_DUP_FN          ((MPI_Win_copy_attr_function *)1)
+#define MPI_WIN_DUP_FN          ((MPI_Win_copy_attr_function *)-1)
 #define MPI_WIN_NULL_DELETE_FN  ((MPI_Win_delete_attr_function *)0)
 #define MPI_CONVERSION_FN_NULL  ((MPI_Datarep_conversion_function *)0)
 """
 
+
+
+RETURN_CTYPE = {"int": "int", "double": "double", "Aint": "MPI_Aint"}
+
+
+def parameters(f: abi.Function) -> str:
+    args = ", ".join(p.declare() for p in f.params) or "void"
+    return args + ", ..." if f.variadic else args
+
+
+def prototype(f: abi.Function, prefix: str = "") -> str:
+    """``int MPI_Send(const void *buf, ...)``; prefix "P" gives the PMPI_ name."""
+    return f"{RETURN_CTYPE[f.ret]} {prefix}{f.name}({parameters(f)})"
 
 
 def guest_header() -> str:
@@ -86,8 +101,10 @@ def guest_header() -> str:
     out = [BANNER.format(src="constants.abi and functions.abi")]
     out.append(
         "/* wasmpi guest mpi.h: the MPI-3.1 C API for wasm32-wasi, with the handle values,\n"
-        " * error classes and MPI_Status layout of the MPI 5.0 standard ABI. MPI functions are\n"
-        f' * imports of the wasm module "{abi.IMPORT_MODULE}". */\n'
+        " * error classes and MPI_Status layout of the MPI 5.0 standard ABI. MPI_X and PMPI_X are\n"
+        " * ordinary functions, defined in the guest libmpi.a that wasmpi cc links: PMPI_X calls\n"
+        f' * the import "{abi.IMPORT_MODULE}"."MPI_X" and MPI_X is a weak alias of PMPI_X, so a\n'
+        " * profiling layer can define MPI_X itself and call PMPI_X. */\n"
         "#ifndef WASMPI_MPI_H\n#define WASMPI_MPI_H\n\n#include <stdint.h>\n\n"
         '#if defined(__cplusplus)\nextern "C" {\n#endif\n\n'
         "#define MPI_VERSION    3\n#define MPI_SUBVERSION 1\n"
@@ -111,17 +128,16 @@ def guest_header() -> str:
     out.extend(f"    MPI_{c.name} = {c.value},\n" for c in consts if c.kind == "int")
     out.append("    WASMPI_ENUM_END_\n};\n\n")
     out.append(GUEST_POINTER_CONSTANTS + "\n" + GUEST_TYPEDEFS + "\n")
+    # the guest libmpi.a declares its imports with this; user code never needs it
     out.append(
         "#if defined(__wasm__)\n"
         f'#define WASMPI_IMPORT(name) __attribute__((__import_module__("{abi.IMPORT_MODULE}"),'
         " __import_name__(#name)))\n#else\n#define WASMPI_IMPORT(name)\n#endif\n\n"
     )
     for f in abi.functions():
-        ret = {"int": "int", "double": "double", "Aint": "MPI_Aint"}[f.ret]
-        args = ", ".join(p.declare() for p in f.params) or "void"
-        if f.variadic:
-            out.append(f"{ret} {f.name}({args}, ...);\n")
-        else:
-            out.append(f"WASMPI_IMPORT({f.name}) {ret} {f.name}({args});\n")
+        out.append(prototype(f) + ";\n")
+    out.append("\n")
+    for f in abi.functions():
+        out.append(prototype(f, "P") + ";\n")
     out.append('\n#if defined(__cplusplus)\n}\n#endif\n\n#endif /* WASMPI_MPI_H */\n')
     return "".join(out)

@@ -3,15 +3,18 @@
 Two backends: zig (PyPI ``ziglang``, the default) and clang with a wasm32-wasi sysroot
 (wasi-sdk via ``WASI_SDK_PATH``, or Debian's clang + wasi-libc + libc++ for wasm32).
 Every user flag passes through; wasmpi adds its defaults in front (so a later ``-O3`` wins),
-the guest ``mpi.h``, wasi-libc's emulations and the guest support library.
+the guest ``mpi.h`` and compat header, and after the user's inputs the guest support library,
+the guest ``libmpi.a`` (:mod:`.libmpi`), wasi-libc's emulations and the exports the bridge needs.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,9 +22,18 @@ from pathlib import Path
 from .. import _tools, cache, wasmfile
 from ..bridge import abi
 from ..errors import ToolError, UsageError
+from . import libmpi
 
 #: Defaults, documented in the README: -O2 and SIMD128.
 DEFAULT_FLAGS = ["-O2", "-msimd128"]
+#: What gcc 12 accepts with a warning and clang 16+ rejects: warnings again, as with mpicc on
+#: gcc. They come before the user's flags, so that -Werror=<name> makes one an error again.
+LENIENT_FLAGS = [f"-Wno-error={w}" for w in (
+    "implicit-function-declaration", "implicit-int", "int-conversion",
+    "incompatible-pointer-types")]
+#: The bridge calls guest functions (user ops, error handlers, attribute callbacks) through the
+#: function table and serves MPI_Alloc_mem with the guest's own allocator.
+EXPORT_FLAGS = ["-Wl,--export=malloc", "-Wl,--export=free", "-Wl,--export-table"]
 EMULATIONS = ("signal", "process-clocks", "getpid", "mman")
 EMULATION_DEFINES = [f"-D_WASI_EMULATED_{e.upper().replace('-', '_')}" for e in EMULATIONS]
 EMULATION_LIBS = [f"-lwasi-emulated-{e}" for e in EMULATIONS]
@@ -29,12 +41,21 @@ EMULATION_LIBS = [f"-lwasi-emulated-{e}" for e in EMULATIONS]
 NO_LINK = {"-c", "-E", "-S", "-M", "-MM", "-fsyntax-only"}
 
 
+def _data(*parts: str) -> Path:
+    return Path(str(resources.files(__package__).joinpath(*parts)))
+
+
 def include_dir() -> Path:
-    return Path(str(resources.files(__package__).joinpath("include")))
+    return _data("include")
 
 
-def support_source() -> Path:
-    return Path(str(resources.files(__package__).joinpath("support", "wasmpi_support.c")))
+def compat_header() -> Path:
+    """Force-included into every compilation: what legacy code expects of a POSIX libc."""
+    return _data("compat", "wasmpi_compat.h")
+
+
+def cmake_toolchain_file() -> Path:
+    return _data("cmake", "wasmpi.cmake")
 
 
 @dataclass(frozen=True)
@@ -122,32 +143,85 @@ def select_backend(name: str | None, sysroot: str | None = None) -> Backend:
     raise UsageError(f"unknown toolchain {name!r} (choose zig or clang)")
 
 
-def support_object(backend: Backend) -> Path:
-    """The guest support library, compiled once per toolchain and cached."""
-    src = support_source()
-    key = cache.key(src.read_bytes(), backend.version, " ".join(backend.cc))
-    out = cache.root() / "support" / f"wasmpi_support-{backend.name}-{key}.o"
-
-    def build(tmp: Path) -> None:
-        _tools.run([*backend.command(False), "-O2", "-c", src, "-o", tmp],
-                   what="building the wasmpi guest support library", capture=True)
-
-    path, _ = cache.get_or_build(out, build)
-    return path
+def _build_object(backend: Backend, src: Path, out: Path, what: str,
+                  flags: tuple[str, ...] = ()) -> None:
+    _tools.run([*backend.command(False), "-O2", *flags, "-c", src, "-o", out], what=what,
+               capture=True)
 
 
-#: Libraries that build systems add for MPI (`-lmpi`, ...): in wasm, MPI comes from imports, so
-#: these resolve to empty archives instead of failing the link.
-MPI_LIBRARY_NAMES = ("mpi", "mpich", "pmpi", "mpicxx", "mpi_cxx", "mpifort", "opa", "mpl")
+def _build_archive(backend: Backend, obj: Path, out: Path, what: str) -> None:
+    out.unlink(missing_ok=True)  # ar would try to read the empty temporary file as an archive
+    _tools.run([*ar_command(backend), "rcs", out, obj], what=what, capture=True)
 
 
-def mpi_library_dir() -> Path:
-    """A directory of empty wasm archives named like the host MPI's libraries."""
+@dataclass(frozen=True)
+class Support:
+    """The guest support library: an object linked whole, and an archive linked on demand."""
+
+    object: Path
+    archive: Path
+
+
+def support_library(backend: Backend) -> Support:
+    """Compiled once per toolchain and cached; see support/*.c."""
+    src = _data("support", "wasmpi_support.c")
+    main_src = _data("support", "wasmpi_main.c")
+    key = cache.key(src.read_bytes(), main_src.read_bytes(), compat_header().read_bytes(),
+                    backend.version, " ".join(backend.cc))
+    d = cache.root() / "support"
+    what = "building the wasmpi guest support library"
+
+    def build_object(tmp: Path) -> None:
+        _build_object(backend, src, tmp, what)
+
+    def build_archive(tmp: Path) -> None:
+        obj = tmp.with_name(tmp.name + ".o")
+        try:
+            _build_object(backend, main_src, obj, what)
+            _build_archive(backend, obj, tmp, what)
+        finally:
+            obj.unlink(missing_ok=True)
+
+    obj, _ = cache.get_or_build(d / f"wasmpi_support-{backend.name}-{key}.o", build_object)
+    lib, _ = cache.get_or_build(d / f"libwasmpi-{backend.name}-{key}.a", build_archive)
+    return Support(obj, lib)
+
+
+def mpi_library_dir(backend: Backend) -> Path:
+    """The guest MPI libraries, under the names build systems link (-lmpi, -lmpich, ...).
+
+    libmpi.a is generated from the ABI table (:mod:`.libmpi`) and compiled once per table and
+    toolchain; the names of libraries that hold nothing for C/C++ are empty archives.
+    """
+    src = libmpi.source()
+    header = include_dir() / "mpi.h"
+    key = cache.key(src, header.read_bytes(), backend.version, " ".join(backend.cc))
+    d = cache.root() / "lib" / f"wasm32-wasi-{backend.name}-{key}"
+    what = "building the wasmpi guest libmpi.a"
+
+    def build_libmpi(tmp: Path) -> None:
+        c = tmp.with_name(tmp.name + ".c")
+        obj = tmp.with_name(tmp.name + ".o")
+        try:
+            c.write_text(src)
+            _build_object(backend, c, obj, what, ("-isystem", str(include_dir())))
+            _build_archive(backend, obj, tmp, what)
+        finally:
+            c.unlink(missing_ok=True)
+            obj.unlink(missing_ok=True)
+
+    libmpi_a, _ = cache.get_or_build(d / "libmpi.a", build_libmpi)
+
+    def copy_libmpi(tmp: Path) -> None:
+        shutil.copyfile(libmpi_a, tmp)
+
     def empty_archive(tmp: Path) -> None:
         tmp.write_bytes(b"!<arch>\n")
 
-    d = cache.root() / "lib" / "wasm32-wasi"
-    for name in MPI_LIBRARY_NAMES:
+    for name in libmpi.LIBRARY_NAMES:
+        if name != "mpi":
+            cache.get_or_build(d / f"lib{name}.a", copy_libmpi)
+    for name in libmpi.EMPTY_LIBRARY_NAMES:
         cache.get_or_build(d / f"lib{name}.a", empty_archive)
     return d
 
@@ -200,15 +274,20 @@ def parse(argv: list[str], cplusplus: bool) -> Invocation:
 def command(inv: Invocation) -> list[str]:
     backend = select_backend(inv.toolchain, inv.sysroot)
     cmd = backend.command(inv.cplusplus)
-    cmd += DEFAULT_FLAGS + EMULATION_DEFINES + ["-isystem", str(include_dir())]
+    cmd += DEFAULT_FLAGS + LENIENT_FLAGS + EMULATION_DEFINES
+    cmd += ["-isystem", str(include_dir()), "-include", str(compat_header())]
     cmd += inv.user_args
     if inv.links:
         if inv.show:
-            cmd += ["<wasmpi_support.o>", "-L<wasmpi empty MPI libraries>"]
+            libs = ["<wasmpi_support.o>", "<libwasmpi.a>", "<wasmpi MPI libraries>/libmpi.a",
+                    "-L<wasmpi MPI libraries>"]
         else:
-            cmd += [str(support_object(backend)), f"-L{mpi_library_dir()}"]
-        cmd += EMULATION_LIBS
-
+            support = support_library(backend)
+            mpi_dir = mpi_library_dir(backend)
+            libs = [str(support.object), str(support.archive), str(mpi_dir / "libmpi.a"),
+                    f"-L{mpi_dir}"]
+        # after the user's inputs: their own MPI_X (a profiling layer) and main come first
+        cmd += libs + EMULATION_LIBS + EXPORT_FLAGS
     return cmd
 
 
@@ -240,18 +319,38 @@ def index_archives(backend: Backend, args: list[str]) -> None:
             _tools.run([*ranlib_command(backend), lib], what=f"indexing {lib}", capture=True)
 
 
-def ranlib_command(backend: Backend) -> list[str]:
+def _llvm_tool(backend: Backend, tool: str) -> list[str]:
+    """`zig ar` / `zig ranlib`, or llvm-ar / llvm-ranlib of clang's version."""
     if backend.name == "zig":
-        return [backend.cc[0], "ranlib"]
+        return [backend.cc[0], tool]
     clang = Path(backend.cc[0])
-    for name in ("llvm-ranlib" + clang.name.removeprefix("clang"), "llvm-ranlib"):
+    for name in (f"llvm-{tool}" + clang.name.removeprefix("clang"), f"llvm-{tool}"):
         cand = clang.with_name(name)
         if cand.exists():
             return [str(cand)]
         found = shutil.which(name)
         if found:
             return [found]
-    raise ToolError("llvm-ranlib not found next to clang", hint="apt-get install llvm")
+    raise ToolError(f"llvm-{tool} not found next to clang", hint="apt-get install llvm")
+
+
+def ranlib_command(backend: Backend) -> list[str]:
+    return _llvm_tool(backend, "ranlib")
+
+
+def ar_command(backend: Backend) -> list[str]:
+    return _llvm_tool(backend, "ar")
+
+
+# wasm-ld names the member of libwasmpi.a that asks for main (see support/wasmpi_main.c),
+# which would send a user looking in wasmpi's cache for the fault
+_NO_MAIN = re.compile(r"^(.*error: ).*libwasmpi-.*undefined symbol: main$", re.MULTILINE)
+
+
+def explain_link_errors(stderr: str) -> str:
+    """The linker's messages, with a missing main said as a native linker says it."""
+    return _NO_MAIN.sub(r"\1undefined symbol: main (the program defines no main function)",
+                        stderr)
 
 
 def compile(argv: list[str], cplusplus: bool = False) -> int:
@@ -266,7 +365,12 @@ def compile(argv: list[str], cplusplus: bool = False) -> int:
     if inv.links:
         index_archives(select_backend(inv.toolchain, inv.sysroot), inv.user_args)
     _tools.echo(cmd)
-    rc = subprocess.run(cmd).returncode
+    if inv.links:
+        proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, errors="replace")
+        sys.stderr.write(explain_link_errors(proc.stderr))
+        rc = proc.returncode
+    else:
+        rc = subprocess.run(cmd).returncode
     if rc == 0 and inv.links and os.path.exists(inv.output):
         # the toolchain's libc carries DWARF even at -O2: drop it unless -g was asked for, but
         # keep the name section so that traps show function names

@@ -1,10 +1,20 @@
 /* wasmpi guest support library: libc calls that HPC codes make and that wasi-libc declares
  * without defining (or does not declare at all). Linked into every module `wasmpi cc` links. */
 #include <errno.h>
+#include <fcntl.h> /* before the compat header, which renames fcntl */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+
+/* Defined before the compat header turns errno into a call of this. */
+int *__wasmpi_errno(void)
+{
+    return &errno;
+}
+
+/* what user code sees; built without -include, so that fcntl above keeps its name */
+#include "../compat/wasmpi_compat.h"
 
 __attribute__((__import_module__("wasmpi"), __import_name__("gethostname")))
 int wasmpi_host_gethostname(char *name, size_t len);
@@ -77,9 +87,38 @@ int dup2(int fd, int fd2)
     return -1;
 }
 
-/* MPI_Pcontrol is variadic, which a wasm import cannot be; profiling is a no-op here. */
-int MPI_Pcontrol(const int level, ...)
+/* No device nodes in a WASI file system. */
+int mknod(const char *path, mode_t mode, dev_t dev)
 {
-    (void)level;
-    return 0;
+    (void)path; (void)mode; (void)dev;
+    errno = ENOSYS;
+    return -1;
 }
+
+int mknodat(int fd, const char *path, mode_t mode, dev_t dev)
+{
+    (void)fd; (void)path; (void)mode; (void)dev;
+    errno = ENOSYS;
+    return -1;
+}
+
+/* The compat header renames fcntl to this: WASI has no record locks. */
+#undef fcntl
+int wasmpi_fcntl(int fd, int cmd, ...)
+{
+    if (cmd == F_GETLK || cmd == F_SETLK || cmd == F_SETLKW) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (cmd == F_GETFD || cmd == F_GETFL)
+        return fcntl(fd, cmd);
+    va_list ap;
+    va_start(ap, cmd);
+    int arg = va_arg(ap, int); /* the other commands wasi-libc knows take an int */
+    va_end(ap);
+    return fcntl(fd, cmd, arg);
+}
+
+/* See wasmpi_main.c: a strong reference, so that the linker resolves main as ld does. */
+int __main_argc_argv(int argc, char **argv);
+__attribute__((__used__)) int (*const wasmpi_main_reference)(int, char **) = __main_argc_argv;
