@@ -72,6 +72,20 @@ class Result:
             assert f"ok {name}\n" in self.stdout, self.stdout
         return self
 
+    def check_cases(self, min_pass: int = 1) -> dict[str, list[str]]:
+        """A conformance-harness program (programs/conformance.h) passed: no FAIL line, a DONE
+        line, at least `min_pass` PASS lines. Returns the lines by outcome."""
+        out: dict[str, list[str]] = {"PASS": [], "FAIL": [], "SKIP": []}
+        for line in self.stdout.splitlines():
+            word = line.split(" ", 1)[0]
+            if word in out:
+                out[word].append(line)
+        assert not out["FAIL"], "\n".join(out["FAIL"]) + f"\nstderr:\n{self.stderr}"
+        self.check()
+        assert any(ln.startswith("DONE ") for ln in self.stdout.splitlines()), self.stdout
+        assert len(out["PASS"]) >= min_pass, self.stdout
+        return out
+
     def check(self) -> Result:
         assert self.returncode == 0, (
             f"exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}")
