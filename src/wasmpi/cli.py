@@ -59,9 +59,12 @@ def parser() -> argparse.ArgumentParser:
     _exec_options(e)
     c = sub.add_parser("compile", help="precompile modules into the cache")
     c.add_argument("modules", type=Path, nargs="+")
-    i = sub.add_parser("inspect", help="describe a module")
-    i.add_argument("module", type=Path)
+    i = sub.add_parser("inspect", help="describe a module, or this wasmpi's MPI coverage")
+    i.add_argument("module", type=Path, nargs="?")
     i.add_argument("--json", action="store_true")
+    i.add_argument("--coverage", action="store_true",
+                   help="list the MPI-3.1 C functions by chapter: implemented, documented "
+                   "error or missing")
     k = sub.add_parser("cache", help="cache info|clean")
     k.add_argument("action", choices=["info", "clean"])
     return ap
@@ -120,6 +123,13 @@ def dispatch(argv: list[str]) -> int:
     if ns.cmd == "inspect":
         from .inspect import inspect
 
+        if ns.coverage:
+            from .bridge import coverage
+
+            print(coverage.text(), end="")
+            return 0
+        if ns.module is None:
+            raise UsageError("inspect: give a module, or --coverage")
         return inspect(ns.module, as_json=ns.json)
     if ns.cmd == "cache":
         from . import cache

@@ -291,7 +291,7 @@ def parse_line(line: str, chapter: str, where: str) -> Function:
     if impl == "error" and not error:
         raise TableError(f"{where}: @error needs an error class: @error(ERR_...)")
     params, variadic = [], False
-    for tok in args.split():
+    for tok in re.findall(r"\S*<[^>]*>\S*|\S+", args):  # c<const int> is one token
         if tok == "...":
             variadic = True
             continue

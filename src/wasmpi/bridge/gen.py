@@ -10,12 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import gen_bridge
+from . import coverage, gen_bridge
 from .gen_guest import guest_header
 
 PACKAGE = Path(__file__).resolve().parent.parent
 GUEST_HEADER = PACKAGE / "toolchain" / "include" / "mpi.h"
 BRIDGE_GEN = PACKAGE / "bridge" / "c" / "gen"
+COVERAGE_DOC = PACKAGE.parent.parent / "docs" / "coverage.md"
 
 
 def outputs() -> dict[Path, str]:
@@ -23,6 +24,7 @@ def outputs() -> dict[Path, str]:
         GUEST_HEADER: guest_header(),
         BRIDGE_GEN / "abi.h": gen_bridge.abi_header(),
         BRIDGE_GEN / "callbacks.c": gen_bridge.callbacks(),
+        COVERAGE_DOC: coverage.markdown(),
     }
 
 
