@@ -49,7 +49,9 @@ def test_dir_grant_parse(tmp_path: Path) -> None:
 def test_inspect_coverage(capsys: pytest.CaptureFixture[str]) -> None:
     from wasmpi.bridge import abi, coverage
 
-    assert cli.main(["inspect", "--coverage"]) == 0
+    with pytest.raises(SystemExit) as e:
+        cli.main(["inspect", "--coverage"])
+    assert not e.value.code
     out = capsys.readouterr().out
     n = sum(1 for f in abi.functions() if f.implemented and f.impl != "error")
     assert out.startswith(f"MPI-3.1 C API: 385 functions: {n} implemented")
@@ -59,5 +61,6 @@ def test_inspect_coverage(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"**{n} of 385**" in coverage.markdown()
 
 
-def test_inspect_needs_a_module_or_coverage() -> None:
-    assert cli.main(["inspect"]) == 64
+def test_inspect_needs_a_module_or_coverage(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_cli(capsys, "inspect")
+    assert code == 64 and "--coverage" in err and err.count("\n") == 1
