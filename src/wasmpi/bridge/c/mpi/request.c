@@ -280,3 +280,103 @@ CALLBACK(MPI_Startall)
     return done(a, rc, errslot, FN);
 #undef FN
 }
+
+/* ---- generalized requests -------------------------------------------------------------------
+ * The host MPI calls the bridge's trampolines with a bridge-side record as extra_state; each
+ * calls the guest's function (a table index) with the guest's own extra_state. The record
+ * lives until the host calls free_fn, which the standard guarantees happens exactly once. A
+ * null guest function does nothing and succeeds. */
+typedef struct {
+    uint32_t query, free, cancel, extra;
+} greq_t;
+
+/* host error code for the guest callback's return value (an ABI error code) */
+static int greq_rc(int32_t rc)
+{
+    if (rc == 0)
+        return MPI_SUCCESS;
+    int h = abi_to_class(rc);
+    return h > 0 ? h : MPI_ERR_OTHER;
+}
+
+static int greq_query(void *extra, MPI_Status *st)
+{
+    const greq_t *g = extra;
+    if (!g->query)
+        return MPI_SUCCESS;
+    uint32_t gst = guest_alloc(STATUS_SIZE);
+    if (!gst)
+        return MPI_ERR_NO_MEM;
+    /* a status as for an empty message: the query function may set only some fields */
+    MPI_Status empty;
+    memset(&empty, 0, sizeof empty);
+    empty.MPI_SOURCE = MPI_ANY_SOURCE;
+    empty.MPI_TAG = MPI_ANY_TAG;
+    MPI_Status_set_elements_x(&empty, MPI_BYTE, 0);
+    MPI_Status_set_cancelled(&empty, 0);
+    memset(GPTR(gst), 0, STATUS_SIZE);
+    status_out(gst, &empty, 0);
+    int32_t rc = 0;
+    if (upcall(g->query, (int32_t[]){(int32_t)g->extra, (int32_t)gst}, 2, &rc,
+               "generalized request query function (MPI_Grequest_start)") != 0)
+        rc = ABI_ERR_OTHER;
+    if (st != MPI_STATUS_IGNORE)
+        status_in(gst, st);
+    guest_free(gst);
+    return greq_rc(rc);
+}
+
+static int greq_free(void *extra)
+{
+    greq_t *g = extra;
+    int32_t rc = 0;
+    if (g->free && upcall(g->free, (int32_t[]){(int32_t)g->extra}, 1, &rc,
+                          "generalized request free function (MPI_Grequest_start)") != 0)
+        rc = ABI_ERR_OTHER;
+    free(g);
+    return greq_rc(rc);
+}
+
+static int greq_cancel(void *extra, int complete)
+{
+    const greq_t *g = extra;
+    int32_t rc = 0;
+    if (g->cancel &&
+        upcall(g->cancel, (int32_t[]){(int32_t)g->extra, complete != 0}, 2, &rc,
+               "generalized request cancel function (MPI_Grequest_start)") != 0)
+        rc = ABI_ERR_OTHER;
+    return greq_rc(rc);
+}
+
+CALLBACK(MPI_Grequest_start)
+{
+#define FN "MPI_Grequest_start"
+    ERRSLOT;
+    uint32_t rp = (uint32_t)a[4].i32;
+    CHECK_OUT(rp, 4);
+    greq_t *g = malloc(sizeof *g);
+    if (!g)
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+    *g = (greq_t){(uint32_t)a[0].i32, (uint32_t)a[1].i32, (uint32_t)a[2].i32,
+                  (uint32_t)a[3].i32};
+    MPI_Request h;
+    int rc = MPI_Grequest_start(greq_query, greq_free, greq_cancel, g, &h);
+    if (rc == MPI_SUCCESS)
+        store_i32(rp, new_request(h, errslot));
+    else
+        free(g);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Grequest_complete)
+{
+#define FN "MPI_Grequest_complete"
+    ERRSLOT;
+    slot_t *s = lookup(K_REQUEST, a[0].i32);
+    if (!s || s->predefined)
+        return fail(a, ABI_ERR_REQUEST, errslot, FN);
+    errslot = request_errslot(s);
+    return done(a, MPI_Grequest_complete(s->h.request), errslot, FN);
+#undef FN
+}
