@@ -15,7 +15,7 @@ P2P_CASES = ["persistent", "persistent_start", "bsend", "matched_probe", "reques
              "cancel_recv", "status_set", "sendrecv_replace", "partial_elements",
              "statuses_ignore"]
 GREQUEST_CASES = ["grequest_wait world", "grequest_test self", "grequest_cancel self",
-                  "grequest_many self", "grequest_error self"]
+                  "grequest_many self", "grequest_free self", "grequest_error self"]
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])

@@ -697,6 +697,35 @@ static void grequest_many(MPI_Comm comm)
     check_status(&st[3], MPI_PROC_NULL, 0, 0, "Waitall PROC_NULL receive");
 }
 
+static void grequest_free(MPI_Comm comm)
+{
+    (void)comm;
+    /* freed before completion: free_fn runs in Grequest_complete, called with a copy of the
+     * handle (the standard's "whichever happens last") */
+    greq_state s = fresh(0, 90, 0);
+    MPI_Request r, copy;
+    EXPECT_OK(MPI_Grequest_start(g_query, g_free, g_cancel, &s, &r));
+    copy = r;
+    EXPECT_OK(MPI_Request_free(&r));
+    EXPECT(r == MPI_REQUEST_NULL, "Request_free did not null the handle");
+    EXPECT(s.frees == 0, "free_fn ran before the request completed");
+    /* another request meanwhile must not take the freed one's place */
+    greq_state t = fresh(0, 91, 0);
+    MPI_Request other;
+    EXPECT_OK(MPI_Grequest_start(g_query, g_free, g_cancel, &t, &other));
+    EXPECT(other != copy, "a new request reused a handle that is still to be completed");
+    EXPECT_OK(MPI_Grequest_complete(copy));
+    EXPECT(s.frees == 1, "free_fn called %d times after Grequest_complete", s.frees);
+    EXPECT(t.frees == 0, "the other request was freed");
+    /* completed, then freed: free_fn runs in Request_free */
+    EXPECT_OK(MPI_Grequest_complete(other));
+    EXPECT(t.frees == 0, "free_fn ran before the request was freed");
+    EXPECT_OK(MPI_Request_free(&other));
+    EXPECT(other == MPI_REQUEST_NULL, "Request_free did not null the handle");
+    EXPECT(t.frees == 1, "free_fn called %d times after Request_free", t.frees);
+    EXPECT(s.cancels == 0 && t.cancels == 0, "cancel_fn called");
+}
+
 static void grequest_error(MPI_Comm comm)
 {
     (void)comm;
@@ -737,6 +766,7 @@ int main(int argc, char **argv)
     run_case(grequest_test, "grequest_test", MPI_COMM_SELF, "self");
     run_case(grequest_cancel, "grequest_cancel", MPI_COMM_SELF, "self");
     run_case(grequest_many, "grequest_many", MPI_COMM_SELF, "self");
+    run_case(grequest_free, "grequest_free", MPI_COMM_SELF, "self");
     run_case(grequest_error, "grequest_error", MPI_COMM_SELF, "self");
     return finish();
 }
