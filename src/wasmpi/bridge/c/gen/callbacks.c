@@ -782,6 +782,8 @@ wasm_trap_t *cb_MPI_Graph_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *,
 wasm_trap_t *cb_MPI_Graph_neighbors(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Graph_neighbors_count(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Graphdims_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Grequest_complete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Grequest_start(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Group_compare(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Group_difference(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Group_excl(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -3834,6 +3836,8 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Graph_neighbors", "iiii", "i", (callback_fn)cb_MPI_Graph_neighbors},
     {"MPI_Graph_neighbors_count", "iii", "i", (callback_fn)cb_MPI_Graph_neighbors_count},
     {"MPI_Graphdims_get", "iii", "i", (callback_fn)cb_MPI_Graphdims_get},
+    {"MPI_Grequest_complete", "i", "i", (callback_fn)cb_MPI_Grequest_complete},
+    {"MPI_Grequest_start", "iiiii", "i", (callback_fn)cb_MPI_Grequest_start},
     {"MPI_Group_compare", "iii", "i", (callback_fn)cb_MPI_Group_compare},
     {"MPI_Group_difference", "iii", "i", (callback_fn)cb_MPI_Group_difference},
     {"MPI_Group_excl", "iiii", "i", (callback_fn)cb_MPI_Group_excl},

@@ -121,6 +121,39 @@ CALLBACK(MPI_Start)
 #undef FN
 }
 
+/* ---- generalized requests -------------------------------------------------------------------
+ * The host MPI calls the bridge's trampolines with a bridge-side record as extra_state; each
+ * calls the guest's function (a table index) with the guest's own extra_state. The record
+ * lives until the host calls free_fn, which the standard guarantees happens exactly once. A
+ * null guest function does nothing and succeeds.
+ * MPI_Request_free before MPI_Grequest_complete is allowed, and the guest then completes the
+ * request through its own copy of the handle: the slot stays until that completion. */
+typedef struct greq greq_t;
+struct greq {
+    uint32_t query, free, cancel, extra;
+    int completed, guest_freed;
+};
+
+/* marks a generalized request's slot (state: its record); nothing to do on completion, the
+ * host has called free_fn by then */
+static void greq_settled(void *state, int ok)
+{
+    (void)state;
+    (void)ok;
+}
+
+static greq_t *greq_of(const slot_t *s)
+{
+    return s && s->on_complete == greq_settled ? s->state : NULL;
+}
+
+/* an incomplete generalized request: freeing it must keep its slot (the record is alive) */
+static greq_t *greq_pending(const slot_t *s)
+{
+    greq_t *g = greq_of(s);
+    return g && !g->completed ? g : NULL;
+}
+
 CALLBACK(MPI_Request_free)
 {
 #define FN "MPI_Request_free"
@@ -128,8 +161,13 @@ CALLBACK(MPI_Request_free)
     REQUEST_ARG(rp, 0);
     if (s->predefined)
         return fail(a, ABI_ERR_REQUEST, errslot, FN);
+    /* read before the host may run the guest's free_fn */
+    greq_t *keep = greq_pending(s);
     int rc = MPI_Request_free(&h);
-    if (rc == MPI_SUCCESS)
+    if (rc == MPI_SUCCESS && keep) {
+        keep->guest_freed = 1;
+        store_i32(rp, ABI_REQUEST_NULL);
+    } else if (rc == MPI_SUCCESS)
         settle_one(rp, g_, MPI_REQUEST_NULL, 1);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -277,6 +315,116 @@ CALLBACK(MPI_Startall)
             if (s && !s->predefined)
                 s->h.request = hr[i];
         }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+/* ---- generalized requests: the host's callbacks and the calls ---------------------------- */
+
+/* host error code for the guest callback's return value (an ABI error code) */
+static int greq_rc(int32_t rc)
+{
+    if (rc == 0)
+        return MPI_SUCCESS;
+    int h = abi_to_class(rc);
+    return h > 0 ? h : MPI_ERR_OTHER;
+}
+
+static int greq_query(void *extra, MPI_Status *st)
+{
+    const greq_t *g = extra;
+    if (!g->query)
+        return MPI_SUCCESS;
+    uint32_t gst = guest_alloc(STATUS_SIZE);
+    if (!gst)
+        return MPI_ERR_NO_MEM;
+    /* a status as for an empty message: the query function may set only some fields */
+    MPI_Status empty;
+    memset(&empty, 0, sizeof empty);
+    empty.MPI_SOURCE = MPI_ANY_SOURCE;
+    empty.MPI_TAG = MPI_ANY_TAG;
+    MPI_Status_set_elements_x(&empty, MPI_BYTE, 0);
+    MPI_Status_set_cancelled(&empty, 0);
+    memset(GPTR(gst), 0, STATUS_SIZE);
+    status_out(gst, &empty, 0);
+    int32_t rc = 0;
+    if (upcall(g->query, (int32_t[]){(int32_t)g->extra, (int32_t)gst}, 2, &rc,
+               "generalized request query function (MPI_Grequest_start)") != 0)
+        rc = ABI_ERR_OTHER;
+    if (st != MPI_STATUS_IGNORE)
+        status_in(gst, st);
+    guest_free(gst);
+    return greq_rc(rc);
+}
+
+static int greq_free(void *extra)
+{
+    greq_t *g = extra;
+    int32_t rc = 0;
+    if (g->free && upcall(g->free, (int32_t[]){(int32_t)g->extra}, 1, &rc,
+                          "generalized request free function (MPI_Grequest_start)") != 0)
+        rc = ABI_ERR_OTHER;
+    free(g);
+    return greq_rc(rc);
+}
+
+static int greq_cancel(void *extra, int complete)
+{
+    const greq_t *g = extra;
+    int32_t rc = 0;
+    if (g->cancel &&
+        upcall(g->cancel, (int32_t[]){(int32_t)g->extra, complete != 0}, 2, &rc,
+               "generalized request cancel function (MPI_Grequest_start)") != 0)
+        rc = ABI_ERR_OTHER;
+    return greq_rc(rc);
+}
+
+CALLBACK(MPI_Grequest_start)
+{
+#define FN "MPI_Grequest_start"
+    ERRSLOT;
+    uint32_t rp = (uint32_t)a[4].i32;
+    CHECK_OUT(rp, 4);
+    greq_t *g = malloc(sizeof *g);
+    if (!g)
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+    *g = (greq_t){(uint32_t)a[0].i32, (uint32_t)a[1].i32, (uint32_t)a[2].i32,
+                  (uint32_t)a[3].i32, 0, 0};
+    MPI_Request h;
+    int rc = MPI_Grequest_start(greq_query, greq_free, greq_cancel, g, &h);
+    if (rc != MPI_SUCCESS) {
+        free(g);
+        return done(a, rc, errslot, FN);
+    }
+    int32_t r = new_request(h, errslot);
+    slot_t *s = lookup(K_REQUEST, r);
+    if (s) {
+        s->on_complete = greq_settled;
+        s->state = g;
+    }
+    store_i32(rp, r);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Grequest_complete)
+{
+#define FN "MPI_Grequest_complete"
+    ERRSLOT;
+    slot_t *s = lookup(K_REQUEST, a[0].i32);
+    if (!s || s->predefined)
+        return fail(a, ABI_ERR_REQUEST, errslot, FN);
+    errslot = request_errslot(s);
+    greq_t *g = greq_of(s);
+    int drop = 0;
+    if (g) { /* read before the host may run the guest's free_fn, which ends the record */
+        drop = g->guest_freed;
+        g->completed = 1;
+    }
+    int32_t guest = s->guest;
+    int rc = MPI_Grequest_complete(s->h.request);
+    if (rc == MPI_SUCCESS && drop && (s = lookup(K_REQUEST, guest)))
+        slot_free(K_REQUEST, s);
     return done(a, rc, errslot, FN);
 #undef FN
 }
