@@ -196,6 +196,9 @@ extern int32_t pre_map[0x400]; /* predefined guest value -> (kind << 24 | slot) 
 extern int32_t guest_null[K_LAST];
 extern host_h host_null[K_LAST];
 extern int32_t g_world_slot;
+/* MPI_GROUP_EMPTY as group constructors returned it: a reference the guest may free (Open MPI
+ * counts them; mpi/group.c) */
+extern int32_t g_empty_group_refs;
 
 static inline slot_t *lookup(int kind, int32_t g)
 {

@@ -6,6 +6,7 @@ int32_t pre_map[0x400];
 int32_t guest_null[K_LAST];
 host_h host_null[K_LAST];
 int32_t g_world_slot;
+int32_t g_empty_group_refs;
 
 slot_t *slot_alloc(int kind, int32_t *idx_out)
 {
@@ -87,8 +88,11 @@ int32_t new_handle(int kind, host_h h)
     table_t *t = &T[kind];
     if (kind != K_DATATYPE && kind != K_OP)
         for (int32_t i = 0; i < t->n_predefined; i++)
-            if (same_handle(kind, t->s[i].h, h))
+            if (same_handle(kind, t->s[i].h, h)) {
+                if (kind == K_GROUP)
+                    g_empty_group_refs++;
                 return t->s[i].guest;
+            }
     int32_t idx;
     slot_t *s = slot_alloc(kind, &idx);
     s->h = h;

@@ -1852,27 +1852,6 @@ CALLBACK(MPI_Group_excl)
 #undef FN
 }
 
-CALLBACK(MPI_Group_free)
-{
-#define FN "MPI_Group_free"
-    ERRSLOT;
-    uint32_t p0 = (uint32_t)a[0].i32;
-    CHECK_OUT(p0, 4);
-    int32_t g0 = load_i32(p0);
-    slot_t *sl0 = lookup(K_GROUP, g0);
-    if (!sl0 || sl0->predefined)
-        return fail(a, kind_error[K_GROUP], errslot, FN);
-    MPI_Group v0 = sl0->h.group;
-    int rc = MPI_Group_free(&v0);
-    if (rc == MPI_SUCCESS) {
-        sl0 = lookup(K_GROUP, g0);
-        slot_free(K_GROUP, sl0);
-        store_i32(p0, guest_null[K_GROUP]);
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Group_incl)
 {
 #define FN "MPI_Group_incl"

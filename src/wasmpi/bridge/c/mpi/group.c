@@ -1,6 +1,34 @@
 /* Group special cases: MPI_Group_translate_ranks checks ranks1 against group1 (Open MPI
- * reads past its group for an out-of-range rank and crashes). */
+ * reads past its group for an out-of-range rank and crashes); MPI_Group_free accepts
+ * MPI_GROUP_EMPTY, which constructors return for an empty result and programs free as any
+ * other group. */
 #include "bridge.h"
+
+CALLBACK(MPI_Group_free)
+{
+#define FN "MPI_Group_free"
+    ERRSLOT;
+    uint32_t p = (uint32_t)a[0].i32;
+    CHECK_OUT(p, 4);
+    slot_t *s = lookup(K_GROUP, load_i32(p));
+    if (!s || s->guest == guest_null[K_GROUP])
+        return fail(a, ABI_ERR_GROUP, errslot, FN);
+    MPI_Group h = s->h.group;
+    int rc = MPI_SUCCESS;
+    if (!s->predefined) {
+        rc = MPI_Group_free(&h);
+        if (rc == MPI_SUCCESS)
+            slot_free(K_GROUP, s);
+    } else if (g_empty_group_refs > 0) { /* else the host never handed it out: nothing to drop */
+        rc = MPI_Group_free(&h);
+        if (rc == MPI_SUCCESS)
+            g_empty_group_refs--;
+    }
+    if (rc == MPI_SUCCESS)
+        store_i32(p, guest_null[K_GROUP]);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
 
 CALLBACK(MPI_Group_translate_ranks)
 {
