@@ -1130,28 +1130,6 @@ CALLBACK(MPI_Cart_create)
 #undef FN
 }
 
-CALLBACK(MPI_Cart_map)
-{
-#define FN "MPI_Cart_map"
-    COMM_ARG(v0, 0);
-    if (COMM_SLOT(v0)->rsize)
-        return fail(a, ABI_ERR_COMM, errslot, FN);
-    int v1 = a[1].i32;
-    int64_t n2 = v1;
-    CHECK_ARRAY(a[2].i32, n2, 4, "dims array");
-    int64_t n3 = v1;
-    CHECK_ARRAY(a[3].i32, n3, 4, "periods array");
-    uint32_t p4 = (uint32_t)a[4].i32;
-    CHECK_OUT(p4, 4);
-    int v4 = 0;
-    int rc = MPI_Cart_map(v0, v1, (const int *)GPTR(a[2].i32), (const int *)GPTR(a[3].i32), &v4);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p4, out_rank(v4));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Cart_rank)
 {
 #define FN "MPI_Cart_rank"
@@ -1736,30 +1714,6 @@ CALLBACK(MPI_Graph_get)
     int64_t n4 = v2;
     CHECK_ARRAY(a[4].i32, n4, 4, "edges array");
     int rc = MPI_Graph_get(v0, v1, v2, (int *)GPTR(a[3].i32), (int *)GPTR(a[4].i32));
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Graph_map)
-{
-#define FN "MPI_Graph_map"
-    COMM_ARG(v0, 0);
-    if (COMM_SLOT(v0)->rsize)
-        return fail(a, ABI_ERR_COMM, errslot, FN);
-    int v1 = a[1].i32;
-    int64_t n2 = v1;
-    CHECK_ARRAY(a[2].i32, n2, 4, "indx array");
-    int64_t n3 = ints_last(a[2].i32, n2);
-    if (n3 < 0)
-        return fail(a, ABI_ERR_ARG, errslot, FN);
-    CHECK_ARRAY(a[3].i32, n3, 4, "edges array");
-    uint32_t p4 = (uint32_t)a[4].i32;
-    CHECK_OUT(p4, 4);
-    int v4 = 0;
-    int rc = MPI_Graph_map(v0, v1, (const int *)GPTR(a[2].i32), (const int *)GPTR(a[3].i32), &v4);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p4, out_rank(v4));
-    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
