@@ -81,11 +81,17 @@ SCALARS = {
     "key": "int", "bool": "int", "split_type": "int", "thread_level": "int", "errcode": "int",
     "order": "int", "combiner": "int", "topo": "int", "cmp": "int", "keyval": "int",
     "Aint": "MPI_Aint", "Count": "MPI_Count", "Offset": "MPI_Offset",
+    **{k: "MPI_Comm" for k in ("intracomm", "intercomm", "topocomm")},
 }
+#: Input communicators restricted to one sort (the bridge checks it: some host MPIs crash or
+#: assert instead of returning MPI_ERR_COMM): intra-, intercommunicator, and an
+#: intracommunicator with a process topology (else MPI_ERR_TOPOLOGY).
+COMM_SORTS = ("intracomm", "intercomm", "topocomm")
 #: Element kinds of arrays: guest C element type.
 ELEMENTS = {
     "int": "int", "rank": "int", "bool": "int", "count": "int", "Aint": "MPI_Aint",
-    "Count": "MPI_Count", "range3": "int", "distrib": "int", "darg": "int", "str": "char *",
+    "Count": "MPI_Count", "range3": "int", "distrib": "int", "darg": "int", "weight": "int",
+    "str": "char *",
     **{h: f"MPI_{h}" for h in HANDLES}, "Status": "MPI_Status",
 }
 DIRECTIONS = ("in", "out", "inout", "free")
@@ -113,7 +119,7 @@ class Param:
     name: str
     kind: str  # scalar, handle, element kind of an array, "buf", "str", "Status", ...
     direction: str = "in"
-    length: str = ""  # arrays: a parameter name, "peers", "size" or "*" (hand-written)
+    length: str = ""  # arrays: a parameter name, a communicator size, sum(ARRAY), last(ARRAY), *
     array: bool = False
     cap: str = ""  # str out: capacity (constant name or parameter name)
     ctype_raw: str = ""  # fn<T> and c<T>
@@ -229,7 +235,7 @@ def int_constants() -> dict[str, int]:
 
 
 _BUF_RE = re.compile(r"^(v?buf)\((.*)\)$")
-_ARRAY_RE = re.compile(r"^(\w+)\[([\w*@]+)\]$")
+_ARRAY_RE = re.compile(r"^(\w+)\[([\w*@()]+)\]$")
 _STR_RE = re.compile(r"^str\((\w+)\)$")
 _LINE_RE = re.compile(r"^(\w+)\s*(.*?)\s*(?:->\s*(\w+))?\s*(?:@(gen|manual|error)(?:\((\w+)\))?)?$")
 

@@ -10,10 +10,11 @@ must be marked ``@manual`` and written by hand in ``c/mpi/<chapter>.c``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from . import abi
-from .gen_guest import BANNER, NOT_MPI31
+from .gen_guest import BANNER, GUEST_POINTER_CONSTANTS, NOT_MPI31
 
 # Guest datatypes whose wasm32 layout differs from the host's, with the host type of the same
 # layout. wasm32 is ILP32: long and MPI_Aint are 32 bits, long double is IEEE binary128.
@@ -71,6 +72,17 @@ COMM_SIZES = {
     "indegree": "nbr_degree({c}->h.comm, 0)", "outdegree": "nbr_degree({c}->h.comm, 1)",
 }
 
+# The checks of a restricted communicator argument (abi.COMM_SORTS), on its slot {c}.
+_NOT_INTER = ("    if ({c}->rsize)\n"
+              "        return fail(a, ABI_ERR_COMM, errslot, FN);\n")
+COMM_SORT_CHECK = {
+    "intracomm": _NOT_INTER,
+    "intercomm": ("    if (!{c}->rsize)\n"
+                  "        return fail(a, ABI_ERR_COMM, errslot, FN);\n"),
+    "topocomm": _NOT_INTER + ("    if (!has_topology({c}->h.comm))\n"
+                              "        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);\n"),
+}
+
 
 class GenError(ValueError):
     """The table asks for a callback the generator cannot write correctly."""
@@ -91,6 +103,7 @@ class _Callback:
     args: dict[int, str] = field(default_factory=dict)
     scratch: bool = False
     comm: int | None = None  # index of the communicator whose handler reports errors
+    checked: set[int] = field(default_factory=set)  # arrays bounds-checked so far
     at_root: bool = False
 
     def fail(self, msg: str) -> GenError:
@@ -116,6 +129,18 @@ class _Callback:
             raise self.fail(f"{name!r} is used as a length but is not an int input")
         return f"v{j}"
 
+    def reduced(self, how: str, name: str) -> str:
+        """Length computed from an earlier input array of ints: its sum (MPI_Dist_graph_create's
+        destinations) or its last element (MPI_Graph_create's edges); -1 when an element is
+        negative or, for last, the array decreases."""
+        j = self.index(name)
+        p = self.f.params[j]
+        if not p.array or p.direction != "in" or p.kind not in ("int", "count"):
+            raise self.fail(f"{how}({name}): not an input array of ints")
+        if j not in self.checked:
+            raise self.fail(f"{how}({name}): the array comes after the one it sizes")
+        return f"ints_{how}(a[{j}].i32, n{j})"
+
     def root_cond(self) -> str:
         if not self.at_root:
             for p in self.f.params:
@@ -130,7 +155,13 @@ class _Callback:
         base, _, where = expr.partition("@")
         if base == "*":
             raise self.fail("an array of unknown length")
-        n = COMM_SIZES[base].format(c=self.cslot()) if base in COMM_SIZES else self.value(base)
+        m = re.fullmatch(r"(sum|last)\((\w+)\)", base)
+        if m:
+            n = self.reduced(m.group(1), m.group(2))
+        elif base in COMM_SIZES and not any(p.name == base for p in self.f.params):
+            n = COMM_SIZES[base].format(c=self.cslot())
+        else:  # a parameter (Dist_graph_create_adjacent's indegree is one, not the comm's)
+            n = self.value(base)
         if where == "root":
             n = f"({self.root_cond()} ? {n} : 0)"
         elif where:
@@ -142,7 +173,7 @@ def _gen_callback(f: abi.Function) -> list[str]:
     cb = _Callback(f)
     params = f.params
     for i, p in enumerate(params):
-        if p.kind == "Comm" and p.direction == "in" and not p.array:
+        if p.kind in ("Comm", *abi.COMM_SORTS) and p.direction == "in" and not p.array:
             cb.comm = i
             break
     # inputs first: scalars and handles, then arrays, then buffers (which use both)
@@ -188,6 +219,11 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
     k, d = p.kind, p.direction
     if k in abi.HANDLES:
         _handle(cb, i, p)
+    elif k in COMM_SORT_CHECK:
+        if i != cb.comm or d != "in":
+            raise cb.fail(f"{p.name}: {k} that is not the call's communicator")
+        cb.pre.append(COMM_SORT_CHECK[k].format(c=cb.cslot()))
+        cb.args[i] = f"v{i}"
     elif k == "keyval" and d == "in":
         cb.pre.append(f"    int v{i};\n    if (!get_keyval(a[{i}].i32, &v{i}))\n"
                       f"        return fail(a, ABI_ERR_KEYVAL, errslot, FN);\n")
@@ -323,8 +359,15 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
     k, d = p.kind, p.direction
     n = cb.length(p.length)
     cb.pre.append(f"    int64_t n{i} = {n};\n")
+    if n.startswith("ints_"):
+        cb.pre.append(f"    if (n{i} < 0)\n        return fail(a, ABI_ERR_ARG, errslot, FN);\n")
+    cb.checked.add(i)
     what = f'"{p.name} array"'
-    if k == "range3" and d == "in":
+    if k == "weight" and d in ("in", "out"):
+        # MPI_UNWEIGHTED and MPI_WEIGHTS_EMPTY are guest pointer values that no array has
+        cb.pre.append(f"    WEIGHTS(v{i}, {i}, n{i}, {what});\n")
+        cb.args[i] = f"v{i}"
+    elif k == "range3" and d == "in":
         cb.pre.append(f"    CHECK_ARRAY(a[{i}].i32, 3 * n{i}, 4, {what});\n")
         cb.args[i] = f"(int (*)[3])GPTR(a[{i}].i32)"
     elif k in abi.HANDLES and d == "in":
@@ -418,6 +461,12 @@ def _error_callback(f: abi.Function) -> list[str]:
 # ---- abi.h ---------------------------------------------------------------------------------
 
 
+def guest_pointer_constants() -> dict[str, int]:
+    """The guest mpi.h's pointer constants ``((T *)N)``, by name without MPI_."""
+    pat = r"#define MPI_(\w+)\s+\(\(\w+ \*\)(-?\d+)\)"
+    return {m.group(1): int(m.group(2)) for m in re.finditer(pat, GUEST_POINTER_CONSTANTS)}
+
+
 def abi_header() -> str:
     out = [BANNER.format(src="the ABI table (table/)"),
            "/* The guest ABI's values (MPI 5.0 standard ABI at wasm32 sizes), ABI_-prefixed so\n"
@@ -428,6 +477,9 @@ def abi_header() -> str:
             out.append(f"#define ABI_{c.name:<30} ({c.value})\n")
         elif c.kind == "handle":
             out.append(f"#define ABI_{c.name:<30} {c.value}\n")
+    out.append("\n/* guest pointer values with a meaning (MPI_IN_PLACE, MPI_UNWEIGHTED, ...) */\n")
+    for name, value in guest_pointer_constants().items():
+        out.append(f"#define ABI_{name:<30} ((uint32_t){value})\n")
     out.append("\nenum {\n    K_NONE,\n")
     out.extend(f"    K_{k.upper()},\n" for k in abi.HANDLES)
     out.append("    K_LAST\n};\n\ntypedef union {\n")

@@ -196,6 +196,9 @@ extern int32_t pre_map[0x400]; /* predefined guest value -> (kind << 24 | slot) 
 extern int32_t guest_null[K_LAST];
 extern host_h host_null[K_LAST];
 extern int32_t g_world_slot;
+/* MPI_GROUP_EMPTY as group constructors returned it: a reference the guest may free (Open MPI
+ * counts them; mpi/group.c) */
+extern int32_t g_empty_group_refs;
 
 static inline slot_t *lookup(int kind, int32_t g)
 {
@@ -371,6 +374,18 @@ int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t 
         var = (const int *)GPTR(a[idx].i32); \
     } while (0)
 
+/* topology weights at argument `idx` (`n` ints, in or out) into host `var`: the guest's
+ * MPI_UNWEIGHTED and MPI_WEIGHTS_EMPTY become the host's */
+#define WEIGHTS(var, idx, n, what) \
+    int *var; \
+    do { \
+        uint32_t p_ = (uint32_t)a[idx].i32; \
+        if (p_ == ABI_UNWEIGHTED) { var = MPI_UNWEIGHTED; break; } \
+        if (p_ == ABI_WEIGHTS_EMPTY) { var = MPI_WEIGHTS_EMPTY; break; } \
+        CHECK_ARRAY(p_, (n), 4, what); \
+        var = (int *)GPTR(p_); \
+    } while (0)
+
 static inline int is_root(const slot_t *c, int root)
 {
     return c->rsize ? root == MPI_ROOT : c->rank == root;
@@ -379,6 +394,11 @@ static inline int is_root(const slot_t *c, int root)
 static inline int peers(const slot_t *c) { return c->rsize ? c->rsize : c->size; }
 int cart_ndims(MPI_Comm comm);
 int nbr_degree(MPI_Comm comm, int out);
+int has_topology(MPI_Comm comm);
+/* sum of `n` guest ints at `p`, or their last element when they never decrease (graph
+ * index arrays); -1 when one is negative or the index decreases */
+int64_t ints_sum(uint32_t p, int64_t n);
+int64_t ints_last(uint32_t p, int64_t n);
 
 /* ---- statuses: guest layout {SOURCE, TAG, ERROR, internal[5]} (core/status.c) ---------- */
 

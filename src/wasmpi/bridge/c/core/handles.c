@@ -6,6 +6,7 @@ int32_t pre_map[0x400];
 int32_t guest_null[K_LAST];
 host_h host_null[K_LAST];
 int32_t g_world_slot;
+int32_t g_empty_group_refs;
 
 slot_t *slot_alloc(int kind, int32_t *idx_out)
 {
@@ -87,8 +88,11 @@ int32_t new_handle(int kind, host_h h)
     table_t *t = &T[kind];
     if (kind != K_DATATYPE && kind != K_OP)
         for (int32_t i = 0; i < t->n_predefined; i++)
-            if (same_handle(kind, t->s[i].h, h))
+            if (same_handle(kind, t->s[i].h, h)) {
+                if (kind == K_GROUP)
+                    g_empty_group_refs++;
                 return t->s[i].guest;
+            }
     int32_t idx;
     slot_t *s = slot_alloc(kind, &idx);
     s->h = h;
@@ -233,6 +237,12 @@ int cart_ndims(MPI_Comm comm)
     return n;
 }
 
+int has_topology(MPI_Comm comm)
+{
+    int topo = MPI_UNDEFINED;
+    return MPI_Topo_test(comm, &topo) == MPI_SUCCESS && topo != MPI_UNDEFINED;
+}
+
 /* in- or out-degree of a process topology, as the neighborhood collectives count them */
 int nbr_degree(MPI_Comm comm, int out)
 {
@@ -250,6 +260,30 @@ int nbr_degree(MPI_Comm comm, int out)
     if (topo == MPI_CART)
         return 2 * cart_ndims(comm);
     return 0;
+}
+
+int64_t ints_sum(uint32_t p, int64_t n)
+{
+    int64_t sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t x = load_i32(p + 4 * (uint32_t)i);
+        if (x < 0)
+            return -1;
+        sum += x;
+    }
+    return sum;
+}
+
+int64_t ints_last(uint32_t p, int64_t n)
+{
+    int32_t last = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t x = load_i32(p + 4 * (uint32_t)i);
+        if (x < last)
+            return -1;
+        last = x;
+    }
+    return last;
 }
 
 int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t *lo,

@@ -271,6 +271,28 @@
 #define ABI_MAX_PSET_NAME_LEN              (1024)
 #define ABI_BSEND_OVERHEAD                 (512)
 
+/* guest pointer values with a meaning (MPI_IN_PLACE, MPI_UNWEIGHTED, ...) */
+#define ABI_BOTTOM                         ((uint32_t)0)
+#define ABI_IN_PLACE                       ((uint32_t)1)
+#define ABI_ERRCODES_IGNORE                ((uint32_t)0)
+#define ABI_STATUS_IGNORE                  ((uint32_t)0)
+#define ABI_STATUSES_IGNORE                ((uint32_t)0)
+#define ABI_UNWEIGHTED                     ((uint32_t)10)
+#define ABI_WEIGHTS_EMPTY                  ((uint32_t)11)
+#define ABI_NULL_COPY_FN                   ((uint32_t)0)
+#define ABI_DUP_FN                         ((uint32_t)-1)
+#define ABI_NULL_DELETE_FN                 ((uint32_t)0)
+#define ABI_COMM_NULL_COPY_FN              ((uint32_t)0)
+#define ABI_COMM_DUP_FN                    ((uint32_t)-1)
+#define ABI_COMM_NULL_DELETE_FN            ((uint32_t)0)
+#define ABI_TYPE_NULL_COPY_FN              ((uint32_t)0)
+#define ABI_TYPE_DUP_FN                    ((uint32_t)-1)
+#define ABI_TYPE_NULL_DELETE_FN            ((uint32_t)0)
+#define ABI_WIN_NULL_COPY_FN               ((uint32_t)0)
+#define ABI_WIN_DUP_FN                     ((uint32_t)-1)
+#define ABI_WIN_NULL_DELETE_FN             ((uint32_t)0)
+#define ABI_CONVERSION_FN_NULL             ((uint32_t)0)
+
 enum {
     K_NONE,
     K_COMM,

@@ -749,6 +749,7 @@ wasm_trap_t *cb_MPI_Comm_get_errhandler(void *, wasmtime_caller_t *, wasmtime_va
 wasm_trap_t *cb_MPI_Comm_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_idup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_rank(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_remote_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_remote_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -761,6 +762,9 @@ wasm_trap_t *cb_MPI_Comm_split(void *, wasmtime_caller_t *, wasmtime_val_raw_t *
 wasm_trap_t *cb_MPI_Comm_split_type(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_test_inter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Dims_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Dist_graph_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Dist_graph_create_adjacent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Dist_graph_neighbors(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Dist_graph_neighbors_count(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Errhandler_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Error_class(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -778,7 +782,9 @@ wasm_trap_t *cb_MPI_Get_elements_x(void *, wasmtime_caller_t *, wasmtime_val_raw
 wasm_trap_t *cb_MPI_Get_library_version(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_processor_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_version(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Graph_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Graph_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Graph_map(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Graph_neighbors(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Graph_neighbors_count(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Graphdims_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1107,6 +1113,8 @@ CALLBACK(MPI_Cart_create)
 {
 #define FN "MPI_Cart_create"
     COMM_ARG(v0, 0);
+    if (COMM_SLOT(v0)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
     int v1 = a[1].i32;
     int v4 = a[4].i32;
     int64_t n2 = v1;
@@ -1124,42 +1132,6 @@ CALLBACK(MPI_Cart_create)
 #undef FN
 }
 
-CALLBACK(MPI_Cart_get)
-{
-#define FN "MPI_Cart_get"
-    COMM_ARG(v0, 0);
-    int v1 = a[1].i32;
-    int64_t n2 = v1;
-    CHECK_ARRAY(a[2].i32, n2, 4, "dims array");
-    int64_t n3 = v1;
-    CHECK_ARRAY(a[3].i32, n3, 4, "periods array");
-    int64_t n4 = v1;
-    CHECK_ARRAY(a[4].i32, n4, 4, "coords array");
-    int rc = MPI_Cart_get(v0, v1, (int *)GPTR(a[2].i32), (int *)GPTR(a[3].i32), (int *)GPTR(a[4].i32));
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Cart_map)
-{
-#define FN "MPI_Cart_map"
-    COMM_ARG(v0, 0);
-    int v1 = a[1].i32;
-    int64_t n2 = v1;
-    CHECK_ARRAY(a[2].i32, n2, 4, "dims array");
-    int64_t n3 = v1;
-    CHECK_ARRAY(a[3].i32, n3, 4, "periods array");
-    uint32_t p4 = (uint32_t)a[4].i32;
-    CHECK_OUT(p4, 4);
-    int v4 = 0;
-    int rc = MPI_Cart_map(v0, v1, (const int *)GPTR(a[2].i32), (const int *)GPTR(a[3].i32), &v4);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p4, out_rank(v4));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Cart_rank)
 {
 #define FN "MPI_Cart_rank"
@@ -1172,27 +1144,6 @@ CALLBACK(MPI_Cart_rank)
     int rc = MPI_Cart_rank(v0, (const int *)GPTR(a[1].i32), &v2);
     if (rc == MPI_SUCCESS) {
         store_i32(p2, out_rank(v2));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Cart_shift)
-{
-#define FN "MPI_Cart_shift"
-    COMM_ARG(v0, 0);
-    int v1 = a[1].i32;
-    int v2 = a[2].i32;
-    uint32_t p3 = (uint32_t)a[3].i32;
-    CHECK_OUT(p3, 4);
-    int v3 = 0;
-    uint32_t p4 = (uint32_t)a[4].i32;
-    CHECK_OUT(p4, 4);
-    int v4 = 0;
-    int rc = MPI_Cart_shift(v0, v1, v2, &v3, &v4);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p3, out_rank(v3));
-        store_i32(p4, out_rank(v4));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1246,26 +1197,12 @@ CALLBACK(MPI_Comm_compare)
 #undef FN
 }
 
-CALLBACK(MPI_Comm_create)
-{
-#define FN "MPI_Comm_create"
-    COMM_ARG(v0, 0);
-    HANDLE_ARG(K_GROUP, group, v1, sl1, 1);
-    uint32_t p2 = (uint32_t)a[2].i32;
-    CHECK_OUT(p2, 4);
-    MPI_Comm v2;
-    int rc = MPI_Comm_create(v0, v1, &v2);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p2, new_comm(v2, errslot));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Comm_create_group)
 {
 #define FN "MPI_Comm_create_group"
     COMM_ARG(v0, 0);
+    if (COMM_SLOT(v0)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
     HANDLE_ARG(K_GROUP, group, v1, sl1, 1);
     int v2 = in_tag(a[2].i32);
     uint32_t p3 = (uint32_t)a[3].i32;
@@ -1395,6 +1332,40 @@ CALLBACK(MPI_Comm_rank)
 #undef FN
 }
 
+CALLBACK(MPI_Comm_remote_group)
+{
+#define FN "MPI_Comm_remote_group"
+    COMM_ARG(v0, 0);
+    if (!COMM_SLOT(v0)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    MPI_Group v1;
+    int rc = MPI_Comm_remote_group(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, new_handle(K_GROUP, (host_h){.group = v1}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Comm_remote_size)
+{
+#define FN "MPI_Comm_remote_size"
+    COMM_ARG(v0, 0);
+    if (!COMM_SLOT(v0)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int v1 = 0;
+    int rc = MPI_Comm_remote_size(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Comm_set_info)
 {
 #define FN "MPI_Comm_set_info"
@@ -1490,6 +1461,86 @@ CALLBACK(MPI_Dims_create)
     int64_t n2 = v1;
     CHECK_ARRAY(a[2].i32, n2, 4, "dims array");
     int rc = MPI_Dims_create(v0, v1, (int *)GPTR(a[2].i32));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Dist_graph_create)
+{
+#define FN "MPI_Dist_graph_create"
+    COMM_ARG(v0, 0);
+    if (COMM_SLOT(v0)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_INFO, info, v6, sl6, 6);
+    int v7 = a[7].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "sources array");
+    int64_t n3 = v1;
+    CHECK_ARRAY(a[3].i32, n3, 4, "degrees array");
+    int64_t n4 = ints_sum(a[3].i32, n3);
+    if (n4 < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    CHECK_ARRAY(a[4].i32, n4, 4, "destinations array");
+    int64_t n5 = ints_sum(a[3].i32, n3);
+    if (n5 < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    WEIGHTS(v5, 5, n5, "weights array");
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Comm v8;
+    int rc = MPI_Dist_graph_create(v0, v1, (const int *)GPTR(a[2].i32), (const int *)GPTR(a[3].i32), (const int *)GPTR(a[4].i32), v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_comm(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Dist_graph_create_adjacent)
+{
+#define FN "MPI_Dist_graph_create_adjacent"
+    COMM_ARG(v0, 0);
+    if (COMM_SLOT(v0)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    int v1 = a[1].i32;
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    int v8 = a[8].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "sources array");
+    int64_t n3 = v1;
+    WEIGHTS(v3, 3, n3, "sourceweights array");
+    int64_t n5 = v4;
+    CHECK_ARRAY(a[5].i32, n5, 4, "destinations array");
+    int64_t n6 = v4;
+    WEIGHTS(v6, 6, n6, "destweights array");
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Comm v9;
+    int rc = MPI_Dist_graph_create_adjacent(v0, v1, (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_comm(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Dist_graph_neighbors)
+{
+#define FN "MPI_Dist_graph_neighbors"
+    COMM_ARG(v0, 0);
+    int v1 = a[1].i32;
+    int v4 = a[4].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "sources array");
+    int64_t n3 = v1;
+    WEIGHTS(v3, 3, n3, "sourceweights array");
+    int64_t n5 = v4;
+    CHECK_ARRAY(a[5].i32, n5, 4, "destinations array");
+    int64_t n6 = v4;
+    WEIGHTS(v6, 6, n6, "destweights array");
+    int rc = MPI_Dist_graph_neighbors(v0, v1, (int *)GPTR(a[2].i32), v3, v4, (int *)GPTR(a[5].i32), v6);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1629,6 +1680,31 @@ CALLBACK(MPI_Get_elements_x)
 #undef FN
 }
 
+CALLBACK(MPI_Graph_create)
+{
+#define FN "MPI_Graph_create"
+    COMM_ARG(v0, 0);
+    if (COMM_SLOT(v0)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    int v1 = a[1].i32;
+    int v4 = a[4].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "indx array");
+    int64_t n3 = ints_last(a[2].i32, n2);
+    if (n3 < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    CHECK_ARRAY(a[3].i32, n3, 4, "edges array");
+    uint32_t p5 = (uint32_t)a[5].i32;
+    CHECK_OUT(p5, 4);
+    MPI_Comm v5;
+    int rc = MPI_Graph_create(v0, v1, (const int *)GPTR(a[2].i32), (const int *)GPTR(a[3].i32), v4, &v5);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p5, new_comm(v5, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Graph_get)
 {
 #define FN "MPI_Graph_get"
@@ -1640,19 +1716,6 @@ CALLBACK(MPI_Graph_get)
     int64_t n4 = v2;
     CHECK_ARRAY(a[4].i32, n4, 4, "edges array");
     int rc = MPI_Graph_get(v0, v1, v2, (int *)GPTR(a[3].i32), (int *)GPTR(a[4].i32));
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Graph_neighbors)
-{
-#define FN "MPI_Graph_neighbors"
-    COMM_ARG(v0, 0);
-    int v1 = in_rank(a[1].i32);
-    int v2 = a[2].i32;
-    int64_t n3 = v2;
-    CHECK_ARRAY(a[3].i32, n3, 4, "neighbors array");
-    int rc = MPI_Graph_neighbors(v0, v1, v2, (int *)GPTR(a[3].i32));
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1740,27 +1803,6 @@ CALLBACK(MPI_Group_excl)
     int rc = MPI_Group_excl(v0, v1, (const int *)GPTR(a[2].i32), &v3);
     if (rc == MPI_SUCCESS) {
         store_i32(p3, new_handle(K_GROUP, (host_h){.group = v3}));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Group_free)
-{
-#define FN "MPI_Group_free"
-    ERRSLOT;
-    uint32_t p0 = (uint32_t)a[0].i32;
-    CHECK_OUT(p0, 4);
-    int32_t g0 = load_i32(p0);
-    slot_t *sl0 = lookup(K_GROUP, g0);
-    if (!sl0 || sl0->predefined)
-        return fail(a, kind_error[K_GROUP], errslot, FN);
-    MPI_Group v0 = sl0->h.group;
-    int rc = MPI_Group_free(&v0);
-    if (rc == MPI_SUCCESS) {
-        sl0 = lookup(K_GROUP, g0);
-        slot_free(K_GROUP, sl0);
-        store_i32(p0, guest_null[K_GROUP]);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1867,32 +1909,6 @@ CALLBACK(MPI_Group_size)
     int rc = MPI_Group_size(v0, &v1);
     if (rc == MPI_SUCCESS) {
         store_i32(p1, v1);
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Group_translate_ranks)
-{
-#define FN "MPI_Group_translate_ranks"
-    ERRSLOT;
-    SCRATCH_FRAME;
-    HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
-    int v1 = a[1].i32;
-    HANDLE_ARG(K_GROUP, group, v3, sl3, 3);
-    int64_t n2 = v1;
-    CHECK_ARRAY(a[2].i32, n2, 4, "ranks1 array");
-    SCRATCH(v2, int, n2);
-    for (int64_t j = 0; j < n2; j++)
-        v2[j] = in_rank(load_i32(a[2].i32 + 4 * (uint32_t)j));
-    int64_t n4 = v1;
-    CHECK_ARRAY(a[4].i32, n4, 4, "ranks2 array");
-    int rc = MPI_Group_translate_ranks(v0, v1, v2, v3, (int *)GPTR(a[4].i32));
-    if (rc == MPI_SUCCESS) {
-        for (int64_t j = 0; j < n4; j++) {
-            uint32_t q_ = a[4].i32 + 4 * (uint32_t)j;
-            store_i32(q_, out_rank(load_i32(q_)));
-        }
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2194,6 +2210,10 @@ CALLBACK(MPI_Ineighbor_allgather)
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v4 = a[4].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     BUF(v0, 0, (int64_t)v1, sl2, 0);
     BUF(v3, 3, (int64_t)v4 * nbr_degree(COMM_SLOT(v6)->h.comm, 0), sl5, 0);
     uint32_t p7 = (uint32_t)a[7].i32;
@@ -2214,6 +2234,10 @@ CALLBACK(MPI_Ineighbor_allgatherv)
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    if (COMM_SLOT(v7)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v7)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     int64_t n4 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
     CHECK_ARRAY(a[4].i32, n4, 4, "recvcounts array");
     int64_t n5 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
@@ -2239,6 +2263,10 @@ CALLBACK(MPI_Ineighbor_alltoall)
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v4 = a[4].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     BUF(v0, 0, (int64_t)v1 * nbr_degree(COMM_SLOT(v6)->h.comm, 1), sl2, 0);
     BUF(v3, 3, (int64_t)v4 * nbr_degree(COMM_SLOT(v6)->h.comm, 0), sl5, 0);
     uint32_t p7 = (uint32_t)a[7].i32;
@@ -2258,6 +2286,10 @@ CALLBACK(MPI_Ineighbor_alltoallv)
     COMM_ARG(v8, 8);
     HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
     HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    if (COMM_SLOT(v8)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v8)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     int64_t n1 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
     CHECK_ARRAY(a[1].i32, n1, 4, "sendcounts array");
     int64_t n2 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
@@ -2459,6 +2491,8 @@ CALLBACK(MPI_Intercomm_merge)
 {
 #define FN "MPI_Intercomm_merge"
     COMM_ARG(v0, 0);
+    if (!COMM_SLOT(v0)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
     int v1 = a[1].i32;
     uint32_t p2 = (uint32_t)a[2].i32;
     CHECK_OUT(p2, 4);
@@ -2704,6 +2738,10 @@ CALLBACK(MPI_Neighbor_allgather)
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v4 = a[4].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     BUF(v0, 0, (int64_t)v1, sl2, 0);
     BUF(v3, 3, (int64_t)v4 * nbr_degree(COMM_SLOT(v6)->h.comm, 0), sl5, 0);
     int rc = MPI_Neighbor_allgather(v0, v1, v2, v3, v4, v5, v6);
@@ -2718,6 +2756,10 @@ CALLBACK(MPI_Neighbor_allgatherv)
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    if (COMM_SLOT(v7)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v7)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     int64_t n4 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
     CHECK_ARRAY(a[4].i32, n4, 4, "recvcounts array");
     int64_t n5 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
@@ -2737,6 +2779,10 @@ CALLBACK(MPI_Neighbor_alltoall)
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v4 = a[4].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     BUF(v0, 0, (int64_t)v1 * nbr_degree(COMM_SLOT(v6)->h.comm, 1), sl2, 0);
     BUF(v3, 3, (int64_t)v4 * nbr_degree(COMM_SLOT(v6)->h.comm, 0), sl5, 0);
     int rc = MPI_Neighbor_alltoall(v0, v1, v2, v3, v4, v5, v6);
@@ -2750,6 +2796,10 @@ CALLBACK(MPI_Neighbor_alltoallv)
     COMM_ARG(v8, 8);
     HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
     HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    if (COMM_SLOT(v8)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v8)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     int64_t n1 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
     CHECK_ARRAY(a[1].i32, n1, 4, "sendcounts array");
     int64_t n2 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
@@ -3803,6 +3853,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_get_info", "ii", "i", (callback_fn)cb_MPI_Comm_get_info},
     {"MPI_Comm_get_name", "iii", "i", (callback_fn)cb_MPI_Comm_get_name},
     {"MPI_Comm_group", "ii", "i", (callback_fn)cb_MPI_Comm_group},
+    {"MPI_Comm_idup", "iii", "i", (callback_fn)cb_MPI_Comm_idup},
     {"MPI_Comm_rank", "ii", "i", (callback_fn)cb_MPI_Comm_rank},
     {"MPI_Comm_remote_group", "ii", "i", (callback_fn)cb_MPI_Comm_remote_group},
     {"MPI_Comm_remote_size", "ii", "i", (callback_fn)cb_MPI_Comm_remote_size},
@@ -3815,6 +3866,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_split_type", "iiiii", "i", (callback_fn)cb_MPI_Comm_split_type},
     {"MPI_Comm_test_inter", "ii", "i", (callback_fn)cb_MPI_Comm_test_inter},
     {"MPI_Dims_create", "iii", "i", (callback_fn)cb_MPI_Dims_create},
+    {"MPI_Dist_graph_create", "iiiiiiiii", "i", (callback_fn)cb_MPI_Dist_graph_create},
+    {"MPI_Dist_graph_create_adjacent", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Dist_graph_create_adjacent},
+    {"MPI_Dist_graph_neighbors", "iiiiiii", "i", (callback_fn)cb_MPI_Dist_graph_neighbors},
     {"MPI_Dist_graph_neighbors_count", "iiii", "i", (callback_fn)cb_MPI_Dist_graph_neighbors_count},
     {"MPI_Errhandler_free", "i", "i", (callback_fn)cb_MPI_Errhandler_free},
     {"MPI_Error_class", "ii", "i", (callback_fn)cb_MPI_Error_class},
@@ -3832,7 +3886,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Get_library_version", "ii", "i", (callback_fn)cb_MPI_Get_library_version},
     {"MPI_Get_processor_name", "ii", "i", (callback_fn)cb_MPI_Get_processor_name},
     {"MPI_Get_version", "ii", "i", (callback_fn)cb_MPI_Get_version},
+    {"MPI_Graph_create", "iiiiii", "i", (callback_fn)cb_MPI_Graph_create},
     {"MPI_Graph_get", "iiiii", "i", (callback_fn)cb_MPI_Graph_get},
+    {"MPI_Graph_map", "iiiii", "i", (callback_fn)cb_MPI_Graph_map},
     {"MPI_Graph_neighbors", "iiii", "i", (callback_fn)cb_MPI_Graph_neighbors},
     {"MPI_Graph_neighbors_count", "iii", "i", (callback_fn)cb_MPI_Graph_neighbors_count},
     {"MPI_Graphdims_get", "iii", "i", (callback_fn)cb_MPI_Graphdims_get},

@@ -111,6 +111,10 @@ static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int nonblocki
 #define FN fn
     COMM_ARG(comm, 8);
     slot_t *c = COMM_SLOT(comm);
+    if (neighbor && c->rsize) /* MPICH asserts on an intercommunicator */
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (neighbor && !has_topology(comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     int ns = neighbor ? nbr_degree(comm, 1) : peers(c);
     int nr = neighbor ? nbr_degree(comm, 0) : peers(c);
     int in_place = !neighbor && (uint32_t)a[0].i32 == IN_PLACE_PTR;

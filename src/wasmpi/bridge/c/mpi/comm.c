@@ -1,33 +1,104 @@
-/* Communicator special cases: intercommunicator-only queries (some host MPIs assert on an
- * intracommunicator instead of returning MPI_ERR_COMM). */
+/* Communicator special cases: MPI_Comm_create, whose group must be a subset of the
+ * communicator's (local) group, and MPI_Comm_idup, whose new handle exists only once its
+ * request completes. */
 #include "bridge.h"
 
-CALLBACK(MPI_Comm_remote_size)
+/* Whether every member of `g` is in the (local) group of `comm`; an MPI error class otherwise
+ * (MPICH asserts on an intercommunicator and Open MPI accepts an intracommunicator when a
+ * member is not). */
+static int group_within(MPI_Comm comm, MPI_Group g, int *within)
 {
-#define FN "MPI_Comm_remote_size"
+    MPI_Group local;
+    int n = 0, rc = MPI_Group_size(g, &n);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    if ((rc = MPI_Comm_group(comm, &local)) != MPI_SUCCESS)
+        return rc;
+    int *r = malloc(2 * sizeof(int) * (size_t)(n > 0 ? n : 1));
+    if (!r) {
+        MPI_Group_free(&local);
+        return MPI_ERR_NO_MEM;
+    }
+    for (int i = 0; i < n; i++)
+        r[i] = i;
+    rc = MPI_Group_translate_ranks(g, n, r, local, r + n);
+    *within = 1;
+    for (int i = 0; rc == MPI_SUCCESS && i < n; i++)
+        if (r[n + i] == MPI_UNDEFINED)
+            *within = 0;
+    free(r);
+    MPI_Group_free(&local);
+    return rc;
+}
+
+CALLBACK(MPI_Comm_create)
+{
+#define FN "MPI_Comm_create"
     COMM_ARG(comm, 0);
-    CHECK_OUT(a[1].i32, 4);
-    if (!COMM_SLOT(comm)->rsize)
-        return fail(a, ABI_ERR_COMM, errslot, FN);
-    int n = 0;
-    int rc = MPI_Comm_remote_size(comm, &n);
+    HANDLE_ARG(K_GROUP, group, g, sg, 1);
+    CHECK_OUT(a[2].i32, 4);
+    int within = 0, rc = group_within(comm, g, &within);
+    if (rc != MPI_SUCCESS)
+        return done(a, rc, errslot, FN);
+    if (!within)
+        return fail(a, ABI_ERR_GROUP, errslot, FN);
+    MPI_Comm nc;
+    rc = MPI_Comm_create(comm, g, &nc);
     if (rc == MPI_SUCCESS)
-        store_i32((uint32_t)a[1].i32, n);
+        store_i32((uint32_t)a[2].i32, new_comm(nc, errslot));
     return done(a, rc, errslot, FN);
 #undef FN
 }
 
-CALLBACK(MPI_Comm_remote_group)
+/* MPI_Comm_idup: the host may write the new communicator only when the request completes
+ * (Open MPI does), so its MPI_Comm lives in state owned by the request, and the guest handle
+ * is made and stored by the completion hook. */
+typedef struct {
+    MPI_Comm comm;
+    uint32_t dst;  /* the guest's newcomm */
+    int32_t eh;    /* the parent's error handler, inherited even if the parent is freed first */
+} idup_state;
+
+static void idup_complete(void *p, int ok)
 {
-#define FN "MPI_Comm_remote_group"
+    idup_state *st = p;
+    if (ok) {
+        int32_t g = new_comm(st->comm, -1);
+        slot_t *s = lookup(K_COMM, g);
+        if (s && !s->predefined)
+            s->eh = st->eh;
+        store_i32(st->dst, g);
+    }
+    free(st);
+}
+
+CALLBACK(MPI_Comm_idup)
+{
+#define FN "MPI_Comm_idup"
     COMM_ARG(comm, 0);
     CHECK_OUT(a[1].i32, 4);
-    if (!COMM_SLOT(comm)->rsize)
-        return fail(a, ABI_ERR_COMM, errslot, FN);
-    MPI_Group g;
-    int rc = MPI_Comm_remote_group(comm, &g);
-    if (rc == MPI_SUCCESS)
-        store_i32((uint32_t)a[1].i32, new_handle(K_GROUP, (host_h){.group = g}));
+    CHECK_OUT(a[2].i32, 4);
+    idup_state *st = malloc(sizeof *st);
+    if (!st)
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+    st->comm = MPI_COMM_NULL;
+    st->dst = (uint32_t)a[1].i32;
+    st->eh = COMM_SLOT(comm)->eh;
+    MPI_Request r;
+    int rc = MPI_Comm_idup(comm, &st->comm, &r);
+    if (rc != MPI_SUCCESS) {
+        free(st);
+        return done(a, rc, errslot, FN);
+    }
+    int32_t g = new_request(r, errslot);
+    slot_t *s = lookup(K_REQUEST, g);
+    if (s && !s->predefined) {
+        s->on_complete = idup_complete;
+        s->state = st;
+    } else { /* already complete */
+        idup_complete(st, 1);
+    }
+    store_i32((uint32_t)a[2].i32, g);
     return done(a, rc, errslot, FN);
 #undef FN
 }
