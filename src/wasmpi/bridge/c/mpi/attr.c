@@ -61,6 +61,8 @@ static int host_code(int32_t rc)
     if (rc == 0)
         return MPI_SUCCESS;
     int h = abi_to_class(rc);
+    if (h < 0)
+        h = user_error_host_code(rc);
     return h > 0 ? h : MPI_ERR_OTHER;
 }
 
@@ -226,8 +228,6 @@ static wasm_trap_t *delete_attr(wasmtime_val_raw_t *a, int kind, const char *fn)
 CALLBACK(MPI_Comm_delete_attr) { return delete_attr(a, KV_COMM, "MPI_Comm_delete_attr"); }
 CALLBACK(MPI_Attr_delete) { return delete_attr(a, KV_COMM, "MPI_Attr_delete"); }
 CALLBACK(MPI_Type_delete_attr) { return delete_attr(a, KV_TYPE, "MPI_Type_delete_attr"); }
-
-extern int wasmpi_last_used_code(void);
 
 /* The guest value of predefined attribute `g`, whose host value (an int) is at `host_val`. */
 static int32_t predefined_value(int32_t g, const int *host_val)
