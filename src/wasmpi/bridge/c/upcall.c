@@ -130,6 +130,8 @@ int upcall_variadic(uint32_t fn, const int32_t *args, int nargs, const char *wha
     return 0;
 }
 
+int guest_has_malloc(void) { return have_malloc; }
+
 uint32_t guest_alloc(uint32_t bytes)
 {
     int32_t p = 0;

@@ -425,6 +425,7 @@ int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const c
 int upcall_variadic(uint32_t fn, const int32_t *args, int nargs, const char *what);
 /* Guest memory for upcall arguments, from the guest's own malloc; 0 when there is none. */
 uint32_t guest_alloc(uint32_t bytes);
+int guest_has_malloc(void); /* whether the module exports malloc */
 void guest_free(uint32_t p);
 /* A per-purpose staging buffer in guest memory that grows as needed (0 when impossible). */
 uint32_t guest_staging(int which, uint32_t bytes);

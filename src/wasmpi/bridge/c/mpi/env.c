@@ -277,12 +277,15 @@ CALLBACK(MPI_Alloc_mem)
     if (!lookup(K_INFO, a[1].i32))
         return fail(a, ABI_ERR_INFO, errslot, FN);
     CHECK_OUT(a[2].i32, 4);
-    uint32_t p = guest_alloc(size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "wasmpi: rank %d: MPI_Alloc_mem: no memory from the guest's malloc "
-                        "(or the module exports no malloc)\n", g_rank);
+    if (!guest_has_malloc()) {
+        fprintf(stderr, "wasmpi: rank %d: MPI_Alloc_mem: the module exports no malloc, which "
+                        "serves MPI_Alloc_mem; rebuild it with this wasmpi's `wasmpi cc`\n",
+                g_rank);
         return fail(a, ABI_ERR_NO_MEM, errslot, FN);
     }
+    uint32_t p = guest_alloc(size ? size : 1);
+    if (!p)
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
     store_i32((uint32_t)a[2].i32, (int32_t)p);
     return ok(a);
 #undef FN
