@@ -13,7 +13,8 @@ pytestmark = pytest.mark.mpi
 def test_attributes(compile_program, run, n: int) -> None:  # type: ignore[no-untyped-def]
     r = run(compile_program("attr.c"), n)
     cases = r.check_cases(min_pass=20)
-    for name in ("comm_callbacks", "predefined_copy_functions", "mpi1_names", "bad_keyvals"):
+    for name in ("comm_callbacks", "predefined_copy_functions", "delete_error", "mpi1_names",
+                 "bad_keyvals"):
         for comm in ["world", "self", "dup", "split"] + (["inter"] if n > 1 else []):
             assert f"PASS {name} {comm}" in cases["PASS"], r.stdout
     for name in ("type_callbacks world", "many_keyvals self", "predefined_attributes world"):

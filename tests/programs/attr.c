@@ -22,7 +22,7 @@ typedef struct {
 #define LOG_SIZE 64 /* a ring: the checks look at the last few calls */
 static call_t log_[LOG_SIZE];
 static int n_log;
-static int copy_rc = MPI_SUCCESS, copy_flag = 1;
+static int copy_rc = MPI_SUCCESS, copy_flag = 1, delete_rc = MPI_SUCCESS;
 
 static void record(char what, void *obj, int keyval, void *extra, void *val)
 {
@@ -40,7 +40,7 @@ static int comm_copy(MPI_Comm old, int keyval, void *extra, void *in, void *out,
 static int comm_delete(MPI_Comm comm, int keyval, void *val, void *extra)
 {
     record('d', (void *)comm, keyval, extra, val);
-    return MPI_SUCCESS;
+    return delete_rc;
 }
 static int type_copy(MPI_Datatype old, int keyval, void *extra, void *in, void *out, int *flag)
 {
@@ -159,6 +159,13 @@ static void predefined_copy_functions(MPI_Comm comm)
     EXPECT_OK(MPI_Comm_free_keyval(&kno));
 }
 
+static int class_of(int code)
+{
+    int cls = -1;
+    MPI_Error_class(code, &cls);
+    return cls;
+}
+
 /* a copy function's error fails MPI_Comm_dup with that error class, on every process */
 static int is_open_mpi(void)
 {
@@ -198,6 +205,32 @@ static void copy_error(MPI_Comm comm)
     }
     EXPECT_OK(MPI_Comm_set_errhandler(comm, MPI_ERRORS_ARE_FATAL));
     EXPECT_OK(MPI_Comm_delete_attr(comm, key));
+    EXPECT_OK(MPI_Comm_free_keyval(&key));
+}
+
+/* a delete function's error fails the call that deleted, reported on the communicator (here
+ * MPI_ERRORS_RETURN while MPI_COMM_WORLD's handler is fatal) */
+static void delete_error(MPI_Comm comm)
+{
+    int key;
+    MPI_Comm dup;
+    EXPECT_OK(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, comm_delete, &key, extra_state));
+    EXPECT_OK(MPI_Comm_dup(comm, &dup));
+    EXPECT_OK(MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN));
+    EXPECT_OK(MPI_Comm_set_attr(dup, key, &values[0]));
+    delete_rc = MPI_ERR_INTERN;
+    int start = n_log, rc = MPI_Comm_delete_attr(dup, key);
+    /* Open MPI's MPI_Comm_delete_attr reports any failure as MPI_ERR_OTHER, natively too */
+    EXPECT(class_of(rc) == MPI_ERR_INTERN || (class_of(rc) == MPI_ERR_OTHER && is_open_mpi()),
+           "Comm_delete_attr: class %d", class_of(rc));
+    rc = MPI_Comm_free(&dup);
+    EXPECT(class_of(rc) == MPI_ERR_INTERN, "Comm_free: class %d", class_of(rc));
+    delete_rc = MPI_SUCCESS;
+    EXPECT(n_log - start == 2, "%d delete calls, want 2", n_log - start);
+    EXPECT_CALL(start, 'd', dup, key, &values[0]);
+    EXPECT_CALL(start + 1, 'd', dup, key, &values[0]);
+    if (dup != MPI_COMM_NULL) /* the attribute stayed: the communicator was not freed */
+        EXPECT_OK(MPI_Comm_free(&dup));
     EXPECT_OK(MPI_Comm_free_keyval(&key));
 }
 
@@ -434,6 +467,7 @@ int main(int argc, char **argv)
     for_each_comm(comm_callbacks, "comm_callbacks");
     for_each_comm(predefined_copy_functions, "predefined_copy_functions");
     for_each_comm(copy_error, "copy_error");
+    for_each_comm(delete_error, "delete_error");
     for_each_comm(mpi1_names, "mpi1_names");
     for_each_comm(bad_keyvals, "bad_keyvals");
     run_case(type_callbacks, "type_callbacks", MPI_COMM_WORLD, "world");

@@ -1319,6 +1319,7 @@ CALLBACK(MPI_Comm_free)
     if (!sl0 || sl0->predefined)
         return fail(a, kind_error[K_COMM], errslot, FN);
     MPI_Comm v0 = sl0->h.comm;
+    errslot = slot_index(K_COMM, sl0);
     int rc = MPI_Comm_free(&v0);
     if (rc == MPI_SUCCESS) {
         sl0 = lookup(K_COMM, g0);

@@ -27,7 +27,9 @@ CALLBACK(MPI_Init_thread)
     g_guest_state = 1;
     /* A wasm32-wasi guest has exactly one thread, so every level is trivially provided. */
     int req = a[2].i32;
-    g_guest_thread = req < 0 ? 0 : req > ABI_THREAD_MULTIPLE ? ABI_THREAD_MULTIPLE : req;
+    g_guest_thread = req >= ABI_THREAD_MULTIPLE ? ABI_THREAD_MULTIPLE
+                   : req >= ABI_THREAD_SERIALIZED ? ABI_THREAD_SERIALIZED
+                   : req >= ABI_THREAD_FUNNELED ? ABI_THREAD_FUNNELED : ABI_THREAD_SINGLE;
     store_i32(prov, g_guest_thread);
     return ok(a);
 #undef FN
