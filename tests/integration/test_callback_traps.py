@@ -31,3 +31,14 @@ def test_trap_in_callback_ends_job(compile_program, run, mode: str, callback: st
     assert "survived" not in r.stdout, r.stdout
     if mode != "finalize":  # rank 0 waits in MPI_Barrier until the job is torn down
         assert "passed the barrier" not in r.stdout, r.stdout
+
+
+def test_exit_in_callback_ends_job_with_its_status(compile_program, run) -> None:  # type: ignore[no-untyped-def]
+    """exit(3) inside an error handler: the rank cannot return into the host MPI call, so the
+    job ends with the guest's status (and its stdout, flushed by exit)."""
+    r = run(compile_program("callback_traps.c"), 2, "exit", timeout=60)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "error handler: exit(3)" in r.stdout, r.stdout
+    assert ("wasmpi: rank 1: communicator error handler (MPI_Comm_create_errhandler) called "
+            "exit(3)") in r.stderr, r.stderr
+    assert "passed the barrier" not in r.stdout and "survived" not in r.stdout, r.stdout

@@ -1,8 +1,10 @@
 /* A trap inside a guest callback that the host MPI is running (argv[1] says which) on the last
  * rank, while the others wait in MPI_Barrier: the job must end, not hang, and say which
- * callback trapped. */
+ * callback trapped. Mode "exit": an error handler that calls exit(3), which ends the job with
+ * that status. */
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void trap_op(void *in, void *inout, int *len, MPI_Datatype *dt)
@@ -14,6 +16,12 @@ static void trap_handler(MPI_Comm *comm, int *code, ...)
 {
     (void)comm, (void)code;
     __builtin_trap();
+}
+static void exit_handler(MPI_Comm *comm, int *code, ...)
+{
+    (void)comm, (void)code;
+    printf("error handler: exit(3)\n");
+    exit(3);
 }
 static int trap_copy(MPI_Comm old, int key, void *extra, void *in, void *out, int *flag)
 {
@@ -53,6 +61,11 @@ int main(int argc, char **argv)
         } else if (strcmp(mode, "errhandler") == 0) {
             MPI_Errhandler eh;
             MPI_Comm_create_errhandler(trap_handler, &eh);
+            MPI_Comm_set_errhandler(MPI_COMM_SELF, eh);
+            MPI_Send(x, 1, MPI_INT, 99, 0, MPI_COMM_SELF);
+        } else if (strcmp(mode, "exit") == 0) {
+            MPI_Errhandler eh;
+            MPI_Comm_create_errhandler(exit_handler, &eh);
             MPI_Comm_set_errhandler(MPI_COMM_SELF, eh);
             MPI_Send(x, 1, MPI_INT, 99, 0, MPI_COMM_SELF);
         } else if (strcmp(mode, "copy") == 0) {

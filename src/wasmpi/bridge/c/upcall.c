@@ -52,6 +52,17 @@ static void fatal(const char *what, const char *why)
     _exit(134);
 }
 
+/* The guest called exit() inside a callback: the host MPI is in the middle of a call, so the
+ * rank cannot go on to finalize; it ends the job with the guest's status, as a native rank
+ * exiting there would. */
+static void guest_exited(const char *what, int status)
+{
+    fprintf(stderr, "wasmpi: rank %d: %s called exit(%d); ending the job\n", g_rank, what,
+            status);
+    abort_job(MPI_COMM_WORLD, status);
+    _exit(status);
+}
+
 /* Call `f`; a trap ends the job. A wasmtime error (the arguments do not match the function's
  * type) ends it too, unless `mismatch_ok`: then 1 is returned. */
 static int call_as(const wasmtime_func_t *f, const int32_t *args, int nargs, int32_t *result,
@@ -70,6 +81,11 @@ static int call_as(const wasmtime_func_t *f, const int32_t *args, int nargs, int
     wasmtime_caller_t *outer = g_caller;
     wasmtime_error_t *e = W.func_call(ctx, f, av, (size_t)nargs, rv, result ? 1 : 0, &t);
     g_caller = outer;
+    int status;
+    if (e && W.error_exit_status(e, &status)) {
+        W.error_delete(e);
+        guest_exited(what, status);
+    }
     if (e && !t && mismatch_ok) {
         W.error_delete(e);
         return 1;

@@ -82,6 +82,7 @@ typedef struct {
     void (*error_message)(const wasmtime_error_t *err, wasm_byte_vec_t *out);
     void (*error_delete)(wasmtime_error_t *err);
     void (*byte_vec_delete)(wasm_byte_vec_t *vec);
+    _Bool (*error_exit_status)(const wasmtime_error_t *err, int *status);
 } wasmpi_host_api;
 
 extern wasmpi_host_api W;
