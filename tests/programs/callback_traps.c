@@ -1,7 +1,8 @@
 /* A trap inside a guest callback that the host MPI is running (argv[1] says which) on the last
  * rank, while the others wait in MPI_Barrier: the job must end, not hang, and say which
  * callback trapped. Mode "exit": an error handler that calls exit(3), which ends the job with
- * that status. */
+ * that status. Modes "bad-function" and "bad-pointer": an error handler that is no function of
+ * the module, an attribute value out-pointer outside linear memory (clean traps too). */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,14 @@ int main(int argc, char **argv)
             MPI_Comm_create_errhandler(exit_handler, &eh);
             MPI_Comm_set_errhandler(MPI_COMM_SELF, eh);
             MPI_Send(x, 1, MPI_INT, 99, 0, MPI_COMM_SELF);
+        } else if (strcmp(mode, "bad-function") == 0) {
+            MPI_Errhandler eh;
+            MPI_Comm_create_errhandler((MPI_Comm_errhandler_function *)(intptr_t)0x7ffffff, &eh);
+            MPI_Comm_set_errhandler(MPI_COMM_SELF, eh);
+            MPI_Send(x, 1, MPI_INT, 99, 0, MPI_COMM_SELF);
+        } else if (strcmp(mode, "bad-pointer") == 0) {
+            int flag;
+            MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, (void *)(intptr_t)0xfffffffe, &flag);
         } else if (strcmp(mode, "copy") == 0) {
             MPI_Comm_create_keyval(trap_copy, MPI_COMM_NULL_DELETE_FN, &key, NULL);
             MPI_Comm_set_attr(MPI_COMM_SELF, key, &value);
