@@ -236,7 +236,10 @@ static wasm_trap_t *add_error(wasmtime_val_raw_t *a, int cls, uint32_t out, cons
 #undef FN
 }
 
-CALLBACK(MPI_Add_error_class) { return add_error(a, -1, (uint32_t)a[0].i32, "MPI_Add_error_class"); }
+CALLBACK(MPI_Add_error_class)
+{
+    return add_error(a, -1, (uint32_t)a[0].i32, "MPI_Add_error_class");
+}
 
 CALLBACK(MPI_Add_error_code)
 {
