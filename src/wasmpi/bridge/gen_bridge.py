@@ -297,6 +297,8 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             f"    if (!sl{i}{' || sl' + str(i) + '->predefined' if d == 'free' else ''})\n"
             f"        return fail(a, kind_error[{K}], errslot, FN);\n"
             f"    MPI_{k} v{i} = sl{i}->h.{low};\n")
+        if k == "Comm" and cb.comm is None:  # e.g. a delete function failing in Comm_free
+            cb.outs.append(f"    errslot = slot_index(K_COMM, sl{i});\n")
         cb.args[i] = f"&v{i}"
         # the table may have grown (a callback into the guest made handles): look up again
         post = f"        sl{i} = lookup({K}, g{i});\n"

@@ -44,6 +44,7 @@ HOST_API = (
     "wasmtime_trap_new", "wasmtime_memory_data_size", "wasmtime_caller_context",
     "wasmtime_table_get", "wasmtime_func_call", "wasm_trap_message", "wasm_trap_delete",
     "wasmtime_error_message", "wasmtime_error_delete", "wasm_byte_vec_delete",
+    "wasmtime_error_exit_status",
 )
 
 

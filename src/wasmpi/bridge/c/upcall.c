@@ -52,8 +52,21 @@ static void fatal(const char *what, const char *why)
     _exit(134);
 }
 
-static int call(const wasmtime_func_t *f, const int32_t *args, int nargs, int32_t *result,
-                const char *what)
+/* The guest called exit() inside a callback: the host MPI is in the middle of a call, so the
+ * rank cannot go on to finalize; it ends the job with the guest's status, as a native rank
+ * exiting there would. */
+static void guest_exited(const char *what, int status)
+{
+    fprintf(stderr, "wasmpi: rank %d: %s called exit(%d); ending the job\n", g_rank, what,
+            status);
+    abort_job(MPI_COMM_WORLD, status);
+    _exit(status);
+}
+
+/* Call `f`; a trap ends the job. A wasmtime error (the arguments do not match the function's
+ * type) ends it too, unless `mismatch_ok`: then 1 is returned. */
+static int call_as(const wasmtime_func_t *f, const int32_t *args, int nargs, int32_t *result,
+                   const char *what, int mismatch_ok)
 {
     if (!g_caller)
         return ABI_ERR_OTHER; /* no guest call in progress (e.g. MPI_Finalize at exit) */
@@ -68,6 +81,15 @@ static int call(const wasmtime_func_t *f, const int32_t *args, int nargs, int32_
     wasmtime_caller_t *outer = g_caller;
     wasmtime_error_t *e = W.func_call(ctx, f, av, (size_t)nargs, rv, result ? 1 : 0, &t);
     g_caller = outer;
+    int status;
+    if (e && W.error_exit_status(e, &status)) {
+        W.error_delete(e);
+        guest_exited(what, status);
+    }
+    if (e && !t && mismatch_ok) {
+        W.error_delete(e);
+        return 1;
+    }
     if (e || t) {
         char msg[1024];
         message_of(t, e, msg, sizeof msg);
@@ -78,10 +100,15 @@ static int call(const wasmtime_func_t *f, const int32_t *args, int nargs, int32_
     return 0;
 }
 
-int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const char *what)
+static int call(const wasmtime_func_t *f, const int32_t *args, int nargs, int32_t *result,
+                const char *what)
 {
-    if (!g_caller)
-        return ABI_ERR_OTHER;
+    return call_as(f, args, nargs, result, what, 0);
+}
+
+/* The guest function at table index `fn` (a trap ends the job when there is none). */
+static wasmtime_func_t guest_function(uint32_t fn, const char *what)
+{
     if (!have_table)
         fatal(what, "the module exports no function table (__indirect_function_table); "
                     "rebuild it with this wasmpi's `wasmpi cc`");
@@ -93,8 +120,33 @@ int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const c
         snprintf(why, sizeof why, "function pointer %u is not a function of the module", fn);
         fatal(what, why);
     }
-    return call(&v.of.funcref, args, nargs, result, what);
+    return v.of.funcref;
 }
+
+int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const char *what)
+{
+    if (!g_caller)
+        return ABI_ERR_OTHER;
+    wasmtime_func_t f = guest_function(fn, what);
+    return call(&f, args, nargs, result, what);
+}
+
+int upcall_variadic(uint32_t fn, const int32_t *args, int nargs, const char *what)
+{
+    if (!g_caller)
+        return ABI_ERR_OTHER;
+    if (nargs > 7)
+        fatal(what, "too many arguments");
+    wasmtime_func_t f = guest_function(fn, what);
+    int32_t av[8];
+    memcpy(av, args, sizeof av[0] * (size_t)nargs);
+    av[nargs] = 0; /* no variadic arguments */
+    if (call_as(&f, av, nargs + 1, NULL, what, 1) == 1)
+        return call(&f, args, nargs, NULL, what);
+    return 0;
+}
+
+int guest_has_malloc(void) { return have_malloc; }
 
 uint32_t guest_alloc(uint32_t bytes)
 {

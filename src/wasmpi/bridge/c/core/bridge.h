@@ -82,6 +82,7 @@ typedef struct {
     void (*error_message)(const wasmtime_error_t *err, wasm_byte_vec_t *out);
     void (*error_delete)(wasmtime_error_t *err);
     void (*byte_vec_delete)(wasm_byte_vec_t *vec);
+    _Bool (*error_exit_status)(const wasmtime_error_t *err, int *status);
 } wasmpi_host_api;
 
 extern wasmpi_host_api W;
@@ -439,8 +440,13 @@ int put_string(uint32_t dst, const char *src, int cap);
  * result when the function has one. A trap in the guest function ends the job with a message
  * naming `what`. Returns 0 on success, an ABI error class when the call cannot be made. */
 int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const char *what);
+/* The same for a C variadic function without a result, called without variadic arguments
+ * (wasm32 passes them as one more pointer): error handlers, (MPI_Comm *, int *, ...). A
+ * function defined without the `...` and cast to the handler type is called as what it is. */
+int upcall_variadic(uint32_t fn, const int32_t *args, int nargs, const char *what);
 /* Guest memory for upcall arguments, from the guest's own malloc; 0 when there is none. */
 uint32_t guest_alloc(uint32_t bytes);
+int guest_has_malloc(void); /* whether the module exports malloc */
 void guest_free(uint32_t p);
 /* A per-purpose staging buffer in guest memory that grows as needed (0 when impossible). */
 uint32_t guest_staging(int which, uint32_t bytes);
@@ -454,6 +460,10 @@ extern int g_guest_state; /* 0 before MPI_Init, 1 initialized, 2 finalized */
 void init_ops(void);
 void init_attrs(void);
 int get_keyval(int32_t g, int *host);
+/* error codes the guest added (mpi/env.c): the largest one, and the guest <-> host codes */
+int wasmpi_last_used_code(void);
+int user_error_host_code(int guest_code);  /* -1: not the guest's */
+int user_error_guest_code(int host_code);  /* -1: not the guest's */
 /* apply the guest error handler `eh` of a communicator to error class `cls`: 1 = return it */
 int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls);
 /* Request completion bookkeeping (mpi/request.c). */

@@ -35,10 +35,13 @@ int abort_job(MPI_Comm comm, int code)
 
 int abi_error(int rc)
 {
-    int cls = rc;
+    int cls = rc, g = user_error_guest_code(rc);
+    if (g >= 0) /* the guest's own code, e.g. returned by its attribute copy function */
+        return g;
     if (MPI_Error_class(rc, &cls) != MPI_SUCCESS)
         return ABI_ERR_OTHER;
-    return class_to_abi(cls);
+    g = user_error_guest_code(cls);
+    return g >= 0 ? g : class_to_abi(cls);
 }
 
 /* Report an error of ABI class `cls` to the guest: return it under MPI_ERRORS_RETURN, call the

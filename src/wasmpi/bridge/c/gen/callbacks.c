@@ -1258,6 +1258,7 @@ CALLBACK(MPI_Comm_free)
     if (!sl0 || sl0->predefined)
         return fail(a, kind_error[K_COMM], errslot, FN);
     MPI_Comm v0 = sl0->h.comm;
+    errslot = slot_index(K_COMM, sl0);
     int rc = MPI_Comm_free(&v0);
     if (rc == MPI_SUCCESS) {
         sl0 = lookup(K_COMM, g0);
@@ -2370,29 +2371,6 @@ CALLBACK(MPI_Info_free)
         sl0 = lookup(K_INFO, g0);
         slot_free(K_INFO, sl0);
         store_i32(p0, guest_null[K_INFO]);
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Info_get)
-{
-#define FN "MPI_Info_get"
-    ERRSLOT;
-    HANDLE_ARG(K_INFO, info, v0, sl0, 0);
-    const char *v1;
-    CHECK_STR(v1, a[1].i32);
-    int v2 = a[2].i32;
-    if (v2 < 0)
-        return fail(a, ABI_ERR_ARG, errslot, FN);
-    CHECK_OUT(a[3].i32, (int64_t)v2 + 1);
-    char *v3 = (char *)GPTR(a[3].i32);
-    uint32_t p4 = (uint32_t)a[4].i32;
-    CHECK_OUT(p4, 4);
-    int v4 = 0;
-    int rc = MPI_Info_get(v0, v1, v2, v3, &v4);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p4, v4);
     }
     return done(a, rc, errslot, FN);
 #undef FN

@@ -6,17 +6,36 @@
 #include "bridge.h"
 
 #define KEYVAL_BASE 0x10000
-#define MAX_KEYVALS 1024
 /* guest callback values of MPI_*_DUP_FN and MPI_*_NULL_*_FN (guest mpi.h) */
 #define DUP_FN 0xffffffffu
 #define NULL_FN 0u
 
-enum { KV_COMM, KV_TYPE, KV_WIN };
-static struct {
-    int host, kind, used;
+enum { KV_COMM, KV_TYPE };
+static const char *const COPY_WHAT[] = {
+    "attribute copy function (MPI_Comm_create_keyval)",
+    "attribute copy function (MPI_Type_create_keyval)",
+};
+static const char *const DELETE_WHAT[] = {
+    "attribute delete function (MPI_Comm_create_keyval)",
+    "attribute delete function (MPI_Type_create_keyval)",
+};
+
+/* Entries are never reused: a freed keyval's callbacks still run for the attributes that use
+ * it (the host keeps it alive until the last one is deleted), and the host may hand out the
+ * same host keyval again afterwards, so nothing but the index identifies an entry. */
+typedef struct {
+    int host, kind, freed;
     uint32_t copy, del;
     int32_t extra;
-} kv[MAX_KEYVALS];
+} keyval_t;
+static keyval_t *kv;
+static int n_kv, cap_kv;
+
+static keyval_t *user_keyval(int32_t g)
+{
+    int64_t i = (int64_t)g - KEYVAL_BASE;
+    return i >= 0 && i < n_kv && !kv[i].freed ? &kv[i] : NULL;
+}
 
 int get_keyval(int32_t g, int *host)
 {
@@ -29,89 +48,86 @@ int get_keyval(int32_t g, int *host)
     case ABI_UNIVERSE_SIZE: *host = MPI_UNIVERSE_SIZE; return 1;
     case ABI_LASTUSEDCODE: *host = MPI_LASTUSEDCODE; return 1;
     }
-    int i = g - KEYVAL_BASE;
-    if (i < 0 || i >= MAX_KEYVALS || !kv[i].used)
+    keyval_t *k = user_keyval(g);
+    if (!k)
         return 0;
-    *host = kv[i].host;
+    *host = k->host;
     return 1;
 }
 
-static int guest_keyval_of(int host)
+/* A guest callback's return value (an ABI error code) as a host error code. */
+static int host_code(int32_t rc)
 {
-    for (int i = 0; i < MAX_KEYVALS; i++)
-        if (kv[i].used && kv[i].host == host)
-            return KEYVAL_BASE + i;
-    return host;
+    if (rc == 0)
+        return MPI_SUCCESS;
+    int h = abi_to_class(rc);
+    if (h < 0)
+        h = user_error_host_code(rc);
+    return h > 0 ? h : MPI_ERR_OTHER;
 }
 
-/* The guest's copy function: returns its MPI error class (as a host class). */
-static int copy_cb(int kind, int32_t obj, int keyval, void *extra, void *in, void *out,
-                   int *flag)
+static int copy_cb(int32_t obj, void *extra, void *in, void *out, int *flag)
 {
     int i = (int)(intptr_t)extra;
+    keyval_t k = kv[i]; /* a copy: the guest function may create keyvals (kv moves) */
     *flag = 0;
-    if (kv[i].copy == NULL_FN)
+    if (k.copy == NULL_FN)
         return MPI_SUCCESS;
-    if (kv[i].copy == DUP_FN) {
+    if (k.copy == DUP_FN) {
         *(void **)out = in;
         *flag = 1;
         return MPI_SUCCESS;
     }
-    uint32_t st = guest_alloc(8);
+    uint32_t st = guest_alloc(8); /* attribute_val_out, flag */
     if (!st)
         return MPI_ERR_NO_MEM;
     store_i32(st, 0);
     store_i32(st + 4, 0);
-    int32_t argv[6] = {obj, guest_keyval_of(keyval), kv[i].extra,
-                       (int32_t)(uint32_t)(uintptr_t)in, (int32_t)st, (int32_t)(st + 4)};
+    int32_t argv[6] = {obj, KEYVAL_BASE + i, k.extra, (int32_t)(uint32_t)(uintptr_t)in,
+                       (int32_t)st, (int32_t)(st + 4)};
     int32_t rc = 0;
-    const char *what = kind == KV_COMM ? "attribute copy function (MPI_Comm_create_keyval)"
-                                       : "attribute copy function (MPI_Type_create_keyval)";
-    if (upcall(kv[i].copy, argv, 6, &rc, what) != 0)
+    if (upcall(k.copy, argv, 6, &rc, COPY_WHAT[k.kind]) != 0)
         rc = ABI_ERR_OTHER;
+    *flag = rc == 0 && load_i32(st + 4) != 0;
     *(void **)out = (void *)(uintptr_t)(uint32_t)load_i32(st);
-    *flag = load_i32(st + 4) != 0;
     guest_free(st);
-    if (rc == 0)
-        return MPI_SUCCESS;
-    int h = abi_to_class(rc);
-    return h > 0 ? h : MPI_ERR_OTHER;
+    return host_code(rc);
 }
 
-static int delete_cb(int kind, int32_t obj, int keyval, void *val, void *extra)
+static int delete_cb(int32_t obj, void *val, void *extra)
 {
     int i = (int)(intptr_t)extra;
-    if (kv[i].del == NULL_FN)
+    keyval_t k = kv[i];
+    /* No guest call in progress: the host MPI is finalizing for a guest that returned from
+     * main without MPI_Finalize. As natively, such a program's delete functions never run. */
+    if (k.del == NULL_FN || !g_caller)
         return MPI_SUCCESS;
-    int32_t argv[4] = {obj, guest_keyval_of(keyval), (int32_t)(uint32_t)(uintptr_t)val,
-                       kv[i].extra};
+    int32_t argv[4] = {obj, KEYVAL_BASE + i, (int32_t)(uint32_t)(uintptr_t)val, k.extra};
     int32_t rc = 0;
-    const char *what = kind == KV_COMM ? "attribute delete function (MPI_Comm_create_keyval)"
-                                       : "attribute delete function (MPI_Type_create_keyval)";
-    if (upcall(kv[i].del, argv, 4, &rc, what) != 0)
+    if (upcall(k.del, argv, 4, &rc, DELETE_WHAT[k.kind]) != 0)
         rc = ABI_ERR_OTHER;
-    if (rc == 0)
-        return MPI_SUCCESS;
-    int h = abi_to_class(rc);
-    return h > 0 ? h : MPI_ERR_OTHER;
+    return host_code(rc);
 }
 
 static int comm_copy(MPI_Comm c, int k, void *extra, void *in, void *out, int *flag)
 {
-    return copy_cb(KV_COMM, guest_of(K_COMM, (host_h){.comm = c}), k, extra, in, out, flag);
+    (void)k;
+    return copy_cb(guest_of(K_COMM, (host_h){.comm = c}), extra, in, out, flag);
 }
 static int comm_delete(MPI_Comm c, int k, void *val, void *extra)
 {
-    return delete_cb(KV_COMM, guest_of(K_COMM, (host_h){.comm = c}), k, val, extra);
+    (void)k;
+    return delete_cb(guest_of(K_COMM, (host_h){.comm = c}), val, extra);
 }
 static int type_copy(MPI_Datatype t, int k, void *extra, void *in, void *out, int *flag)
 {
-    return copy_cb(KV_TYPE, guest_of(K_DATATYPE, (host_h){.datatype = t}), k, extra, in, out,
-                   flag);
+    (void)k;
+    return copy_cb(guest_of(K_DATATYPE, (host_h){.datatype = t}), extra, in, out, flag);
 }
 static int type_delete(MPI_Datatype t, int k, void *val, void *extra)
 {
-    return delete_cb(KV_TYPE, guest_of(K_DATATYPE, (host_h){.datatype = t}), k, val, extra);
+    (void)k;
+    return delete_cb(guest_of(K_DATATYPE, (host_h){.datatype = t}), val, extra);
 }
 
 static wasm_trap_t *create_keyval(wasmtime_val_raw_t *a, int kind, const char *fn)
@@ -119,11 +135,15 @@ static wasm_trap_t *create_keyval(wasmtime_val_raw_t *a, int kind, const char *f
 #define FN fn
     ERRSLOT;
     CHECK_OUT(a[2].i32, 4);
-    int i = 0;
-    while (i < MAX_KEYVALS && kv[i].used)
-        i++;
-    if (i == MAX_KEYVALS)
-        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+    if (n_kv == cap_kv) {
+        int cap = cap_kv ? 2 * cap_kv : 64;
+        keyval_t *t = cap < INT32_MAX - KEYVAL_BASE ? realloc(kv, (size_t)cap * sizeof *t) : NULL;
+        if (!t)
+            return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+        kv = t;
+        cap_kv = cap;
+    }
+    int i = n_kv;
     void *extra = (void *)(intptr_t)i;
     int host = MPI_KEYVAL_INVALID, rc;
     if (kind == KV_COMM)
@@ -131,12 +151,8 @@ static wasm_trap_t *create_keyval(wasmtime_val_raw_t *a, int kind, const char *f
     else
         rc = MPI_Type_create_keyval(type_copy, type_delete, &host, extra);
     if (rc == MPI_SUCCESS) {
-        kv[i].used = 1;
-        kv[i].host = host;
-        kv[i].kind = kind;
-        kv[i].copy = (uint32_t)a[0].i32;
-        kv[i].del = (uint32_t)a[1].i32;
-        kv[i].extra = a[3].i32;
+        kv[i] = (keyval_t){host, kind, 0, (uint32_t)a[0].i32, (uint32_t)a[1].i32, a[3].i32};
+        n_kv++;
         store_i32((uint32_t)a[2].i32, KEYVAL_BASE + i);
     }
     return done(a, rc, errslot, FN);
@@ -151,14 +167,13 @@ static wasm_trap_t *free_keyval(wasmtime_val_raw_t *a, int kind, const char *fn)
 #define FN fn
     ERRSLOT;
     CHECK_OUT(a[0].i32, 4);
-    int i = load_i32((uint32_t)a[0].i32) - KEYVAL_BASE;
-    if (i < 0 || i >= MAX_KEYVALS || !kv[i].used || kv[i].kind != kind)
+    keyval_t *k = user_keyval(load_i32((uint32_t)a[0].i32));
+    if (!k || k->kind != kind)
         return fail(a, ABI_ERR_KEYVAL, errslot, FN);
-    int host = kv[i].host;
+    int host = k->host;
     int rc = kind == KV_COMM ? MPI_Comm_free_keyval(&host) : MPI_Type_free_keyval(&host);
     if (rc == MPI_SUCCESS) {
-        /* the host keeps a freed keyval while attributes use it: so does the table entry,
-         * whose callbacks may still run; it is only hidden from the guest */
+        k->freed = 1; /* hidden from the guest; its callbacks still run (see keyval_t) */
         store_i32((uint32_t)a[0].i32, ABI_KEYVAL_INVALID);
     }
     return done(a, rc, errslot, FN);
@@ -168,7 +183,8 @@ CALLBACK(MPI_Comm_free_keyval) { return free_keyval(a, KV_COMM, "MPI_Comm_free_k
 CALLBACK(MPI_Keyval_free) { return free_keyval(a, KV_COMM, "MPI_Keyval_free"); }
 CALLBACK(MPI_Type_free_keyval) { return free_keyval(a, KV_TYPE, "MPI_Type_free_keyval"); }
 
-/* object argument of the attribute calls: a communicator or a datatype */
+/* object argument of the attribute calls: a communicator or a datatype; errors are reported
+ * on the communicator, as the host would */
 #define ATTR_OBJ(kind) \
     int32_t errslot = world_slot(); \
     host_h obj; \
@@ -213,25 +229,20 @@ CALLBACK(MPI_Comm_delete_attr) { return delete_attr(a, KV_COMM, "MPI_Comm_delete
 CALLBACK(MPI_Attr_delete) { return delete_attr(a, KV_COMM, "MPI_Attr_delete"); }
 CALLBACK(MPI_Type_delete_attr) { return delete_attr(a, KV_TYPE, "MPI_Type_delete_attr"); }
 
-/* Values of the predefined attributes live in guest memory (the guest gets a pointer). */
-static uint32_t predefined_values;
-
-static int predefined_value(int32_t g, const void *host_val, int32_t *out)
+/* The guest value of predefined attribute `g`, whose host value (an int) is at `host_val`. */
+static int32_t predefined_value(int32_t g, const int *host_val)
 {
-    int v = *(const int *)host_val;
     switch (g) {
-    case ABI_HOST: case ABI_IO: *out = out_rank(v); return 1;
-    case ABI_LASTUSEDCODE: {
-        extern int wasmpi_last_used_code(void);
-        *out = wasmpi_last_used_code();
-        return 1;
+    case ABI_HOST: case ABI_IO: return out_rank(*host_val);
+    case ABI_LASTUSEDCODE: return wasmpi_last_used_code(); /* the bridge keeps the guest's */
     }
-    case ABI_TAG_UB: case ABI_WTIME_IS_GLOBAL: case ABI_APPNUM: case ABI_UNIVERSE_SIZE:
-        *out = v;
-        return 1;
-    }
-    return 0;
+    return *host_val;
 }
+
+/* Values of the predefined attributes live in guest memory, one int per keyval, so that the
+ * guest can read them through the pointer it gets. */
+static uint32_t predefined_values;
+enum { N_PREDEFINED = ABI_UNIVERSE_SIZE - ABI_TAG_UB + 1 };
 
 static wasm_trap_t *get_attr(wasmtime_val_raw_t *a, int kind, const char *fn)
 {
@@ -246,17 +257,13 @@ static wasm_trap_t *get_attr(wasmtime_val_raw_t *a, int kind, const char *fn)
     if (rc != MPI_SUCCESS)
         return done(a, rc, errslot, FN);
     int32_t gval = (int32_t)(uint32_t)(uintptr_t)val;
-    int32_t pre;
-    if (kind == KV_COMM && a[1].i32 == ABI_LASTUSEDCODE) {
-        flag = 1; /* the guest's own codes: the bridge keeps them */
-        val = &flag;
-    }
-    if (flag && kind == KV_COMM && predefined_value(a[1].i32, val, &pre)) {
-        if (!predefined_values && !(predefined_values = guest_alloc(4 * 16)))
+    int32_t g = a[1].i32;
+    if (flag && g >= ABI_TAG_UB && g <= ABI_UNIVERSE_SIZE) {
+        if (!predefined_values && !(predefined_values = guest_alloc(4 * N_PREDEFINED)))
             return fail(a, ABI_ERR_NO_MEM, errslot, FN);
-        uint32_t slot = predefined_values + 4 * (uint32_t)(a[1].i32 - ABI_TAG_UB);
-        store_i32(slot, pre);
-        gval = (int32_t)slot;
+        uint32_t p = predefined_values + 4 * (uint32_t)(g - ABI_TAG_UB);
+        store_i32(p, predefined_value(g, (const int *)val));
+        gval = (int32_t)p;
     }
     store_i32((uint32_t)a[3].i32, flag);
     if (flag)

@@ -27,7 +27,9 @@ CALLBACK(MPI_Init_thread)
     g_guest_state = 1;
     /* A wasm32-wasi guest has exactly one thread, so every level is trivially provided. */
     int req = a[2].i32;
-    g_guest_thread = req < 0 ? 0 : req > ABI_THREAD_MULTIPLE ? ABI_THREAD_MULTIPLE : req;
+    g_guest_thread = req >= ABI_THREAD_MULTIPLE ? ABI_THREAD_MULTIPLE
+                   : req >= ABI_THREAD_SERIALIZED ? ABI_THREAD_SERIALIZED
+                   : req >= ABI_THREAD_FUNNELED ? ABI_THREAD_FUNNELED : ABI_THREAD_SINGLE;
     store_i32(prov, g_guest_thread);
     return ok(a);
 #undef FN
@@ -52,10 +54,17 @@ CALLBACK(MPI_Finalize)
 {
 #define FN "MPI_Finalize"
     ERRSLOT;
-    if (g_guest_state != 1)
+    static int finalizing;
+    if (g_guest_state != 1 || finalizing)
         return fail(a, ABI_ERR_OTHER, errslot, FN);
-    g_guest_state = 2;
-    return done(a, MPI_Finalize(), errslot, FN);
+    /* The host first deletes MPI_COMM_SELF's attributes, whose guest delete functions may
+     * still call MPI: until it returns, MPI is not finalized. */
+    finalizing = 1;
+    int rc = MPI_Finalize();
+    finalizing = 0;
+    if (rc == MPI_SUCCESS)
+        g_guest_state = 2;
+    return done(a, rc, errslot, FN);
 #undef FN
 }
 
@@ -120,14 +129,39 @@ CALLBACK(MPI_Get_library_version)
 }
 
 /* The guest only ever sees error classes, so codes are classes, plus the classes and codes
- * it added itself (MPI_Add_error_class/code), which are kept here with their strings. */
-#define MAX_USER_ERRORS 256
-static int n_user_errors;
-static struct { int cls; char *text; } user_error[MAX_USER_ERRORS];
-static int user_error_index(int code)
+ * it added itself (MPI_Add_error_class/code), kept here with their strings. They are numbered
+ * from MPI_ERR_LASTCODE + 1 up: the standard has MPI_LASTUSEDCODE (attr.c) report the largest
+ * of them, and never less than MPI_ERR_LASTCODE. Each is also added to the host MPI, so that a
+ * guest callback (an attribute copy function, ...) can fail with it through a host call. */
+#define USER_ERROR_BASE (ABI_ERR_LASTCODE + 1)
+typedef struct {
+    int cls;    /* the guest class of the code (itself for a class) */
+    int host;   /* the host's code for it */
+    char *text; /* MPI_Add_error_string, or NULL */
+} user_error_t;
+static user_error_t *user_error;
+static int n_user_errors, cap_user_errors;
+
+static user_error_t *user_error_of(int code)
 {
-    int i = code - (ABI_ERR_LASTCODE - MAX_USER_ERRORS);
-    return i >= 0 && i < n_user_errors ? i : -1;
+    int64_t i = (int64_t)code - USER_ERROR_BASE;
+    return i >= 0 && i < n_user_errors ? &user_error[i] : NULL;
+}
+
+int wasmpi_last_used_code(void) { return USER_ERROR_BASE + n_user_errors - 1; }
+
+int user_error_host_code(int code)
+{
+    user_error_t *u = user_error_of(code);
+    return u ? u->host : -1;
+}
+
+int user_error_guest_code(int host_code)
+{
+    for (int i = 0; i < n_user_errors; i++)
+        if (user_error[i].host == host_code)
+            return USER_ERROR_BASE + i;
+    return -1;
 }
 
 CALLBACK(MPI_Error_class)
@@ -135,9 +169,10 @@ CALLBACK(MPI_Error_class)
 #define FN "MPI_Error_class"
     ERRSLOT;
     CHECK_OUT(a[1].i32, 4);
-    int code = a[0].i32, u = user_error_index(code);
-    if (u >= 0)
-        code = user_error[u].cls;
+    int code = a[0].i32;
+    user_error_t *u = user_error_of(code);
+    if (u)
+        code = u->cls;
     else if (code < 0 || code > ABI_ERR_LASTCODE || (code != 0 && abi_to_class(code) < 0))
         return fail(a, ABI_ERR_ARG, errslot, FN);
     store_i32((uint32_t)a[1].i32, code);
@@ -151,9 +186,9 @@ CALLBACK(MPI_Error_string)
     ERRSLOT;
     CHECK_OUT(a[1].i32, ABI_MAX_ERROR_STRING);
     CHECK_OUT(a[2].i32, 4);
-    int u = user_error_index(a[0].i32);
-    if (u >= 0) {
-        const char *t = user_error[u].text ? user_error[u].text : "";
+    user_error_t *u = user_error_of(a[0].i32);
+    if (u) {
+        const char *t = u->text ? u->text : "";
         store_i32((uint32_t)a[2].i32, put_string((uint32_t)a[1].i32, t, ABI_MAX_ERROR_STRING));
         return ok(a);
     }
@@ -170,38 +205,49 @@ CALLBACK(MPI_Error_string)
 #undef FN
 }
 
-/* New classes and codes live above the ABI's classes, counted down from MPI_ERR_LASTCODE's
- * bound so that MPI_LASTUSEDCODE can report them (attr.c). */
+/* Add a class (cls < 0) or a code of guest class `cls`; the new value goes to guest `out`. */
 static wasm_trap_t *add_error(wasmtime_val_raw_t *a, int cls, uint32_t out, const char *fn)
 {
 #define FN fn
     ERRSLOT;
     CHECK_OUT(out, 4);
-    if (n_user_errors == MAX_USER_ERRORS)
-        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
-    int code = ABI_ERR_LASTCODE - MAX_USER_ERRORS + n_user_errors;
-    user_error[n_user_errors].cls = cls < 0 ? code : cls;
-    user_error[n_user_errors].text = NULL;
-    n_user_errors++;
+    if (n_user_errors == cap_user_errors) {
+        int cap = cap_user_errors ? 2 * cap_user_errors : 16;
+        user_error_t *t = cap < INT32_MAX - USER_ERROR_BASE
+                              ? realloc(user_error, (size_t)cap * sizeof *t) : NULL;
+        if (!t)
+            return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+        user_error = t;
+        cap_user_errors = cap;
+    }
+    int host = 0, rc;
+    if (cls < 0) {
+        rc = MPI_Add_error_class(&host);
+    } else {
+        user_error_t *uc = user_error_of(cls);
+        rc = MPI_Add_error_code(uc ? uc->host : abi_to_class(cls), &host);
+    }
+    if (rc != MPI_SUCCESS)
+        return done(a, rc, errslot, FN);
+    int code = USER_ERROR_BASE + n_user_errors;
+    user_error[n_user_errors++] = (user_error_t){cls < 0 ? code : cls, host, NULL};
     store_i32(out, code);
     return ok(a);
 #undef FN
 }
 
-int wasmpi_last_used_code(void)
+CALLBACK(MPI_Add_error_class)
 {
-    return n_user_errors ? ABI_ERR_LASTCODE - MAX_USER_ERRORS + n_user_errors - 1
-                         : ABI_ERR_ABI;
+    return add_error(a, -1, (uint32_t)a[0].i32, "MPI_Add_error_class");
 }
-
-CALLBACK(MPI_Add_error_class) { return add_error(a, -1, (uint32_t)a[0].i32, "MPI_Add_error_class"); }
 
 CALLBACK(MPI_Add_error_code)
 {
 #define FN "MPI_Add_error_code"
     ERRSLOT;
-    int cls = a[0].i32, u = user_error_index(cls);
-    if (!(u >= 0 && user_error[u].cls == cls) && (cls <= 0 || abi_to_class(cls) < 0))
+    int cls = a[0].i32;
+    user_error_t *u = user_error_of(cls);
+    if (u ? u->cls != cls : (cls <= 0 || abi_to_class(cls) < 0))
         return fail(a, ABI_ERR_ARG, errslot, FN);
     return add_error(a, cls, (uint32_t)a[1].i32, FN);
 #undef FN
@@ -213,11 +259,14 @@ CALLBACK(MPI_Add_error_string)
     ERRSLOT;
     const char *s;
     CHECK_STR(s, a[1].i32);
-    int u = user_error_index(a[0].i32);
-    if (u < 0)
+    user_error_t *u = user_error_of(a[0].i32);
+    if (!u || strlen(s) >= ABI_MAX_ERROR_STRING) /* predefined strings are not the guest's */
         return fail(a, ABI_ERR_ARG, errslot, FN);
-    free(user_error[u].text);
-    user_error[u].text = strdup(s);
+    char *t = strdup(s);
+    if (!t)
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
+    free(u->text);
+    u->text = t;
     return ok(a);
 #undef FN
 }
@@ -233,12 +282,15 @@ CALLBACK(MPI_Alloc_mem)
     if (!lookup(K_INFO, a[1].i32))
         return fail(a, ABI_ERR_INFO, errslot, FN);
     CHECK_OUT(a[2].i32, 4);
-    uint32_t p = guest_alloc(size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "wasmpi: rank %d: MPI_Alloc_mem: no memory from the guest's malloc "
-                        "(or the module exports no malloc)\n", g_rank);
+    if (!guest_has_malloc()) {
+        fprintf(stderr, "wasmpi: rank %d: MPI_Alloc_mem: the module exports no malloc, which "
+                        "serves MPI_Alloc_mem; rebuild it with this wasmpi's `wasmpi cc`\n",
+                g_rank);
         return fail(a, ABI_ERR_NO_MEM, errslot, FN);
     }
+    uint32_t p = guest_alloc(size ? size : 1);
+    if (!p)
+        return fail(a, ABI_ERR_NO_MEM, errslot, FN);
     store_i32((uint32_t)a[2].i32, (int32_t)p);
     return ok(a);
 #undef FN

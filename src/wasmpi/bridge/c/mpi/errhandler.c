@@ -14,8 +14,8 @@ int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls)
         return 0;
     store_i32(args, comm_guest);
     store_i32(args + 4, cls);
-    int32_t argv[3] = {(int32_t)args, (int32_t)(args + 4), 0};
-    upcall(e->fn, argv, 3, NULL, "communicator error handler (MPI_Comm_create_errhandler)");
+    int32_t argv[2] = {(int32_t)args, (int32_t)(args + 4)};
+    upcall_variadic(e->fn, argv, 2, "communicator error handler (MPI_Comm_create_errhandler)");
     guest_free(args);
     return 1;
 }
