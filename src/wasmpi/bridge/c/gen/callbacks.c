@@ -96,14 +96,8 @@ void init_predefined(void)
 #ifdef MPI_DATATYPE_NULL
     predefine(K_DATATYPE, 0x00000200, "MPI_DATATYPE_NULL", (host_h){.datatype = MPI_DATATYPE_NULL});
 #endif
-#ifdef MPI_INT32_T
-    predefine(K_DATATYPE, 0x00000201, "MPI_AINT", (host_h){.datatype = MPI_INT32_T});
-#endif
 #ifdef MPI_COUNT
     predefine(K_DATATYPE, 0x00000202, "MPI_COUNT", (host_h){.datatype = MPI_COUNT});
-#endif
-#ifdef MPI_INT64_T
-    predefine(K_DATATYPE, 0x00000203, "MPI_OFFSET", (host_h){.datatype = MPI_INT64_T});
 #endif
 #ifdef MPI_PACKED
     predefine(K_DATATYPE, 0x00000207, "MPI_PACKED", (host_h){.datatype = MPI_PACKED});
@@ -114,9 +108,6 @@ void init_predefined(void)
 #ifdef MPI_INT
     predefine(K_DATATYPE, 0x00000209, "MPI_INT", (host_h){.datatype = MPI_INT});
 #endif
-#ifdef MPI_INT
-    predefine(K_DATATYPE, 0x0000020a, "MPI_LONG", (host_h){.datatype = MPI_INT});
-#endif
 #ifdef MPI_LONG_LONG
     predefine(K_DATATYPE, 0x0000020b, "MPI_LONG_LONG", (host_h){.datatype = MPI_LONG_LONG});
 #endif
@@ -125,9 +116,6 @@ void init_predefined(void)
 #endif
 #ifdef MPI_UNSIGNED
     predefine(K_DATATYPE, 0x0000020d, "MPI_UNSIGNED", (host_h){.datatype = MPI_UNSIGNED});
-#endif
-#ifdef MPI_UNSIGNED
-    predefine(K_DATATYPE, 0x0000020e, "MPI_UNSIGNED_LONG", (host_h){.datatype = MPI_UNSIGNED});
 #endif
 #ifdef MPI_UNSIGNED_LONG_LONG
     predefine(K_DATATYPE, 0x0000020f, "MPI_UNSIGNED_LONG_LONG", (host_h){.datatype = MPI_UNSIGNED_LONG_LONG});
@@ -179,9 +167,6 @@ void init_predefined(void)
 #endif
 #ifdef MPI_DOUBLE_INT
     predefine(K_DATATYPE, 0x00000229, "MPI_DOUBLE_INT", (host_h){.datatype = MPI_DOUBLE_INT});
-#endif
-#ifdef MPI_2INT
-    predefine(K_DATATYPE, 0x0000022a, "MPI_LONG_INT", (host_h){.datatype = MPI_2INT});
 #endif
 #ifdef MPI_2INT
     predefine(K_DATATYPE, 0x0000022b, "MPI_2INT", (host_h){.datatype = MPI_2INT});
@@ -282,6 +267,21 @@ void init_predefined(void)
 #endif
 #ifdef MPI_COMPLEX32
     predefine(K_DATATYPE, 0x000002eb, "MPI_COMPLEX32", (host_h){.datatype = MPI_COMPLEX32});
+#endif
+#ifdef MPI_INT32_T
+    predefine(K_DATATYPE, 0x00000201, "MPI_AINT", (host_h){.datatype = MPI_INT32_T});
+#endif
+#ifdef MPI_INT64_T
+    predefine(K_DATATYPE, 0x00000203, "MPI_OFFSET", (host_h){.datatype = MPI_INT64_T});
+#endif
+#ifdef MPI_INT
+    predefine(K_DATATYPE, 0x0000020a, "MPI_LONG", (host_h){.datatype = MPI_INT});
+#endif
+#ifdef MPI_UNSIGNED
+    predefine(K_DATATYPE, 0x0000020e, "MPI_UNSIGNED_LONG", (host_h){.datatype = MPI_UNSIGNED});
+#endif
+#ifdef MPI_2INT
+    predefine(K_DATATYPE, 0x0000022a, "MPI_LONG_INT", (host_h){.datatype = MPI_2INT});
 #endif
 }
 
