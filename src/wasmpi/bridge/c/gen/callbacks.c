@@ -906,12 +906,15 @@ wasm_trap_t *cb_MPI_Type_dup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, 
 wasm_trap_t *cb_MPI_Type_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_free_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_get_contents(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_get_envelope(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_extent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_extent_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_true_extent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_true_extent_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_indexed(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_match_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_set_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_set_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -3646,18 +3649,6 @@ CALLBACK(MPI_Type_indexed)
 #undef FN
 }
 
-CALLBACK(MPI_Type_set_name)
-{
-#define FN "MPI_Type_set_name"
-    ERRSLOT;
-    HANDLE_ARG(K_DATATYPE, datatype, v0, sl0, 0);
-    const char *v1;
-    CHECK_STR(v1, a[1].i32);
-    int rc = MPI_Type_set_name(v0, v1);
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Type_size)
 {
 #define FN "MPI_Type_size"
@@ -3958,12 +3949,15 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Type_free", "i", "i", (callback_fn)cb_MPI_Type_free},
     {"MPI_Type_free_keyval", "i", "i", (callback_fn)cb_MPI_Type_free_keyval},
     {"MPI_Type_get_attr", "iiii", "i", (callback_fn)cb_MPI_Type_get_attr},
+    {"MPI_Type_get_contents", "iiiiiii", "i", (callback_fn)cb_MPI_Type_get_contents},
+    {"MPI_Type_get_envelope", "iiiii", "i", (callback_fn)cb_MPI_Type_get_envelope},
     {"MPI_Type_get_extent", "iii", "i", (callback_fn)cb_MPI_Type_get_extent},
     {"MPI_Type_get_extent_x", "iii", "i", (callback_fn)cb_MPI_Type_get_extent_x},
     {"MPI_Type_get_name", "iii", "i", (callback_fn)cb_MPI_Type_get_name},
     {"MPI_Type_get_true_extent", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent},
     {"MPI_Type_get_true_extent_x", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent_x},
     {"MPI_Type_indexed", "iiiii", "i", (callback_fn)cb_MPI_Type_indexed},
+    {"MPI_Type_match_size", "iii", "i", (callback_fn)cb_MPI_Type_match_size},
     {"MPI_Type_set_attr", "iii", "i", (callback_fn)cb_MPI_Type_set_attr},
     {"MPI_Type_set_name", "ii", "i", (callback_fn)cb_MPI_Type_set_name},
     {"MPI_Type_size", "ii", "i", (callback_fn)cb_MPI_Type_size},
