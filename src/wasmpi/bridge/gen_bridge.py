@@ -411,6 +411,11 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
             cb.scratch = True
             cb.pre.append(f"    SCRATCH(v{i}, {ctype}, n{i});\n")
             cb.args[i] = f"v{i}"
+            if k == "Aint":  # narrowed to the guest's 32 bits, as a scalar Aint out is
+                cb.post.append(f"        for (int64_t j = 0; j < n{i}; j++)\n"
+                               f"            if (v{i}[j] != (int32_t)v{i}[j])\n"
+                               f"                return fail(a, ABI_ERR_VALUE_TOO_LARGE, "
+                               f"errslot, FN);\n")
             cb.post.append(f"        for (int64_t j = 0; j < n{i}; j++)\n"
                            f"            store_i32(a[{i}].i32 + 4 * (uint32_t)j, "
                            f"{conv.format(f'v{i}[j]')});\n")
@@ -504,8 +509,12 @@ def abi_header() -> str:
 
 def _predefined_init() -> list[str]:
     out = ["void init_predefined(void)\n{\n"]
-    for c in abi.constants():
-        if c.kind != "handle" or c.name in NOT_MPI31:
+    # guest_of() answers with the first slot of a host handle, so a guest type that is its host
+    # type (MPI_2INT) is predefined before the one remapped onto that host type (MPI_LONG_INT)
+    consts = sorted((c for c in abi.constants() if c.kind == "handle"),
+                    key=lambda c: c.handle_kind == "Datatype" and c.name in HOST_DATATYPE)
+    for c in consts:
+        if c.name in NOT_MPI31:
             continue
         host = f"MPI_{c.name}"
         if c.handle_kind == "Datatype" and c.name in HOST_DATATYPE:

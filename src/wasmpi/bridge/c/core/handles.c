@@ -157,6 +157,8 @@ void predefine_bytes(int32_t guest, const char *name, int size, int extent)
         MPI_Type_free(&t);
     }
     MPI_Type_commit(&h.datatype);
+    /* the name identifies the copies Open MPI's MPI_Type_get_contents makes (mpi/datatype.c) */
+    MPI_Type_set_name(h.datatype, name);
     predefine(K_DATATYPE, guest, name, h);
 }
 

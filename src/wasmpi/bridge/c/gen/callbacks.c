@@ -96,14 +96,8 @@ void init_predefined(void)
 #ifdef MPI_DATATYPE_NULL
     predefine(K_DATATYPE, 0x00000200, "MPI_DATATYPE_NULL", (host_h){.datatype = MPI_DATATYPE_NULL});
 #endif
-#ifdef MPI_INT32_T
-    predefine(K_DATATYPE, 0x00000201, "MPI_AINT", (host_h){.datatype = MPI_INT32_T});
-#endif
 #ifdef MPI_COUNT
     predefine(K_DATATYPE, 0x00000202, "MPI_COUNT", (host_h){.datatype = MPI_COUNT});
-#endif
-#ifdef MPI_INT64_T
-    predefine(K_DATATYPE, 0x00000203, "MPI_OFFSET", (host_h){.datatype = MPI_INT64_T});
 #endif
 #ifdef MPI_PACKED
     predefine(K_DATATYPE, 0x00000207, "MPI_PACKED", (host_h){.datatype = MPI_PACKED});
@@ -114,9 +108,6 @@ void init_predefined(void)
 #ifdef MPI_INT
     predefine(K_DATATYPE, 0x00000209, "MPI_INT", (host_h){.datatype = MPI_INT});
 #endif
-#ifdef MPI_INT
-    predefine(K_DATATYPE, 0x0000020a, "MPI_LONG", (host_h){.datatype = MPI_INT});
-#endif
 #ifdef MPI_LONG_LONG
     predefine(K_DATATYPE, 0x0000020b, "MPI_LONG_LONG", (host_h){.datatype = MPI_LONG_LONG});
 #endif
@@ -125,9 +116,6 @@ void init_predefined(void)
 #endif
 #ifdef MPI_UNSIGNED
     predefine(K_DATATYPE, 0x0000020d, "MPI_UNSIGNED", (host_h){.datatype = MPI_UNSIGNED});
-#endif
-#ifdef MPI_UNSIGNED
-    predefine(K_DATATYPE, 0x0000020e, "MPI_UNSIGNED_LONG", (host_h){.datatype = MPI_UNSIGNED});
 #endif
 #ifdef MPI_UNSIGNED_LONG_LONG
     predefine(K_DATATYPE, 0x0000020f, "MPI_UNSIGNED_LONG_LONG", (host_h){.datatype = MPI_UNSIGNED_LONG_LONG});
@@ -179,9 +167,6 @@ void init_predefined(void)
 #endif
 #ifdef MPI_DOUBLE_INT
     predefine(K_DATATYPE, 0x00000229, "MPI_DOUBLE_INT", (host_h){.datatype = MPI_DOUBLE_INT});
-#endif
-#ifdef MPI_2INT
-    predefine(K_DATATYPE, 0x0000022a, "MPI_LONG_INT", (host_h){.datatype = MPI_2INT});
 #endif
 #ifdef MPI_2INT
     predefine(K_DATATYPE, 0x0000022b, "MPI_2INT", (host_h){.datatype = MPI_2INT});
@@ -282,6 +267,21 @@ void init_predefined(void)
 #endif
 #ifdef MPI_COMPLEX32
     predefine(K_DATATYPE, 0x000002eb, "MPI_COMPLEX32", (host_h){.datatype = MPI_COMPLEX32});
+#endif
+#ifdef MPI_INT32_T
+    predefine(K_DATATYPE, 0x00000201, "MPI_AINT", (host_h){.datatype = MPI_INT32_T});
+#endif
+#ifdef MPI_INT64_T
+    predefine(K_DATATYPE, 0x00000203, "MPI_OFFSET", (host_h){.datatype = MPI_INT64_T});
+#endif
+#ifdef MPI_INT
+    predefine(K_DATATYPE, 0x0000020a, "MPI_LONG", (host_h){.datatype = MPI_INT});
+#endif
+#ifdef MPI_UNSIGNED
+    predefine(K_DATATYPE, 0x0000020e, "MPI_UNSIGNED_LONG", (host_h){.datatype = MPI_UNSIGNED});
+#endif
+#ifdef MPI_2INT
+    predefine(K_DATATYPE, 0x0000022a, "MPI_LONG_INT", (host_h){.datatype = MPI_2INT});
 #endif
 }
 
@@ -914,12 +914,15 @@ wasm_trap_t *cb_MPI_Type_dup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, 
 wasm_trap_t *cb_MPI_Type_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_free_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_get_contents(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_get_envelope(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_extent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_extent_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_true_extent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_true_extent_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_indexed(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_match_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_set_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_set_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -3676,18 +3679,6 @@ CALLBACK(MPI_Type_indexed)
 #undef FN
 }
 
-CALLBACK(MPI_Type_set_name)
-{
-#define FN "MPI_Type_set_name"
-    ERRSLOT;
-    HANDLE_ARG(K_DATATYPE, datatype, v0, sl0, 0);
-    const char *v1;
-    CHECK_STR(v1, a[1].i32);
-    int rc = MPI_Type_set_name(v0, v1);
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Type_size)
 {
 #define FN "MPI_Type_size"
@@ -3996,12 +3987,15 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Type_free", "i", "i", (callback_fn)cb_MPI_Type_free},
     {"MPI_Type_free_keyval", "i", "i", (callback_fn)cb_MPI_Type_free_keyval},
     {"MPI_Type_get_attr", "iiii", "i", (callback_fn)cb_MPI_Type_get_attr},
+    {"MPI_Type_get_contents", "iiiiiii", "i", (callback_fn)cb_MPI_Type_get_contents},
+    {"MPI_Type_get_envelope", "iiiii", "i", (callback_fn)cb_MPI_Type_get_envelope},
     {"MPI_Type_get_extent", "iii", "i", (callback_fn)cb_MPI_Type_get_extent},
     {"MPI_Type_get_extent_x", "iii", "i", (callback_fn)cb_MPI_Type_get_extent_x},
     {"MPI_Type_get_name", "iii", "i", (callback_fn)cb_MPI_Type_get_name},
     {"MPI_Type_get_true_extent", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent},
     {"MPI_Type_get_true_extent_x", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent_x},
     {"MPI_Type_indexed", "iiiii", "i", (callback_fn)cb_MPI_Type_indexed},
+    {"MPI_Type_match_size", "iii", "i", (callback_fn)cb_MPI_Type_match_size},
     {"MPI_Type_set_attr", "iii", "i", (callback_fn)cb_MPI_Type_set_attr},
     {"MPI_Type_set_name", "ii", "i", (callback_fn)cb_MPI_Type_set_name},
     {"MPI_Type_size", "ii", "i", (callback_fn)cb_MPI_Type_size},
