@@ -20,13 +20,18 @@ INTER = ["ibarrier_ibcast", "igather_iscatter", "iallgather_ialltoall", "ireduct
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
-def test_coll_ext(compile_program, run, n: int) -> None:  # type: ignore[no-untyped-def]
+def test_coll_ext(compile_program, run, mpi, n: int) -> None:  # type: ignore[no-untyped-def]
     cases = run(compile_program("coll_ext.c"), n).check_cases()
     passed = {" ".join(ln.split()[1:3]) for ln in cases["PASS"]}
     comms = ["world", "self", "dup", "split"] + (["inter"] if n >= 2 else [])
     for case in CASES:
         for comm in comms:
             if comm == "inter" and case not in INTER:
+                continue
+            if (case, comm, mpi.name) == ("ibarrier_ibcast", "inter", "mpich") and any(
+                    ln.startswith("SKIP ibarrier_ibcast inter: MPICH") for ln in cases["SKIP"]):
+                # only when the program saw MPICH's own bug (a root other than rank 0 of its
+                # group, so at n = 4), after checking everything else
                 continue
             assert f"{case} {comm}" in passed, f"{case} {comm} did not pass:\n" + "\n".join(
                 ln for ln in cases["SKIP"] if ln.startswith(f"SKIP {case} "))
@@ -52,3 +57,24 @@ def test_out_of_bounds_traps(compile_program, run, fault: str) -> None:  # type:
     assert m, r.stderr
     assert int(m[1]) == lo and int(m[2]) > lo, m[0]  # the range in guest addresses
     assert "wasm backtrace:" in r.stderr
+
+
+OP_FAULTS = {
+    "op-wrong-type": "function pointer \\d+ does not have the callback's type",
+    "op-not-function": "function pointer \\d+ is not a function of the module",
+    "op-trap": "error while executing",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(OP_FAULTS))
+def test_bad_user_op_ends_job(compile_program, run, fault: str) -> None:  # type: ignore[no-untyped-def]
+    """Upcalls check a guest function's type once and then call it unchecked: a function of
+    another type, a pointer that is no function and a trap all end the job with the callback
+    named, never a host crash."""
+    r = run(compile_program("coll_ext.c"), 2, fault)
+    assert r.returncode == 134, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+    assert "did not happen" not in r.stdout, r.stdout
+    assert re.search(r"user reduction function \(MPI_Op_create\): " + OP_FAULTS[fault],
+                     r.stderr), r.stderr
+    if fault == "op-trap":  # the guest's frames and the trap's cause
+        assert "trapping_op" in r.stderr and "unreachable" in r.stderr, r.stderr

@@ -9,9 +9,12 @@
  * the remote group, and rooted collectives run once with the root in each group (MPI_ROOT at
  * the root, MPI_PROC_NULL at the rest of its group).
  *
- * With an argument, the program instead commits one fault that must trap on every rank:
- * oob-alltoallw, oob-ireduce-scatter-block, oob-request, oob-recvcounts. */
+ * With an argument, the program instead commits one fault that must end the job on every rank:
+ * oob-alltoallw, oob-ireduce-scatter-block, oob-request, oob-recvcounts (buffers and arrays
+ * outside linear memory), op-wrong-type, op-not-function, op-trap (user ops that cannot be
+ * called, or trap). */
 #include <mpi.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,10 +164,19 @@ static void isum32(void *in, void *inout, int *len, MPI_Datatype *dt)
 
 /* ---- Ibarrier, Ibcast ------------------------------------------------------------------------ */
 
+static int is_mpich(void)
+{
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(lib, &len);
+    return strncmp(lib, "MPICH", 5) == 0;
+}
+
 static void ibarrier_ibcast(MPI_Comm comm)
 {
     ctx_t c = ctx(comm);
     enum { N = 5 };
+    int known_bug = 0;
     for (int k = 0; k < 2; k++) {
         root_t rt = rooted(&c, k);
         int buf[N], other[N];
@@ -177,6 +189,15 @@ static void ibarrier_ibcast(MPI_Comm comm)
         EXPECT_OK(MPI_Ibcast(buf, N, MPI_INT, rt.arg, comm, &rq[1]));
         EXPECT_OK(MPI_Ibcast(other, N, MPI_INT, rt.arg, comm, &rq[2]));
         WAITALL(3, rq);
+        /* MPICH (5.0.2, natively too) broadcasts inside the receiving group of an
+         * intercommunicator from the local rank that has the root's remote rank, not from
+         * rank 0 that received the data (ibcast_inter_sched_flat): a root other than rank 0 of
+         * its group leaves nothing at the receivers */
+        if (c.inter && rt.is_leaf && rt.rank != 0 && buf[0] == -1 && other[0] == -1 &&
+            is_mpich()) {
+            known_bug = 1;
+            continue;
+        }
         int got = rt.is_root || rt.is_leaf;
         for (int e = 0; e < N; e++) {
             EXPECT(buf[e] == (got ? val(rt.grp, rt.rank, e) : -1), "Ibcast root %d buf[%d] = %d",
@@ -189,6 +210,9 @@ static void ibarrier_ibcast(MPI_Comm comm)
     MPI_Request b;
     EXPECT_OK(MPI_Ibarrier(comm, &b));
     TESTALL(1, &b);
+    if (known_bug)
+        SKIP_CASE("MPICH's intercommunicator MPI_Ibcast loses the data when the root is not "
+                  "rank 0 of its group (a bug of MPICH's, also natively)");
 }
 
 /* ---- Igather, Igatherv, Iscatter, Iscatterv -------------------------------------------------- */
@@ -867,7 +891,15 @@ static void bad_communicator(MPI_Comm comm)
     EXPECT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL));
 }
 
-/* ---- faults: a pointer outside linear memory traps, naming the call and the range ---------- */
+/* ---- faults: a pointer outside linear memory traps, naming the call and the range; a user op
+ * that is not a function of the right type, or traps, ends the job naming the callback ------- */
+
+static int not_an_op(int x) { return x + 1; }
+static void trapping_op(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+    (void)in; (void)inout; (void)len; (void)dt;
+    __builtin_trap();
+}
 
 static int fault(const char *what)
 {
@@ -888,6 +920,17 @@ static int fault(const char *what)
         MPI_Ibarrier(MPI_COMM_WORLD, (MPI_Request *)0xFFFFFFF0u);
     else if (!strcmp(what, "oob-recvcounts"))
         MPI_Reduce_scatter(buf, buf, (const int *)0xFFFFFFF0u, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    else if (!strncmp(what, "op-", 3)) {
+        MPI_User_function *fn = trapping_op;
+        if (!strcmp(what, "op-wrong-type"))
+            fn = (MPI_User_function *)(void *)not_an_op;
+        else if (!strcmp(what, "op-not-function"))
+            fn = (MPI_User_function *)(void *)(uintptr_t)0x7ffff0u; /* past the table's end */
+        MPI_Op op;
+        double x = 1, y = 2;
+        MPI_Op_create(fn, 1, &op);
+        MPI_Reduce_local(&x, &y, 1, MPI_DOUBLE, op);
+    }
     printf("fault %s did not happen\n", what);
     MPI_Finalize();
     return 1;
