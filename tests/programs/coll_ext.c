@@ -701,6 +701,58 @@ static void iuser_ops(MPI_Comm comm)
     EXPECT_OK(MPI_Type_free(&at));
 }
 
+/* In an intercommunicator's root group the send buffers of gathers and reductions and the
+ * receive buffers of scatters are not significant: the processes there may pass anything,
+ * even an address outside memory, with their counts. */
+static void root_group_buffers(MPI_Comm comm)
+{
+    ctx_t c = ctx(comm);
+    if (!c.inter) SKIP_CASE("only an intercommunicator has a root group");
+    NEED_ROOM(c);
+    enum { N = 3 };
+    void *far = (void *)0xFFFFFF00u;
+    for (int k = 0; k < 2; k++) {
+        root_t rt = rooted(&c, k);
+        int in_root_group = !rt.is_leaf, counts[MAXP], displs[MAXP];
+        int mine[N], gat[MAXP * N], gatv[MAXP * N], red[N], ired[N], sc[MAXP * N], got[N];
+        for (int e = 0; e < N; e++) mine[e] = val(c.grp, c.rank, e);
+        for (int j = 0; j < c.peers; j++) {
+            counts[j] = N;
+            displs[j] = N * j;
+            for (int e = 0; e < N; e++) sc[j * N + e] = val(c.src, j, e);
+        }
+        fill(gat, MAXP * N, -1);
+        fill(gatv, MAXP * N, -1);
+        fill(red, N, -1);
+        fill(ired, N, -1);
+        fill(got, N, -1);
+        const void *send = in_root_group ? far : (const void *)mine;
+        void *recv = in_root_group ? far : (void *)got;
+        EXPECT_OK(MPI_Gather(send, N, MPI_INT, gat, N, MPI_INT, rt.arg, comm));
+        EXPECT_OK(MPI_Gatherv(send, N, MPI_INT, gatv, counts, displs, MPI_INT, rt.arg, comm));
+        EXPECT_OK(MPI_Reduce(send, red, N, MPI_INT, MPI_SUM, rt.arg, comm));
+        MPI_Request rq[2];
+        EXPECT_OK(MPI_Ireduce(send, ired, N, MPI_INT, MPI_SUM, rt.arg, comm, &rq[0]));
+        EXPECT_OK(MPI_Iscatter(sc, N, MPI_INT, recv, N, MPI_INT, rt.arg, comm, &rq[1]));
+        WAITALL(2, rq);
+        for (int e = 0; e < N; e++) {
+            if (rt.is_root) {
+                EXPECT(red[e] == sum_of(c.src, c.peers, e), "Reduce root %d [%d] = %d", k, e,
+                       red[e]);
+                EXPECT(ired[e] == sum_of(c.src, c.peers, e), "Ireduce root %d [%d] = %d", k, e,
+                       ired[e]);
+                for (int j = 0; j < c.peers; j++) {
+                    EXPECT(gat[j * N + e] == val(c.src, j, e), "Gather root %d from %d", k, j);
+                    EXPECT(gatv[j * N + e] == val(c.src, j, e), "Gatherv root %d from %d", k, j);
+                }
+            }
+            if (rt.is_leaf)
+                EXPECT(got[e] == val(c.grp, c.rank, e), "Iscatter root %d [%d] = %d", k, e,
+                       got[e]);
+        }
+    }
+}
+
 /* ---- blocking Alltoallw, Reduce_scatter(_block) --------------------------------------------- */
 
 static void alltoallw(MPI_Comm comm)
@@ -950,6 +1002,7 @@ int main(int argc, char **argv)
     for_each_comm(ireductions_in_place, "ireductions_in_place");
     for_each_comm(iscan_iexscan, "iscan_iexscan");
     for_each_comm(iuser_ops, "iuser_ops");
+    for_each_comm(root_group_buffers, "root_group_buffers");
     for_each_comm(alltoallw, "alltoallw");
     for_each_comm(alltoallw_in_place, "alltoallw_in_place");
     for_each_comm(reduce_scatter, "reduce_scatter");
