@@ -699,6 +699,19 @@ static void iuser_ops(MPI_Comm comm)
     EXPECT_OK(MPI_Op_free(&ds));
     EXPECT_OK(MPI_Op_free(&i32));
     EXPECT_OK(MPI_Type_free(&at));
+    /* freeing an op only marks it: a pending reduction still applies it, even after another
+     * op has been created */
+    MPI_Op first, second;
+    double x[N], y[N];
+    for (int e = 0; e < N; e++) x[e] = val(c.grp, r, e);
+    EXPECT_OK(MPI_Op_create(dsum, 1, &first));
+    EXPECT_OK(MPI_Iallreduce(x, y, N, MPI_DOUBLE, first, comm, &rq[0]));
+    EXPECT_OK(MPI_Op_free(&first));
+    EXPECT_OK(MPI_Op_create(affine, 0, &second));
+    WAITALL(1, rq);
+    for (int e = 0; e < N; e++)
+        EXPECT(y[e] == sum_of(c.src, c.peers, e), "Iallreduce with a freed op [%d] = %g", e, y[e]);
+    EXPECT_OK(MPI_Op_free(&second));
 }
 
 /* In an intercommunicator's root group the send buffers of gathers and reductions and the

@@ -217,9 +217,16 @@ CALLBACK(MPI_Op_create)
     uint32_t fn = (uint32_t)a[0].i32;
     if (fn == 0)
         return fail(a, ABI_ERR_ARG, errslot, FN);
-    int k = 0;
-    while (k < N_TRAMP && tramp[k].used)
-        k++;
+    /* A freed op may still be applied by a pending nonblocking reduction (MPI_Op_free only
+     * marks it), and the host calls its trampoline: hand out trampolines round robin, so a
+     * freed one is reused as late as possible. */
+    static int next;
+    int k = N_TRAMP;
+    for (int i = 0; i < N_TRAMP; i++)
+        if (!tramp[(next + i) % N_TRAMP].used) {
+            k = (next + i) % N_TRAMP;
+            break;
+        }
     if (k == N_TRAMP) {
         fprintf(stderr, "wasmpi: rank %d: MPI_Op_create: more than %d user ops at once\n",
                 g_rank, N_TRAMP);
@@ -235,6 +242,7 @@ CALLBACK(MPI_Op_create)
         s->tramp = k;
         tramp[k].used = 1;
         tramp[k].fn = fn;
+        next = k + 1;
         tramp[k].dt = MPI_DATATYPE_NULL;
         store_i32((uint32_t)a[2].i32, s->guest);
     }
