@@ -454,8 +454,11 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
             count += " * " + COMM_SIZES[scale].format(c=cb.cslot())
         if "root" in b.flags:
             count = f"({cb.root_cond()} ? {count} : 0)"
-        if "sender" in b.flags:
-            count = f"({cb.cslot()}->rsize && {cb.root_cond()} ? 0 : {count})"
+        if "sender" in b.flags:  # the root's whole group passes MPI_ROOT or MPI_PROC_NULL
+            roots = [j for j, q in enumerate(cb.f.params) if q.kind == "root"]
+            if not roots:
+                raise cb.fail(f"{p.name}: a sender buffer, but no root parameter")
+            count = f"({cb.cslot()}->rsize && v{roots[0]} < 0 ? 0 : {count})"
         cb.pre.append(f"    BUF(v{i}, {i}, {count}, {slot}, {place});\n")
     cb.args[i] = f"v{i}"
 

@@ -45,6 +45,8 @@ HOST_API = (
     "wasmtime_table_get", "wasmtime_func_call", "wasm_trap_message", "wasm_trap_delete",
     "wasmtime_error_message", "wasmtime_error_delete", "wasm_byte_vec_delete",
     "wasmtime_error_exit_status",
+    "wasmtime_func_call_unchecked", "wasmtime_func_type", "wasm_functype_params",
+    "wasm_functype_results", "wasm_valtype_kind", "wasm_functype_delete",
 )
 
 

@@ -3,8 +3,8 @@
  * The host MPI calls guest code through the bridge: user reduction ops, error handlers,
  * attribute copy/delete callbacks, generalized-request callbacks. A guest function pointer is
  * an index into the module's exported function table (__indirect_function_table); the call is
- * made through the store of the innermost running callback (g_caller), with wasmtime checking
- * the function's signature. Arguments that live in host memory are staged in guest memory
+ * made through the store of the innermost running callback (g_caller), after checking the
+ * function's type once (upcall). Arguments that live in host memory are staged in guest memory
  * obtained from the guest's own exported malloc. A trap in guest code ends the job, naming the
  * callback: the host MPI is in the middle of a call and cannot be unwound. */
 #include "bridge.h"
@@ -123,12 +123,87 @@ static wasmtime_func_t guest_function(uint32_t fn, const char *what)
     return v.of.funcref;
 }
 
+/* Guest functions whose type has been checked, by table index. The checked
+ * wasmtime_func_call derives and compares the callee's type on every call, which was most of
+ * an upcall's cost (docs/benchmarks.md, "User-op upcalls"); an upcall instead checks a
+ * function's type when it first meets it and from then on calls it unchecked. A C function
+ * pointer names the same table slot for the life of the module; were a guest to rewrite its
+ * table, it might keep calling the function it had registered, whose type was checked. */
+#define FN_CACHE 64
+static struct {
+    uint32_t fn;
+    int nargs, nres;
+    wasmtime_func_t f;
+} fn_cache[FN_CACHE];
+
+static int all_i32(const wasm_valtype_vec_t *v, size_t n)
+{
+    if (v->size != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (W.valtype_kind(v->data[i]) != WASM_I32)
+            return 0;
+    return 1;
+}
+
+/* The table entry `fn` as a function taking nargs i32 and returning nres i32 (0 or 1). */
+static wasmtime_func_t resolve(wasmtime_context_t *ctx, uint32_t fn, int nargs, int nres,
+                               const char *what)
+{
+    wasmtime_func_t f = guest_function(fn, what);
+    wasm_functype_t *ty = W.func_type(ctx, &f);
+    int fits_ = ty && all_i32(W.functype_params(ty), (size_t)nargs) &&
+                all_i32(W.functype_results(ty), (size_t)nres);
+    if (ty)
+        W.functype_delete(ty);
+    if (!fits_) {
+        char why[160];
+        snprintf(why, sizeof why, "function pointer %u does not have the callback's type "
+                 "(%d int arguments, %s)", fn, nargs, nres ? "an int result" : "no result");
+        fatal(what, why);
+    }
+    return f;
+}
+
 int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const char *what)
 {
     if (!g_caller)
         return ABI_ERR_OTHER;
-    wasmtime_func_t f = guest_function(fn, what);
-    return call(&f, args, nargs, result, what);
+    enum { MAX_ARGS = 8 };
+    if (nargs > MAX_ARGS)
+        fatal(what, "too many callback arguments (a bridge bug)");
+    int nres = result != NULL;
+    wasmtime_context_t *ctx = W.caller_context(g_caller);
+    __typeof__(fn_cache[0]) *c = &fn_cache[fn % FN_CACHE];
+    if (c->f.store_id == 0 || c->fn != fn || c->nargs != nargs || c->nres != nres) {
+        c->f = resolve(ctx, fn, nargs, nres, what);
+        c->fn = fn;
+        c->nargs = nargs;
+        c->nres = nres;
+    }
+    wasmtime_func_t f = c->f; /* a nested upcall may reuse the cache entry */
+    wasmtime_val_raw_t raw[MAX_ARGS];
+    memset(raw, 0, sizeof raw);
+    for (int i = 0; i < nargs; i++)
+        raw[i].i32 = args[i];
+    wasm_trap_t *t = NULL;
+    wasmtime_caller_t *outer = g_caller;
+    wasmtime_error_t *e = W.func_call_unchecked(ctx, &f, raw, (size_t)(nargs > nres ? nargs : nres),
+                                                &t);
+    g_caller = outer;
+    int status;
+    if (e && W.error_exit_status(e, &status)) {
+        W.error_delete(e);
+        guest_exited(what, status);
+    }
+    if (e || t) {
+        char msg[1024];
+        message_of(t, e, msg, sizeof msg);
+        fatal(what, msg);
+    }
+    if (result)
+        *result = raw[0].i32;
+    return 0;
 }
 
 int upcall_variadic(uint32_t fn, const int32_t *args, int nargs, const char *what)

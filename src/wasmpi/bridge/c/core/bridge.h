@@ -67,6 +67,13 @@ typedef struct {
     size_t size;
     char *data;
 } wasm_byte_vec_t;
+typedef struct wasm_functype_t wasm_functype_t;
+typedef struct wasm_valtype_t wasm_valtype_t;
+typedef struct {
+    size_t size;
+    wasm_valtype_t **data;
+} wasm_valtype_vec_t;
+#define WASM_I32 0
 
 typedef struct {
     wasm_trap_t *(*trap_new)(const char *msg, size_t len);
@@ -83,6 +90,15 @@ typedef struct {
     void (*error_delete)(wasmtime_error_t *err);
     void (*byte_vec_delete)(wasm_byte_vec_t *vec);
     _Bool (*error_exit_status)(const wasmtime_error_t *err, int *status);
+    /* upcalls check a guest function's type once, then call it unchecked (upcall.c) */
+    wasmtime_error_t *(*func_call_unchecked)(wasmtime_context_t *ctx, const wasmtime_func_t *func,
+                                             wasmtime_val_raw_t *args_and_results, size_t len,
+                                             wasm_trap_t **trap);
+    wasm_functype_t *(*func_type)(const wasmtime_context_t *ctx, const wasmtime_func_t *func);
+    const wasm_valtype_vec_t *(*functype_params)(const wasm_functype_t *type);
+    const wasm_valtype_vec_t *(*functype_results)(const wasm_functype_t *type);
+    uint8_t (*valtype_kind)(const wasm_valtype_t *type);
+    void (*functype_delete)(wasm_functype_t *type);
 } wasmpi_host_api;
 
 extern wasmpi_host_api W;

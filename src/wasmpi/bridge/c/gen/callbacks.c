@@ -1597,7 +1597,7 @@ CALLBACK(MPI_Gather)
     int v4 = a[4].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
     int v6 = in_rank(a[6].i32);
-    BUF(v0, 0, (COMM_SLOT(v7)->rsize && at_root ? 0 : (int64_t)v1), sl2, 1);
+    BUF(v0, 0, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v1), sl2, 1);
     BUF(v3, 3, (at_root ? (int64_t)v4 * peers(COMM_SLOT(v7)) : 0), sl5, 0);
     int rc = MPI_Gather(v0, v1, v2, v3, v4, v5, v6, v7);
     return done(a, rc, errslot, FN);
@@ -1617,7 +1617,7 @@ CALLBACK(MPI_Gatherv)
     CHECK_ARRAY(a[4].i32, n4, 4, "recvcounts array");
     int64_t n5 = (at_root ? peers(COMM_SLOT(v8)) : 0);
     CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
-    BUF(v0, 0, (COMM_SLOT(v8)->rsize && at_root ? 0 : (int64_t)v1), sl2, 1);
+    BUF(v0, 0, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v1), sl2, 1);
     VBUF(v3, 3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
     int rc = MPI_Gatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8);
     return done(a, rc, errslot, FN);
@@ -2134,7 +2134,7 @@ CALLBACK(MPI_Igather)
     int v4 = a[4].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
     int v6 = in_rank(a[6].i32);
-    BUF(v0, 0, (COMM_SLOT(v7)->rsize && at_root ? 0 : (int64_t)v1), sl2, 1);
+    BUF(v0, 0, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v1), sl2, 1);
     BUF(v3, 3, (at_root ? (int64_t)v4 * peers(COMM_SLOT(v7)) : 0), sl5, 0);
     uint32_t p8 = (uint32_t)a[8].i32;
     CHECK_OUT(p8, 4);
@@ -2160,7 +2160,7 @@ CALLBACK(MPI_Igatherv)
     CHECK_ARRAY(a[4].i32, n4, 4, "recvcounts array");
     int64_t n5 = (at_root ? peers(COMM_SLOT(v8)) : 0);
     CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
-    BUF(v0, 0, (COMM_SLOT(v8)->rsize && at_root ? 0 : (int64_t)v1), sl2, 1);
+    BUF(v0, 0, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v1), sl2, 1);
     VBUF(v3, 3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
     uint32_t p9 = (uint32_t)a[9].i32;
     CHECK_OUT(p9, 4);
@@ -2516,7 +2516,7 @@ CALLBACK(MPI_Ireduce)
     HANDLE_ARG(K_OP, op, v4, sl4, 4);
     v4 = reduce_op(sl4, sl3);
     int v5 = in_rank(a[5].i32);
-    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v0, 0, (COMM_SLOT(v6)->rsize && v5 < 0 ? 0 : (int64_t)v2), sl3, 1);
     BUF(v1, 1, (at_root ? (int64_t)v2 : 0), sl3, 0);
     uint32_t p7 = (uint32_t)a[7].i32;
     CHECK_OUT(p7, 4);
@@ -2581,7 +2581,7 @@ CALLBACK(MPI_Iscatter)
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
     int v6 = in_rank(a[6].i32);
     BUF(v0, 0, (at_root ? (int64_t)v1 * peers(COMM_SLOT(v7)) : 0), sl2, 0);
-    BUF(v3, 3, (COMM_SLOT(v7)->rsize && at_root ? 0 : (int64_t)v4), sl5, 1);
+    BUF(v3, 3, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v4), sl5, 1);
     uint32_t p8 = (uint32_t)a[8].i32;
     CHECK_OUT(p8, 4);
     MPI_Request v8;
@@ -2607,7 +2607,7 @@ CALLBACK(MPI_Iscatterv)
     int64_t n2 = (at_root ? peers(COMM_SLOT(v8)) : 0);
     CHECK_ARRAY(a[2].i32, n2, 4, "displs array");
     VBUF(v0, 0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
-    BUF(v4, 4, (COMM_SLOT(v8)->rsize && at_root ? 0 : (int64_t)v5), sl6, 1);
+    BUF(v4, 4, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v5), sl6, 1);
     uint32_t p9 = (uint32_t)a[9].i32;
     CHECK_OUT(p9, 4);
     MPI_Request v9;
@@ -2959,7 +2959,7 @@ CALLBACK(MPI_Reduce)
     HANDLE_ARG(K_OP, op, v4, sl4, 4);
     v4 = reduce_op(sl4, sl3);
     int v5 = in_rank(a[5].i32);
-    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v0, 0, (COMM_SLOT(v6)->rsize && v5 < 0 ? 0 : (int64_t)v2), sl3, 1);
     BUF(v1, 1, (at_root ? (int64_t)v2 : 0), sl3, 0);
     int rc = MPI_Reduce(v0, v1, v2, v3, v4, v5, v6);
     return done(a, rc, errslot, FN);
@@ -3041,7 +3041,7 @@ CALLBACK(MPI_Scatter)
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
     int v6 = in_rank(a[6].i32);
     BUF(v0, 0, (at_root ? (int64_t)v1 * peers(COMM_SLOT(v7)) : 0), sl2, 0);
-    BUF(v3, 3, (COMM_SLOT(v7)->rsize && at_root ? 0 : (int64_t)v4), sl5, 1);
+    BUF(v3, 3, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v4), sl5, 1);
     int rc = MPI_Scatter(v0, v1, v2, v3, v4, v5, v6, v7);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3061,7 +3061,7 @@ CALLBACK(MPI_Scatterv)
     int64_t n2 = (at_root ? peers(COMM_SLOT(v8)) : 0);
     CHECK_ARRAY(a[2].i32, n2, 4, "displs array");
     VBUF(v0, 0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
-    BUF(v4, 4, (COMM_SLOT(v8)->rsize && at_root ? 0 : (int64_t)v5), sl6, 1);
+    BUF(v4, 4, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v5), sl6, 1);
     int rc = MPI_Scatterv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, v5, v6, v7, v8);
     return done(a, rc, errslot, FN);
 #undef FN

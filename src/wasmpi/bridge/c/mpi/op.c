@@ -6,7 +6,17 @@
 #include "bridge.h"
 
 #define N_TRAMP 64
-static struct { uint32_t fn; int used; MPI_Op host; } tramp[N_TRAMP];
+/* A user op, and the datatype of the reduction that last used it (reduce_op records it): the
+ * host hands the op only a host datatype, which several guest types can share (MPI_INT32_T and
+ * MPI_AINT, MPI_INT and MPI_LONG), and finding the guest's by a scan and asking MPI for its
+ * layout on every call cost more than the guest function on short vectors. */
+static struct {
+    uint32_t fn;
+    int used;
+    MPI_Datatype dt;    /* host handle; MPI_DATATYPE_NULL: nothing recorded */
+    int32_t dt_guest;
+    int64_t extent, true_lb, true_extent;
+} tramp[N_TRAMP];
 
 /* Guest pointer for `n` elements of `dt` at host address p: p itself when it lies in linear
  * memory, else a staging copy (copied in when `copy_in`). */
@@ -26,12 +36,25 @@ static uint32_t stage(void *p, int64_t lo, int64_t hi, int which, int copy_in, i
 
 static void user_op(int k, void *in, void *inout, int *len, MPI_Datatype *dt)
 {
-    MPI_Aint lb, extent, tlb, text;
-    MPI_Type_get_extent(*dt, &lb, &extent);
-    MPI_Type_get_true_extent(*dt, &tlb, &text);
     int64_t n = *len;
     if (n <= 0)
         return;
+    int64_t extent, tlb, text;
+    int32_t gdt;
+    if (*dt == tramp[k].dt && *dt != MPI_DATATYPE_NULL) {
+        gdt = tramp[k].dt_guest;
+        extent = tramp[k].extent;
+        tlb = tramp[k].true_lb;
+        text = tramp[k].true_extent;
+    } else { /* a datatype of the host's own making, or a reduction of another type since */
+        MPI_Aint lb_, ext_, tlb_, text_;
+        MPI_Type_get_extent(*dt, &lb_, &ext_);
+        MPI_Type_get_true_extent(*dt, &tlb_, &text_);
+        extent = ext_;
+        tlb = tlb_;
+        text = text_;
+        gdt = guest_of(K_DATATYPE, (host_h){.datatype = *dt});
+    }
     int64_t step = (n - 1) * (int64_t)extent;
     int64_t lo = tlb + (step < 0 ? step : 0), hi = tlb + text + (step > 0 ? step : 0);
     int si, sio;
@@ -46,7 +69,7 @@ static void user_op(int k, void *in, void *inout, int *len, MPI_Datatype *dt)
         return;
     }
     store_i32(args, (int32_t)n);
-    store_i32(args + 4, guest_of(K_DATATYPE, (host_h){.datatype = *dt}));
+    store_i32(args + 4, gdt);
     int32_t argv[4] = {(int32_t)gin, (int32_t)gio, (int32_t)args, (int32_t)(args + 4)};
     upcall(tramp[k].fn, argv, 4, NULL, "user reduction function (MPI_Op_create)");
     if (sio)
@@ -194,9 +217,16 @@ CALLBACK(MPI_Op_create)
     uint32_t fn = (uint32_t)a[0].i32;
     if (fn == 0)
         return fail(a, ABI_ERR_ARG, errslot, FN);
-    int k = 0;
-    while (k < N_TRAMP && tramp[k].used)
-        k++;
+    /* A freed op may still be applied by a pending nonblocking reduction (MPI_Op_free only
+     * marks it), and the host calls its trampoline: hand out trampolines round robin, so a
+     * freed one is reused as late as possible. */
+    static int next;
+    int k = N_TRAMP;
+    for (int i = 0; i < N_TRAMP; i++)
+        if (!tramp[(next + i) % N_TRAMP].used) {
+            k = (next + i) % N_TRAMP;
+            break;
+        }
     if (k == N_TRAMP) {
         fprintf(stderr, "wasmpi: rank %d: MPI_Op_create: more than %d user ops at once\n",
                 g_rank, N_TRAMP);
@@ -212,6 +242,8 @@ CALLBACK(MPI_Op_create)
         s->tramp = k;
         tramp[k].used = 1;
         tramp[k].fn = fn;
+        next = k + 1;
+        tramp[k].dt = MPI_DATATYPE_NULL;
         store_i32((uint32_t)a[2].i32, s->guest);
     }
     return done(a, rc, errslot, FN);
@@ -316,6 +348,13 @@ void init_ops(void)
  * Returns MPI_OP_NULL for a predefined op the standard does not define on that type. */
 MPI_Op reduce_op(const slot_t *op, const slot_t *type)
 {
+    if (op->tramp >= 0 && op->tramp < N_TRAMP && type) {
+        tramp[op->tramp].dt = type->h.datatype;
+        tramp[op->tramp].dt_guest = type->guest;
+        tramp[op->tramp].extent = type->extent;
+        tramp[op->tramp].true_lb = type->true_lb;
+        tramp[op->tramp].true_extent = type->true_extent;
+    }
     if (!type || !type->predefined || type->tramp <= 0 || !op->predefined)
         return op->h.op;
     for (int o = 0; o < O_N; o++)
