@@ -16,7 +16,7 @@ from ..hostmpi import HostMPI, select
 
 #: Set by `wasmpi run` for its ranks: the bridge it built for this job's MPI.
 BRIDGE_ENV = "WASMPI_BRIDGE"
-CFLAGS = ["-O2", "-fPIC", "-shared", "-Wall", "-Wno-unused-parameter"]
+CFLAGS = ["-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wno-unused-parameter"]
 
 
 def _source_dir() -> Path:

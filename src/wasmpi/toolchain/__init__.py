@@ -26,6 +26,9 @@ from . import libmpi
 
 #: Defaults, documented in the README: -O2 and SIMD128.
 DEFAULT_FLAGS = ["-O2", "-msimd128"]
+# PMPI_X forwards to its import as a wasm tail call (return_call): the guest library then costs
+# a jump, not a second call frame that re-marshals every argument (bench/percall.py)
+LIBMPI_FLAGS = ("-mtail-call",)
 #: What gcc 12 accepts with a warning and clang 16+ rejects: warnings again, as with mpicc on
 #: gcc. They come before the user's flags, so that -Werror=<name> makes one an error again.
 LENIENT_FLAGS = [f"-Wno-error={w}" for w in (
@@ -195,7 +198,8 @@ def mpi_library_dir(backend: Backend) -> Path:
     """
     src = libmpi.source()
     header = include_dir() / "mpi.h"
-    key = cache.key(src, header.read_bytes(), backend.version, " ".join(backend.cc))
+    key = cache.key(src, header.read_bytes(), backend.version, " ".join(backend.cc),
+                    " ".join(LIBMPI_FLAGS))
     d = cache.root() / "lib" / f"wasm32-wasi-{backend.name}-{key}"
     what = "building the wasmpi guest libmpi.a"
 
@@ -204,7 +208,7 @@ def mpi_library_dir(backend: Backend) -> Path:
         obj = tmp.with_name(tmp.name + ".o")
         try:
             c.write_text(src)
-            _build_object(backend, c, obj, what, ("-isystem", str(include_dir())))
+            _build_object(backend, c, obj, what, ("-isystem", str(include_dir()), *LIBMPI_FLAGS))
             _build_archive(backend, obj, tmp, what)
         finally:
             c.unlink(missing_ok=True)

@@ -110,8 +110,10 @@ typedef struct {
     callback_fn cb;
 } bridge_entry;
 
-/* The caller of the innermost callback running now (NULL outside any): an upcall into the
- * guest re-enters the store through it. Saved and restored, so nesting is safe. */
+/* The caller of the running callback (NULL outside any): an upcall into the guest re-enters
+ * the store through it. Each callback sets it on entry; upcall() restores it after the guest
+ * function returns (a nested callback has set its own), and the rank's exit clears it, so
+ * the hot path pays one store. */
 extern wasmtime_caller_t *g_caller;
 
 /* CALLBACK(MPI_X) { body using `a` } defines cb_MPI_X with wasmtime's signature. */
@@ -121,11 +123,8 @@ extern wasmtime_caller_t *g_caller;
                            size_t n_) \
     { \
         (void)env_; (void)n_; \
-        wasmtime_caller_t *outer_ = g_caller; \
         g_caller = caller_; \
-        wasm_trap_t *t_ = body_##name(a); \
-        g_caller = outer_; \
-        return t_; \
+        return body_##name(a); \
     } \
     static inline wasm_trap_t *body_##name(wasmtime_val_raw_t *a)
 
@@ -438,6 +437,13 @@ typedef struct { void *block; size_t used; } scratch_mark_t;
 scratch_mark_t scratch_mark(void);
 void scratch_release(scratch_mark_t *m);
 void *scratch_alloc(size_t bytes); /* NULL when out of memory; 16-byte aligned */
+/* a mark that releases nothing, for a frame taken only on a slow path */
+#define SCRATCH_UNMARKED ((scratch_mark_t){NULL, SIZE_MAX})
+static inline void scratch_release_if(scratch_mark_t *m)
+{
+    if (m->used != SIZE_MAX)
+        scratch_release(m);
+}
 /* every allocation made after SCRATCH_FRAME is released when the callback returns */
 #define SCRATCH_FRAME \
     scratch_mark_t frame_ __attribute__((cleanup(scratch_release))) = scratch_mark()

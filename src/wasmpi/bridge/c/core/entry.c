@@ -4,6 +4,10 @@
 
 #include <unistd.h>
 
+/* The only symbols the library exports (the loader's interface); everything else is hidden,
+ * so calls and globals inside the bridge need no PLT or GOT indirection. */
+#define EXPORT __attribute__((visibility("default")))
+
 wasmpi_host_api W;
 wasmtime_caller_t *g_caller;
 uint8_t *g_base;
@@ -33,9 +37,9 @@ wasm_trap_t *range_trap(const char *fn, const char *what, int64_t lo, int64_t hi
                 (long long)lo, (long long)hi, (unsigned long long)g_size);
 }
 
-int wasmpi_bridge_count(void) { return N_ENTRIES; }
+EXPORT int wasmpi_bridge_count(void) { return N_ENTRIES; }
 
-const bridge_entry *wasmpi_bridge_entry(int i) { return &ENTRIES[i]; }
+EXPORT const bridge_entry *wasmpi_bridge_entry(int i) { return &ENTRIES[i]; }
 
 /* host service of the guest support library: gethostname(buf, len) */
 static wasm_trap_t *cb_host_gethostname(void *env_, wasmtime_caller_t *caller_,
@@ -60,10 +64,10 @@ static wasm_trap_t *cb_host_gethostname(void *env_, wasmtime_caller_t *caller_,
 #undef FN
 }
 
-void *wasmpi_bridge_host_gethostname(void) { return (void *)cb_host_gethostname; }
+EXPORT void *wasmpi_bridge_host_gethostname(void) { return (void *)cb_host_gethostname; }
 
 /* Initialize the host MPI (once per rank, before the guest runs) and the handle tables. */
-int wasmpi_bridge_init(const wasmpi_host_api *api)
+EXPORT int wasmpi_bridge_init(const wasmpi_host_api *api)
 {
     W = *api;
     int provided, rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
@@ -80,7 +84,7 @@ int wasmpi_bridge_init(const wasmpi_host_api *api)
     return MPI_SUCCESS;
 }
 
-void wasmpi_bridge_set_memory(uint8_t *base, uint64_t size, const wasmtime_context_t *context,
+EXPORT void wasmpi_bridge_set_memory(uint8_t *base, uint64_t size, const wasmtime_context_t *context,
                               const void *memory)
 {
     g_base = base;
@@ -91,18 +95,19 @@ void wasmpi_bridge_set_memory(uint8_t *base, uint64_t size, const wasmtime_conte
 
 /* The guest's function table and allocator, for upcalls and MPI_Alloc_mem (may be NULL:
  * modules built without them cannot use user callbacks). */
-void wasmpi_bridge_set_exports(const wasmtime_table_t *table, const wasmtime_func_t *malloc_fn,
+EXPORT void wasmpi_bridge_set_exports(const wasmtime_table_t *table, const wasmtime_func_t *malloc_fn,
                                const wasmtime_func_t *free_fn)
 {
     upcall_set_exports(table, malloc_fn, free_fn);
 }
 
-int wasmpi_bridge_rank(void) { return g_rank; }
+EXPORT int wasmpi_bridge_rank(void) { return g_rank; }
 
 /* End of the rank: finalize for a guest that exited 0 without MPI_Finalize; abort the job for
  * a guest that failed, so the other ranks never hang. */
-void wasmpi_bridge_exit(int status)
+EXPORT void wasmpi_bridge_exit(int status)
 {
+    g_caller = NULL; /* no guest call is running: callbacks from MPI_Finalize cannot upcall */
     int fin = 0;
     MPI_Finalized(&fin);
     if (fin)

@@ -86,7 +86,9 @@ int32_t new_handle(int kind, host_h h)
     if (same_handle(kind, h, host_null[kind]))
         return guest_null[kind];
     table_t *t = &T[kind];
-    if (kind != K_DATATYPE && kind != K_OP)
+    /* only these kinds have predefined handles that MPI calls return (a new request,
+     * communicator or datatype is never predefined: the null check above covers them) */
+    if (kind == K_GROUP || kind == K_MESSAGE || kind == K_INFO || kind == K_ERRHANDLER)
         for (int32_t i = 0; i < t->n_predefined; i++)
             if (same_handle(kind, t->s[i].h, h)) {
                 if (kind == K_GROUP)

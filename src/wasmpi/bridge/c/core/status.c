@@ -27,11 +27,11 @@ void status_layout(void)
 void status_out(uint32_t gp, const MPI_Status *hs, int with_error)
 {
     int32_t g[8];
-    memcpy(g, GPTR(gp), sizeof g);
     g[0] = out_rank(hs->MPI_SOURCE);
     g[1] = out_tag(hs->MPI_TAG);
-    if (with_error)
-        g[2] = hs->MPI_ERROR == MPI_SUCCESS ? 0 : abi_error(hs->MPI_ERROR);
+    /* MPI_ERROR is only written by the multiple-completion calls that report per-request errors */
+    g[2] = with_error ? (hs->MPI_ERROR == MPI_SUCCESS ? 0 : abi_error(hs->MPI_ERROR))
+                      : load_i32(gp + 8);
     if (n_opaque >= 0) {
         const int32_t *h = (const int32_t *)hs;
         for (int k = 0; k < 5; k++)

@@ -203,9 +203,18 @@ static void request_out(uint32_t gp, int i, const MPI_Request *hr, int ok)
     if (n < 0) return fail(a, ABI_ERR_ARG, errslot, FN); \
     uint32_t gp = (uint32_t)a[ridx].i32; \
     CHECK_ARRAY(gp, n, 4, "request array"); \
-    SCRATCH_FRAME; \
-    SCRATCH(hr, MPI_Request, n); \
-    SCRATCH(hst, MPI_Status, n); \
+    /* a few requests (the common case) live on the stack; more in a scratch frame */ \
+    MPI_Request hr_[8]; \
+    MPI_Status hst_[8]; \
+    MPI_Request *hr = hr_; \
+    MPI_Status *hst = hst_; \
+    scratch_mark_t frame_ __attribute__((cleanup(scratch_release_if))) = SCRATCH_UNMARKED; \
+    if (n > 8) { \
+        frame_ = scratch_mark(); \
+        hr = scratch_alloc(sizeof *hr * (size_t)n); \
+        hst = scratch_alloc(sizeof *hst * (size_t)n); \
+        if (!hr || !hst) return fail(a, ABI_ERR_NO_MEM, errslot, FN); \
+    } \
     if (!requests_in(gp, n, hr, &errslot)) return fail(a, ABI_ERR_REQUEST, errslot, FN)
 #define STATUSES_ARG(idx, n) \
     uint32_t sp = (uint32_t)a[idx].i32; \
