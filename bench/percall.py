@@ -37,7 +37,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iters", type=int, default=1000000)
     a = ap.parse_args()
-    env = dict(os.environ, WASMPI_MPICC=a.mpi)
+    # Open MPI's mpiexec refuses root unless told (as wasmpi run does for its ranks)
+    env = dict(os.environ, WASMPI_MPICC=a.mpi, OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     mpiexec = str(Path(a.mpi).parent / "mpiexec")
     with tempfile.TemporaryDirectory() as tmp:
         native, wasm = Path(tmp) / "percall", Path(tmp) / "percall.wasm"
