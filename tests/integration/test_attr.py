@@ -17,7 +17,8 @@ def test_attributes(compile_program, run, n: int) -> None:  # type: ignore[no-un
                  "bad_keyvals"):
         for comm in ["world", "self", "dup", "split"] + (["inter"] if n > 1 else []):
             assert f"PASS {name} {comm}" in cases["PASS"], r.stdout
-    for name in ("type_callbacks world", "many_keyvals self", "predefined_attributes world"):
+    for name in ("type_callbacks world", "many_keyvals self", "win_keyvals self",
+                 "predefined_attributes world"):
         assert f"PASS {name}" in cases["PASS"], r.stdout
     # MPI_Finalize ran the delete function of MPI_COMM_SELF's attribute on every rank, before
     # MPI was finalized (MPI_Finalized said 0 and MPI_Comm_rank worked)

@@ -453,6 +453,41 @@ static int trap_delete(MPI_Comm comm, int keyval, void *val, void *extra)
     __builtin_trap();
 }
 
+/* Window keyvals and error handlers exist before any window does (windows: one-sided
+ * communication); they are created and freed through the same machinery. */
+static int win_copy_noop(MPI_Win w, int k, void *extra, void *in, void *out, int *flag)
+{
+    (void)w; (void)k; (void)extra; (void)in; (void)out;
+    *flag = 0;
+    return MPI_SUCCESS;
+}
+static void win_handler(MPI_Win *w, int *code, ...) { (void)w; (void)code; }
+
+static void win_keyvals(MPI_Comm comm)
+{
+    (void)comm;
+    int k1 = MPI_KEYVAL_INVALID, k2 = MPI_KEYVAL_INVALID, extra = 7;
+    EXPECT_OK(MPI_Win_create_keyval(win_copy_noop, MPI_WIN_NULL_DELETE_FN, &k1, &extra));
+    EXPECT_OK(MPI_Win_create_keyval(MPI_WIN_DUP_FN, MPI_WIN_NULL_DELETE_FN, &k2, NULL));
+    EXPECT(k1 != MPI_KEYVAL_INVALID && k2 != MPI_KEYVAL_INVALID && k1 != k2,
+           "window keyvals %d %d", k1, k2);
+    /* a window keyval is not a communicator keyval */
+    EXPECT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+    int kc = k1, cls = -1;
+    MPI_Error_class(MPI_Comm_free_keyval(&kc), &cls);
+    EXPECT(cls == MPI_ERR_KEYVAL, "Comm_free_keyval on a window keyval: class %d", cls);
+    EXPECT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL));
+    EXPECT_OK(MPI_Win_free_keyval(&k1));
+    EXPECT_OK(MPI_Win_free_keyval(&k2));
+    EXPECT(k1 == MPI_KEYVAL_INVALID && k2 == MPI_KEYVAL_INVALID, "Win_free_keyval: %d %d", k1,
+           k2);
+    MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
+    EXPECT_OK(MPI_Win_create_errhandler(win_handler, &eh));
+    EXPECT(eh != MPI_ERRHANDLER_NULL, "Win_create_errhandler gave MPI_ERRHANDLER_NULL");
+    EXPECT_OK(MPI_Errhandler_free(&eh));
+    EXPECT(eh == MPI_ERRHANDLER_NULL, "Errhandler_free did not null the handle");
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -472,6 +507,7 @@ int main(int argc, char **argv)
     for_each_comm(bad_keyvals, "bad_keyvals");
     run_case(type_callbacks, "type_callbacks", MPI_COMM_WORLD, "world");
     run_case(many_keyvals, "many_keyvals", MPI_COMM_SELF, "self");
+    run_case(win_keyvals, "win_keyvals", MPI_COMM_SELF, "self");
     run_case(predefined_attributes, "predefined_attributes", MPI_COMM_WORLD, "world");
     MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, self_delete, &self_keyval, NULL);
     MPI_Comm_set_attr(MPI_COMM_SELF, self_keyval, &self_value);

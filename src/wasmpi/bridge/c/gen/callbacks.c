@@ -934,6 +934,9 @@ wasm_trap_t *cb_MPI_Wait(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size
 wasm_trap_t *cb_MPI_Waitall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitany(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitsome(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_create_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_create_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_free_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Wtick(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Wtime(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 
@@ -4007,6 +4010,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Waitall", "iii", "i", (callback_fn)cb_MPI_Waitall},
     {"MPI_Waitany", "iiii", "i", (callback_fn)cb_MPI_Waitany},
     {"MPI_Waitsome", "iiiii", "i", (callback_fn)cb_MPI_Waitsome},
+    {"MPI_Win_create_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_create_errhandler},
+    {"MPI_Win_create_keyval", "iiii", "i", (callback_fn)cb_MPI_Win_create_keyval},
+    {"MPI_Win_free_keyval", "i", "i", (callback_fn)cb_MPI_Win_free_keyval},
     {"MPI_Wtick", "", "F", (callback_fn)cb_MPI_Wtick},
     {"MPI_Wtime", "", "F", (callback_fn)cb_MPI_Wtime},
 };

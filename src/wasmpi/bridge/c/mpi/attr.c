@@ -10,7 +10,8 @@
 #define DUP_FN 0xffffffffu
 #define NULL_FN 0u
 
-enum { KV_COMM, KV_TYPE };
+/* window keyvals exist before any window does; their attributes come with windows (RMA) */
+enum { KV_COMM, KV_TYPE, KV_WIN };
 static const char *const COPY_WHAT[] = {
     "attribute copy function (MPI_Comm_create_keyval)",
     "attribute copy function (MPI_Type_create_keyval)",
@@ -129,6 +130,16 @@ static int type_delete(MPI_Datatype t, int k, void *val, void *extra)
     (void)k;
     return delete_cb(guest_of(K_DATATYPE, (host_h){.datatype = t}), val, extra);
 }
+static int win_copy(MPI_Win w, int k, void *extra, void *in, void *out, int *flag)
+{
+    (void)k;
+    return copy_cb(guest_of(K_WIN, (host_h){.win = w}), extra, in, out, flag);
+}
+static int win_delete(MPI_Win w, int k, void *val, void *extra)
+{
+    (void)k;
+    return delete_cb(guest_of(K_WIN, (host_h){.win = w}), val, extra);
+}
 
 static wasm_trap_t *create_keyval(wasmtime_val_raw_t *a, int kind, const char *fn)
 {
@@ -148,8 +159,10 @@ static wasm_trap_t *create_keyval(wasmtime_val_raw_t *a, int kind, const char *f
     int host = MPI_KEYVAL_INVALID, rc;
     if (kind == KV_COMM)
         rc = MPI_Comm_create_keyval(comm_copy, comm_delete, &host, extra);
-    else
+    else if (kind == KV_TYPE)
         rc = MPI_Type_create_keyval(type_copy, type_delete, &host, extra);
+    else
+        rc = MPI_Win_create_keyval(win_copy, win_delete, &host, extra);
     if (rc == MPI_SUCCESS) {
         kv[i] = (keyval_t){host, kind, 0, (uint32_t)a[0].i32, (uint32_t)a[1].i32, a[3].i32};
         n_kv++;
@@ -161,6 +174,7 @@ static wasm_trap_t *create_keyval(wasmtime_val_raw_t *a, int kind, const char *f
 CALLBACK(MPI_Comm_create_keyval) { return create_keyval(a, KV_COMM, "MPI_Comm_create_keyval"); }
 CALLBACK(MPI_Keyval_create) { return create_keyval(a, KV_COMM, "MPI_Keyval_create"); }
 CALLBACK(MPI_Type_create_keyval) { return create_keyval(a, KV_TYPE, "MPI_Type_create_keyval"); }
+CALLBACK(MPI_Win_create_keyval) { return create_keyval(a, KV_WIN, "MPI_Win_create_keyval"); }
 
 static wasm_trap_t *free_keyval(wasmtime_val_raw_t *a, int kind, const char *fn)
 {
@@ -171,7 +185,8 @@ static wasm_trap_t *free_keyval(wasmtime_val_raw_t *a, int kind, const char *fn)
     if (!k || k->kind != kind)
         return fail(a, ABI_ERR_KEYVAL, errslot, FN);
     int host = k->host;
-    int rc = kind == KV_COMM ? MPI_Comm_free_keyval(&host) : MPI_Type_free_keyval(&host);
+    int rc = kind == KV_COMM ? MPI_Comm_free_keyval(&host)
+           : kind == KV_TYPE ? MPI_Type_free_keyval(&host) : MPI_Win_free_keyval(&host);
     if (rc == MPI_SUCCESS) {
         k->freed = 1; /* hidden from the guest; its callbacks still run (see keyval_t) */
         store_i32((uint32_t)a[0].i32, ABI_KEYVAL_INVALID);
@@ -182,6 +197,7 @@ static wasm_trap_t *free_keyval(wasmtime_val_raw_t *a, int kind, const char *fn)
 CALLBACK(MPI_Comm_free_keyval) { return free_keyval(a, KV_COMM, "MPI_Comm_free_keyval"); }
 CALLBACK(MPI_Keyval_free) { return free_keyval(a, KV_COMM, "MPI_Keyval_free"); }
 CALLBACK(MPI_Type_free_keyval) { return free_keyval(a, KV_TYPE, "MPI_Type_free_keyval"); }
+CALLBACK(MPI_Win_free_keyval) { return free_keyval(a, KV_WIN, "MPI_Win_free_keyval"); }
 
 /* object argument of the attribute calls: a communicator or a datatype; errors are reported
  * on the communicator, as the host would */

@@ -20,9 +20,11 @@ int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls)
     return 1;
 }
 
-CALLBACK(MPI_Comm_create_errhandler)
+/* Comm and window error handlers are guest functions the bridge calls; a window handler is
+ * attached with MPI_Win_set_errhandler once windows exist (RMA). */
+static wasm_trap_t *create_errhandler(wasmtime_val_raw_t *a, const char *fn)
 {
-#define FN "MPI_Comm_create_errhandler"
+#define FN fn
     ERRSLOT;
     CHECK_OUT(a[1].i32, 4);
     if (a[0].i32 == 0)
@@ -35,6 +37,8 @@ CALLBACK(MPI_Comm_create_errhandler)
     return ok(a);
 #undef FN
 }
+CALLBACK(MPI_Comm_create_errhandler) { return create_errhandler(a, "MPI_Comm_create_errhandler"); }
+CALLBACK(MPI_Win_create_errhandler) { return create_errhandler(a, "MPI_Win_create_errhandler"); }
 
 CALLBACK(MPI_Comm_set_errhandler)
 {
