@@ -884,13 +884,6 @@ static void reduce_scatter_in_place(MPI_Comm comm)
 
 /* ---- bad arguments: every process makes the same bad call, so none enters the collective -- */
 
-static int cls_of(int rc)
-{
-    int cls = -1;
-    MPI_Error_class(rc, &cls);
-    return cls;
-}
-
 static void bad_arguments(MPI_Comm comm)
 {
     ctx_t c = ctx(comm);
@@ -912,31 +905,31 @@ static void bad_arguments(MPI_Comm comm)
     }
     MPI_Request rq = MPI_REQUEST_NULL;
     int cls;
-    cls = cls_of(MPI_Reduce_scatter(buf, buf + 32, counts, MPI_INT, MPI_SUM, comm));
+    cls = err_class(MPI_Reduce_scatter(buf, buf + 32, counts, MPI_INT, MPI_SUM, comm));
     EXPECT(cls == MPI_ERR_COUNT, "Reduce_scatter, negative count: class %d", cls);
-    cls = cls_of(MPI_Ireduce_scatter(buf, buf + 32, counts, MPI_INT, MPI_SUM, comm, &rq));
+    cls = err_class(MPI_Ireduce_scatter(buf, buf + 32, counts, MPI_INT, MPI_SUM, comm, &rq));
     EXPECT(cls == MPI_ERR_COUNT, "Ireduce_scatter, negative count: class %d", cls);
-    cls = cls_of(MPI_Reduce_scatter_block(buf, buf + 32, -1, MPI_INT, MPI_SUM, comm));
+    cls = err_class(MPI_Reduce_scatter_block(buf, buf + 32, -1, MPI_INT, MPI_SUM, comm));
     EXPECT(cls == MPI_ERR_COUNT, "Reduce_scatter_block, negative count: class %d", cls);
-    cls = cls_of(MPI_Ireduce_scatter_block(buf, buf + 32, 1, stale, MPI_SUM, comm, &rq));
+    cls = err_class(MPI_Ireduce_scatter_block(buf, buf + 32, 1, stale, MPI_SUM, comm, &rq));
     EXPECT(cls == MPI_ERR_TYPE, "Ireduce_scatter_block, freed datatype: class %d", cls);
-    cls = cls_of(MPI_Reduce_scatter_block(buf, buf + 32, 1, MPI_DOUBLE, stale_op, comm));
+    cls = err_class(MPI_Reduce_scatter_block(buf, buf + 32, 1, MPI_DOUBLE, stale_op, comm));
     EXPECT(cls == MPI_ERR_OP, "Reduce_scatter_block, freed op: class %d", cls);
     types[c.peers - 1] = stale;
-    cls = cls_of(MPI_Alltoallw(buf, ones, zeros, types, buf + 32, ones, zeros, types, comm));
+    cls = err_class(MPI_Alltoallw(buf, ones, zeros, types, buf + 32, ones, zeros, types, comm));
     EXPECT(cls == MPI_ERR_TYPE, "Alltoallw, freed datatype: class %d", cls);
     types[c.peers - 1] = MPI_INT;
-    cls = cls_of(MPI_Ialltoallw(buf, ones, zeros, types, buf + 32, counts, zeros, types, comm,
+    cls = err_class(MPI_Ialltoallw(buf, ones, zeros, types, buf + 32, counts, zeros, types, comm,
                                 &rq));
     EXPECT(cls == MPI_ERR_COUNT, "Ialltoallw, negative count: class %d", cls);
-    cls = cls_of(MPI_Ialltoallv(buf, counts, zeros, MPI_INT, buf + 32, ones, zeros, MPI_INT, comm,
+    cls = err_class(MPI_Ialltoallv(buf, counts, zeros, MPI_INT, buf + 32, ones, zeros, MPI_INT, comm,
                                 &rq));
     EXPECT(cls == MPI_ERR_COUNT, "Ialltoallv, negative count: class %d", cls);
-    cls = cls_of(MPI_Iallgatherv(buf, 1, MPI_INT, buf + 32, counts, zeros, MPI_INT, comm, &rq));
+    cls = err_class(MPI_Iallgatherv(buf, 1, MPI_INT, buf + 32, counts, zeros, MPI_INT, comm, &rq));
     EXPECT(cls == MPI_ERR_COUNT, "Iallgatherv, negative count: class %d", cls);
-    cls = cls_of(MPI_Ibcast(buf, -1, MPI_INT, rooted(&c, 0).arg, comm, &rq));
+    cls = err_class(MPI_Ibcast(buf, -1, MPI_INT, rooted(&c, 0).arg, comm, &rq));
     EXPECT(cls == MPI_ERR_COUNT, "Ibcast, negative count: class %d", cls);
-    cls = cls_of(MPI_Iallreduce(buf, buf + 32, 1, MPI_INT, stale_op, comm, &rq));
+    cls = err_class(MPI_Iallreduce(buf, buf + 32, 1, MPI_INT, stale_op, comm, &rq));
     EXPECT(cls == MPI_ERR_OP, "Iallreduce, freed op: class %d", cls);
     EXPECT(rq == MPI_REQUEST_NULL, "a failed call set the request");
     EXPECT_OK(MPI_Comm_set_errhandler(comm, MPI_ERRORS_ARE_FATAL));
@@ -948,9 +941,9 @@ static void bad_communicator(MPI_Comm comm)
     (void)comm;
     EXPECT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
     MPI_Request rq = MPI_REQUEST_NULL;
-    int cls = cls_of(MPI_Ibarrier(MPI_COMM_NULL, &rq));
+    int cls = err_class(MPI_Ibarrier(MPI_COMM_NULL, &rq));
     EXPECT(cls == MPI_ERR_COMM, "Ibarrier on MPI_COMM_NULL: class %d", cls);
-    cls = cls_of(MPI_Reduce_scatter_block(NULL, NULL, 0, MPI_INT, MPI_SUM, MPI_COMM_NULL));
+    cls = err_class(MPI_Reduce_scatter_block(NULL, NULL, 0, MPI_INT, MPI_SUM, MPI_COMM_NULL));
     EXPECT(cls == MPI_ERR_COMM, "Reduce_scatter_block on MPI_COMM_NULL: class %d", cls);
     EXPECT(rq == MPI_REQUEST_NULL, "a failed call set the request");
     EXPECT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL));

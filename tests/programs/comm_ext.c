@@ -12,22 +12,6 @@
 
 static int wrank, wsize;
 
-static int err_class(int rc)
-{
-    int c = -1;
-    MPI_Error_class(rc, &c);
-    return c;
-}
-
-/* a duplicate of comm that returns errors instead of aborting */
-static MPI_Comm returning(MPI_Comm comm)
-{
-    MPI_Comm c;
-    MPI_Comm_dup(comm, &c);
-    MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
-    return c;
-}
-
 /* Rank r of comm holds r: an intracommunicator's Allreduce gives the sum of its ranks, an
  * intercommunicator's the sum over the remote group. */
 static int rank_sum(MPI_Comm c)

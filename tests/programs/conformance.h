@@ -43,6 +43,23 @@ static char cf_why[256];
         return; \
     } while (0)
 
+/* the error class of a return code */
+static inline int err_class(int rc)
+{
+    int c = -1;
+    MPI_Error_class(rc, &c);
+    return c;
+}
+
+/* a duplicate of comm that returns errors instead of aborting (the caller frees it) */
+static inline MPI_Comm returning(MPI_Comm comm)
+{
+    MPI_Comm c;
+    MPI_Comm_dup(comm, &c);
+    MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
+    return c;
+}
+
 static int cf_is_inter(MPI_Comm comm)
 {
     int inter = 0;

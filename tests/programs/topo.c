@@ -11,21 +11,6 @@
 
 #include "conformance.h"
 
-static int err_class(int rc)
-{
-    int c = -1;
-    MPI_Error_class(rc, &c);
-    return c;
-}
-
-static MPI_Comm returning(MPI_Comm comm)
-{
-    MPI_Comm c;
-    MPI_Comm_dup(comm, &c);
-    MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
-    return c;
-}
-
 static int count_true(int x, MPI_Comm comm)
 {
     int n = 0;
