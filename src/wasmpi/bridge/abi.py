@@ -48,27 +48,26 @@ CHAPTERS = {
 
 @dataclass(frozen=True)
 class HandleKind:
-    """A kind of MPI handle: its guest type ``MPI_<name>``, bad-handle error class, free call."""
+    """A kind of MPI handle: its guest type ``MPI_<name>`` and bad-handle error class."""
 
     name: str
     error: str  # error class (constants.abi name) for a bad handle of this kind
-    free: str = ""  # host call that frees one ("" if the bridge never frees it itself)
 
 
 #: Every handle kind, declared once: the guest typedefs, the bridge's handle tables,
-#: translation, free and error class are all generated from this.
+#: translation and error class are all generated from this.
 HANDLES = {
     h.name: h
     for h in (
-        HandleKind("Comm", "ERR_COMM", "MPI_Comm_free"),
-        HandleKind("Group", "ERR_GROUP", "MPI_Group_free"),
-        HandleKind("Datatype", "ERR_TYPE", "MPI_Type_free"),
-        HandleKind("Op", "ERR_OP", "MPI_Op_free"),
-        HandleKind("Request", "ERR_REQUEST", "MPI_Request_free"),
-        HandleKind("Errhandler", "ERR_ARG", "MPI_Errhandler_free"),
-        HandleKind("Info", "ERR_INFO", "MPI_Info_free"),
-        HandleKind("Win", "ERR_WIN", "MPI_Win_free"),
-        HandleKind("File", "ERR_FILE", "MPI_File_close"),
+        HandleKind("Comm", "ERR_COMM"),
+        HandleKind("Group", "ERR_GROUP"),
+        HandleKind("Datatype", "ERR_TYPE"),
+        HandleKind("Op", "ERR_OP"),
+        HandleKind("Request", "ERR_REQUEST"),
+        HandleKind("Errhandler", "ERR_ARG"),
+        HandleKind("Info", "ERR_INFO"),
+        HandleKind("Win", "ERR_WIN"),
+        HandleKind("File", "ERR_FILE"),
         HandleKind("Message", "ERR_REQUEST"),
     )
 }

@@ -503,7 +503,7 @@ def abi_header() -> str:
     out.append("/* ABI error class of a bad handle, by kind */\n"
                "extern const int kind_error[K_LAST];\n"
                "/* host call that frees a handle of a kind (*h is set to the null handle) */\n"
-               "int free_host_handle(int kind, host_h *h);\n\n#endif\n")
+               "\n#endif\n")
     return "".join(out)
 
 
@@ -538,11 +538,7 @@ def _predefined_init() -> list[str]:
 def _kind_code() -> list[str]:
     out = ["const int kind_error[K_LAST] = {\n"]
     out.extend(f"    [K_{k.upper()}] = ABI_{h.error},\n" for k, h in abi.HANDLES.items())
-    out.append("};\n\nint free_host_handle(int kind, host_h *h)\n{\n    switch (kind) {\n")
-    for k, h in abi.HANDLES.items():
-        if h.free:
-            out.append(f"    case K_{k.upper()}: return {h.free}(&h->{k.lower()});\n")
-    out.append("    }\n    return MPI_ERR_ARG;\n}\n\n")
+    out.append("};\n\n")
     return out
 
 

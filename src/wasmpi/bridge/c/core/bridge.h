@@ -241,7 +241,6 @@ int32_t guest_of(int kind, host_h h);
 void datatype_layout(slot_t *s);
 void predefine(int kind, int32_t guest, const char *name, host_h h);
 void predefine_bytes(int32_t guest, const char *name, int size, int extent);
-int free_slot_handle(int kind, slot_t *s);
 void init_predefined(void);
 void init_handles(void);
 
@@ -354,7 +353,6 @@ static inline void span(const slot_t *t, int64_t count, int64_t *lo, int64_t *hi
 int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t *lo,
           int64_t *hi);
 
-#define IN_PLACE_PTR 1u
 /* buffer argument `var` at argument `idx`, holding `count` elements of datatype slot `ts`;
  * ts == NULL: `count` bytes */
 #define BUF(var, idx, count, ts, place_ok) \
@@ -362,7 +360,7 @@ int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t 
     do { \
         uint32_t p_ = (uint32_t)a[idx].i32; \
         int64_t c_ = (count); \
-        if ((place_ok) && p_ == IN_PLACE_PTR) { var = MPI_IN_PLACE; break; } \
+        if ((place_ok) && p_ == ABI_IN_PLACE) { var = MPI_IN_PLACE; break; } \
         if (c_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
         var = GPTR(p_); \
         if (c_ > 0) { \
@@ -376,7 +374,7 @@ int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t 
     void *var; \
     do { \
         uint32_t p_ = (uint32_t)a[idx].i32; \
-        if ((place_ok) && p_ == IN_PLACE_PTR) { var = MPI_IN_PLACE; break; } \
+        if ((place_ok) && p_ == ABI_IN_PLACE) { var = MPI_IN_PLACE; break; } \
         var = GPTR(p_); \
         int64_t lo_ = 0, hi_ = 0; \
         int any_ = (n) > 0 ? vspan((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
@@ -480,7 +478,6 @@ void upcall_set_exports(const wasmtime_table_t *table, const wasmtime_func_t *ma
 
 extern int g_guest_state; /* 0 before MPI_Init, 1 initialized, 2 finalized */
 void init_ops(void);
-void init_attrs(void);
 int get_keyval(int32_t g, int *host);
 /* error codes the guest added (mpi/env.c): the largest one, and the guest <-> host codes */
 int wasmpi_last_used_code(void);

@@ -80,7 +80,6 @@ EXPORT int wasmpi_bridge_init(const wasmpi_host_api *api)
     init_handles();
     status_layout();
     init_ops();
-    init_attrs();
     return MPI_SUCCESS;
 }
 

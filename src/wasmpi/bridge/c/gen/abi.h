@@ -341,6 +341,5 @@ static inline int same_handle(int kind, host_h x, host_h y)
 /* ABI error class of a bad handle, by kind */
 extern const int kind_error[K_LAST];
 /* host call that frees a handle of a kind (*h is set to the null handle) */
-int free_host_handle(int kind, host_h *h);
 
 #endif

@@ -298,22 +298,6 @@ const int kind_error[K_LAST] = {
     [K_MESSAGE] = ABI_ERR_REQUEST,
 };
 
-int free_host_handle(int kind, host_h *h)
-{
-    switch (kind) {
-    case K_COMM: return MPI_Comm_free(&h->comm);
-    case K_GROUP: return MPI_Group_free(&h->group);
-    case K_DATATYPE: return MPI_Type_free(&h->datatype);
-    case K_OP: return MPI_Op_free(&h->op);
-    case K_REQUEST: return MPI_Request_free(&h->request);
-    case K_ERRHANDLER: return MPI_Errhandler_free(&h->errhandler);
-    case K_INFO: return MPI_Info_free(&h->info);
-    case K_WIN: return MPI_Win_free(&h->win);
-    case K_FILE: return MPI_File_close(&h->file);
-    }
-    return MPI_ERR_ARG;
-}
-
 /* Host error class -> standard ABI error class. */
 int class_to_abi(int c)
 {

@@ -291,4 +291,3 @@ CALLBACK(MPI_Comm_get_attr) { return get_attr(a, KV_COMM, "MPI_Comm_get_attr"); 
 CALLBACK(MPI_Attr_get) { return get_attr(a, KV_COMM, "MPI_Attr_get"); }
 CALLBACK(MPI_Type_get_attr) { return get_attr(a, KV_TYPE, "MPI_Type_get_attr"); }
 
-void init_attrs(void) {}

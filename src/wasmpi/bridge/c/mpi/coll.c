@@ -18,7 +18,7 @@ static wasm_trap_t *reduce_scatter(wasmtime_val_raw_t *a, int nonblocking, const
             return fail(a, ABI_ERR_COUNT, errslot, FN);
         total += counts[i];
     }
-    int in_place = (uint32_t)a[0].i32 == IN_PLACE_PTR;
+    int in_place = (uint32_t)a[0].i32 == ABI_IN_PLACE;
     BUF(sbuf, 0, total, TYPE_SLOT(dt), 1);
     BUF(rbuf, 1, in_place ? total : (c->rank >= 0 && c->rank < np ? counts[c->rank] : 0),
         TYPE_SLOT(dt), 0);
@@ -43,7 +43,7 @@ static wasm_trap_t *reduce_scatter_block(wasmtime_val_raw_t *a, int nonblocking,
     GET_OP(op, 4, dt);
     slot_t *c = COMM_SLOT(comm);
     int64_t total = (int64_t)a[2].i32 * c->size;
-    int in_place = (uint32_t)a[0].i32 == IN_PLACE_PTR;
+    int in_place = (uint32_t)a[0].i32 == ABI_IN_PLACE;
     BUF(sbuf, 0, total, TYPE_SLOT(dt), 1);
     BUF(rbuf, 1, in_place ? total : a[2].i32, TYPE_SLOT(dt), 0);
     if (!nonblocking)
@@ -122,7 +122,7 @@ static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int nonblocki
         return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     int ns = neighbor ? nbr_degree(comm, 1) : peers(c);
     int nr = neighbor ? nbr_degree(comm, 0) : peers(c);
-    int in_place = !neighbor && (uint32_t)a[0].i32 == IN_PLACE_PTR;
+    int in_place = !neighbor && (uint32_t)a[0].i32 == ABI_IN_PLACE;
     if (!in_place) {
         CHECK_ARRAY(a[1].i32, ns, 4, "sendcounts array");
         CHECK_ARRAY(a[2].i32, ns, 4, "sdispls array");
