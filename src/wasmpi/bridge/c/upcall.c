@@ -63,6 +63,28 @@ static void guest_exited(const char *what, int status)
     _exit(status);
 }
 
+/* After a guest call: exit() in the guest ends the job with its status, a trap ends it with
+ * the callback named, and so does a wasmtime error (arguments that do not match the function's
+ * type), unless `mismatch_ok`: then 1 is returned. */
+static int settle(wasmtime_error_t *e, wasm_trap_t *t, const char *what, int mismatch_ok)
+{
+    int status;
+    if (e && W.error_exit_status(e, &status)) {
+        W.error_delete(e);
+        guest_exited(what, status);
+    }
+    if (e && !t && mismatch_ok) {
+        W.error_delete(e);
+        return 1;
+    }
+    if (e || t) {
+        char msg[1024];
+        message_of(t, e, msg, sizeof msg);
+        fatal(what, msg);
+    }
+    return 0;
+}
+
 /* Call `f`; a trap ends the job. A wasmtime error (the arguments do not match the function's
  * type) ends it too, unless `mismatch_ok`: then 1 is returned. */
 static int call_as(const wasmtime_func_t *f, const int32_t *args, int nargs, int32_t *result,
@@ -81,20 +103,8 @@ static int call_as(const wasmtime_func_t *f, const int32_t *args, int nargs, int
     wasmtime_caller_t *outer = g_caller;
     wasmtime_error_t *e = W.func_call(ctx, f, av, (size_t)nargs, rv, result ? 1 : 0, &t);
     g_caller = outer;
-    int status;
-    if (e && W.error_exit_status(e, &status)) {
-        W.error_delete(e);
-        guest_exited(what, status);
-    }
-    if (e && !t && mismatch_ok) {
-        W.error_delete(e);
+    if (settle(e, t, what, mismatch_ok))
         return 1;
-    }
-    if (e || t) {
-        char msg[1024];
-        message_of(t, e, msg, sizeof msg);
-        fatal(what, msg);
-    }
     if (result)
         *result = rv[0].of.i32;
     return 0;
@@ -188,19 +198,10 @@ int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const c
         raw[i].i32 = args[i];
     wasm_trap_t *t = NULL;
     wasmtime_caller_t *outer = g_caller;
-    wasmtime_error_t *e = W.func_call_unchecked(ctx, &f, raw, (size_t)(nargs > nres ? nargs : nres),
-                                                &t);
+    size_t slots = (size_t)(nargs > nres ? nargs : nres);
+    wasmtime_error_t *e = W.func_call_unchecked(ctx, &f, raw, slots, &t);
     g_caller = outer;
-    int status;
-    if (e && W.error_exit_status(e, &status)) {
-        W.error_delete(e);
-        guest_exited(what, status);
-    }
-    if (e || t) {
-        char msg[1024];
-        message_of(t, e, msg, sizeof msg);
-        fatal(what, msg);
-    }
+    settle(e, t, what, 0);
     if (result)
         *result = raw[0].i32;
     return 0;
