@@ -3333,30 +3333,6 @@ CALLBACK(MPI_Type_create_darray)
 #undef FN
 }
 
-CALLBACK(MPI_Type_create_f90_complex)
-{
-#define FN "MPI_Type_create_f90_complex"
-    ERRSLOT;
-    return fail(a, ABI_ERR_UNSUPPORTED_OPERATION, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Type_create_f90_integer)
-{
-#define FN "MPI_Type_create_f90_integer"
-    ERRSLOT;
-    return fail(a, ABI_ERR_UNSUPPORTED_OPERATION, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Type_create_f90_real)
-{
-#define FN "MPI_Type_create_f90_real"
-    ERRSLOT;
-    return fail(a, ABI_ERR_UNSUPPORTED_OPERATION, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Type_create_hindexed)
 {
 #define FN "MPI_Type_create_hindexed"
