@@ -7,6 +7,8 @@ in step by ``python -m wasmpi.bridge.gen --check``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from . import abi
 
 #: status of a function: implemented, documented-error or missing
@@ -55,7 +57,7 @@ def on_host(f: abi.Function, provided: set[str]) -> str:
 
 #: What the host MPIs we checked provide, by wasmpi's probe (``wasmpi inspect --coverage``):
 #: a predicate on the function name. Open MPI 5.0 has no large-count function.
-CHECKED_HOSTS = {
+CHECKED_HOSTS: dict[str, Callable[[str], bool]] = {
     "MPICH 5.0.2": lambda name: True,
     "Open MPI 5.0.11": lambda name: not name.endswith("_c"),
 }
