@@ -60,6 +60,7 @@ def on_host(f: abi.Function, provided: set[str]) -> str:
 CHECKED_HOSTS: dict[str, Callable[[str], bool]] = {
     "MPICH 5.0.2": lambda name: True,
     "Open MPI 5.0.11": lambda name: not name.endswith("_c"),
+    "Open MPI 4.1.4 (Debian 12)": lambda name: False,
 }
 
 
@@ -141,7 +142,7 @@ def _mpi4_markdown() -> list[str]:
         "`MPI_ERR_UNSUPPORTED_OPERATION` through the error handler, and the rank prints one "
         "line naming the function and the library. A large-count `_c` function the host lacks "
         "runs as its int-count version when every count fits in an `int` (*int fallback*). "
-        "`wasmpi inspect --coverage [--mpi MPICC]` probes the selected host MPI. Open MPI 4.1 "
+        "`wasmpi inspect --coverage [--mpi MPICC]` probes the selected host MPI; Open MPI 4.1 "
         "has none of these functions.\n\n",
         "| function | since | " + " | ".join(hosts) + " |\n",
         "|---|---|" + "---|" * len(hosts) + "\n",

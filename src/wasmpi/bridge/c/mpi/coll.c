@@ -12,7 +12,9 @@ enum { BLOCKING, NONBLOCKING, PERSISTENT };
 /* the request out-argument of a nonblocking or persistent call whose communicator is at
  * argument `c` (persistent ones have an info argument between them); checks the info */
 #define REQUEST_OUT(rp, c, mode) \
-    uint32_t rp = (uint32_t)a[(c) + ((mode) == PERSISTENT ? 2 : 1)].i32; \
+    /* a blocking call has no such argument: a[] ends with the communicator */ \
+    uint32_t rp = (mode) == BLOCKING ? 0 \
+                  : (uint32_t)a[(c) + ((mode) == PERSISTENT ? 2 : 1)].i32; \
     MPI_Info info_ = MPI_INFO_NULL; \
     if ((mode) == PERSISTENT) { \
         HANDLE_ARG(K_INFO, info, i_, si_, (c) + 1); \
