@@ -174,6 +174,12 @@ class Function:
     chapter: str = ""
     variadic: bool = False
     error: str = ""  # impl == "error": the error class every call returns
+    since: str = "3.1"  # the MPI version that added the function (``since=4.0`` in the table)
+
+    @property
+    def mpi4(self) -> bool:
+        """Added after MPI-3.1: the host MPI may lack it, so the bridge resolves it at run time."""
+        return self.since != "3.1"
 
     @property
     def wasm_params(self) -> str:
@@ -286,7 +292,19 @@ def parse_param(token: str, where: str) -> Param:
     raise TableError(f"{where}: {token!r}: unknown kind {kind!r}")
 
 
+#: MPI versions a table line may give with ``since=``; the default is 3.1.
+VERSIONS = ("3.1", "4.0", "4.1")
+_SINCE_RE = re.compile(r"\s+since=(\S+)")
+
+
 def parse_line(line: str, chapter: str, where: str) -> Function:
+    since = "3.1"
+    m = _SINCE_RE.search(line)
+    if m:
+        since = m.group(1)
+        if since not in VERSIONS:
+            raise TableError(f"{where}: since={since} (one of {', '.join(VERSIONS)})")
+        line = line[: m.start()] + line[m.end():]
     m = _LINE_RE.match(line)
     if not m:
         raise TableError(f"{where}: cannot parse {line!r}")
@@ -305,7 +323,7 @@ def parse_line(line: str, chapter: str, where: str) -> Function:
     if len(set(names)) != len(names):
         raise TableError(f"{where}: MPI_{name}: duplicate parameter names")
     return Function("MPI_" + name, tuple(params), ret or "int", impl or "", chapter, variadic,
-                    error or "")
+                    error or "", since)
 
 
 @functools.cache

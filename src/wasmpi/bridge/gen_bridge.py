@@ -61,6 +61,7 @@ ELEMENT_IN = {
     "int": ("int", 4, None), "count": ("int", 4, None), "bool": ("int", 4, None),
     "rank": ("int", 4, "in_rank({})"), "distrib": ("int", 4, "in_distrib({})"),
     "darg": ("int", 4, "in_darg({})"), "Aint": ("MPI_Aint", 4, "(MPI_Aint){}"),
+    "Count": ("MPI_Count", 8, None),
 }
 ELEMENT_OUT = {
     "int": ("int", 4, None), "count": ("int", 4, None), "bool": ("int", 4, None),
@@ -105,6 +106,13 @@ class _Callback:
     comm: int | None = None  # index of the communicator whose handler reports errors
     checked: set[int] = field(default_factory=set)  # arrays bounds-checked so far
     at_root: bool = False
+    keep: bool = False  # host arrays that must live as long as the request (KEEP_FRAME)
+    request: int | None = None  # index of the request output
+
+    @property
+    def has_request(self) -> bool:
+        return any(p.kind == "Request" and p.direction == "out" and not p.array
+                   for p in self.f.params)
 
     def fail(self, msg: str) -> GenError:
         return GenError(f"{self.f.name}: {msg}; mark it @manual and write it in "
@@ -125,7 +133,7 @@ class _Callback:
         """Host value of a scalar input parameter (a length or count)."""
         j = self.index(name)
         p = self.f.params[j]
-        if p.array or p.direction != "in" or p.kind not in ("int", "count", "Aint"):
+        if p.array or p.direction != "in" or p.kind not in ("int", "count", "Aint", "Count"):
             raise self.fail(f"{name!r} is used as a length but is not an int input")
         return f"v{j}"
 
@@ -186,6 +194,16 @@ def _gen_callback(f: abi.Function) -> list[str]:
     for i, p in enumerate(params):
         if p.kind == "buf":
             _buffer(cb, i, p)
+    call = ", ".join(cb.args[i] for i in range(len(params)))
+    # before the head: a fallback may need a scratch or keep frame
+    invoke = _host4_call(cb, call) if f.mpi4 else [f"    int rc = {f.name}({call});\n"]
+    if cb.request is not None:
+        r = cb.request
+        if cb.keep:  # the request owns the host arrays from now on
+            cb.post.append(f"        int32_t r{r} = new_request(v{r}, errslot);\n"
+                           f"        keep_attach(&keep_, r{r});\n        store_i32(p{r}, r{r});\n")
+        else:
+            cb.post.append(f"        store_i32(p{r}, new_request(v{r}, errslot));\n")
     head = [f"CALLBACK({f.name})\n{{\n#define FN \"{f.name}\"\n"]
     if cb.comm is not None:
         head.append(f"    COMM_ARG(v{cb.comm}, {cb.comm});\n")
@@ -193,19 +211,24 @@ def _gen_callback(f: abi.Function) -> list[str]:
         head.append("    ERRSLOT;\n")
     if cb.scratch:
         head.append("    SCRATCH_FRAME;\n")
+    if cb.keep:
+        head.append("    KEEP_FRAME;\n")
     if cb.at_root:
         root = next(i for i, p in enumerate(params) if p.kind == "root")
         head.append(f"    int at_root = is_root({cb.cslot()}, in_rank(a[{root}].i32));\n")
-    call = ", ".join(cb.args[i] for i in range(len(params)))
     body = head + cb.pre + cb.outs
+    if sum(ln.count("KEEP(") for ln in body + invoke) > 6:  # KEEP_MAX in bridge.h
+        raise cb.fail("more kept arrays than KEEP_MAX")
     if f.ret == "Aint":
+        if f.mpi4:
+            raise cb.fail("an MPI-4 function returning Aint")
         if cb.post or any(p.direction != "in" for p in params):
             raise cb.fail("an Aint-returning function with output arguments")
         body.append(f"    a[0].i32 = (int32_t){f.name}({call});\n    return NULL;\n")
     elif f.ret != "int":
         raise cb.fail(f"return type {f.ret}")
     else:
-        body.append(f"    int rc = {f.name}({call});\n")
+        body += invoke
         if cb.post:
             body.append("    if (rc == MPI_SUCCESS) {\n")
             body += cb.post
@@ -213,6 +236,71 @@ def _gen_callback(f: abi.Function) -> list[str]:
         body.append("    return done(a, rc, errslot, FN);\n")
     body.append("#undef FN\n}\n\n")
     return body
+
+
+def _host4_call(cb: _Callback, call: str) -> list[str]:
+    """The call of an MPI-4 function through the host pointer resolved at start-up; a host
+    without it reports MPI_ERR_UNSUPPORTED_OPERATION. A large-count ``X_c`` whose ``X`` is in
+    the table falls back to ``X`` when every count fits that function's types."""
+    f = cb.f
+    name = f.name
+    base = abi.by_name().get(name[:-2]) if name.endswith("_c") else None
+    if base is None or not base.implemented:
+        return [f"    NEED_HOST4({name});\n    int rc = HOST4({name})({call});\n"]
+    pre, post, args = _fallback_args(cb, base)
+    missing = f"return host4_missing(a, H4_{name}, errslot, FN)"
+    out = [f"    int rc;\n    if (host4_fn[H4_{name}]) {{\n"
+           f"        rc = HOST4({name})({call});\n    }} else {{\n"]
+    if base.mpi4:
+        out.append(f"        if (!host4_fn[H4_{base.name}])\n            {missing};\n")
+    out += [ln.replace("MISSING", missing) for ln in pre]
+    target = f"HOST4({base.name})" if base.mpi4 else base.name
+    out.append(f"        rc = {target}({', '.join(args)});\n")
+    out += post
+    out.append("    }\n")
+    return out
+
+
+def _fallback_args(cb: _Callback, base: abi.Function) -> tuple[list[str], list[str], list[str]]:
+    """Arguments of the int-count function ``base`` from those of the large-count one: counts
+    narrowed (MISSING when one does not fit), count outputs widened after the call."""
+    f = cb.f
+    if [p.name for p in f.params] != [p.name for p in base.params]:
+        raise cb.fail(f"the parameters differ from {base.name}'s")
+    pre: list[str] = []
+    post: list[str] = []
+    args: list[str] = []
+    for i, (p, q) in enumerate(zip(f.params, base.params, strict=True)):
+        same = (p.kind, p.direction, p.array, p.length) == (q.kind, q.direction, q.array,
+                                                             q.length)
+        if same and p.buffer == q.buffer:
+            args.append(cb.args[i])
+        elif p.kind == "Count" and not p.array and q.kind in SCALAR_IN and p.direction == "in":
+            ctype = SCALAR_IN[q.kind][0]
+            pre.append(f"        if (v{i} != ({ctype})v{i})\n            MISSING;\n")
+            args.append(f"({ctype})v{i}")
+        elif (p.kind == "Count" and not p.array and q.kind in SCALAR_OUT
+              and p.direction == q.direction and p.direction in ("out", "inout")):
+            ctype = SCALAR_OUT[q.kind][0]
+            if p.direction == "inout":
+                pre.append(f"        if (v{i} != ({ctype})v{i})\n            MISSING;\n")
+            pre.append(f"        {ctype} w{i} = ({ctype})v{i};\n")
+            post.append(f"        v{i} = w{i};\n")
+            args.append(f"&w{i}")
+        elif (p.array and p.direction == q.direction == "in" and p.length == q.length
+              and p.kind == "Count" and q.kind == "count"):
+            pre.append(f"        {_host_array(cb)}(w{i}, int, n{i});\n"
+                       f"        for (int64_t j = 0; j < n{i}; j++) {{\n"
+                       f"            int64_t c_ = load_i64(a[{i}].i32 + 8 * (uint32_t)j);\n"
+                       f"            if (c_ != (int)c_)\n                MISSING;\n"
+                       f"            w{i}[j] = (int)c_;\n        }}\n")
+            args.append(f"w{i}")
+        elif (p.array and p.direction == q.direction == "in" and p.length == q.length
+              and p.kind == "Aint" and q.kind == "int"):
+            args.append(f"(const int *)GPTR(a[{i}].i32)")  # guest MPI_Aint is 32-bit
+        else:
+            raise cb.fail(f"{p.name}: no int-count fallback from {p.kind} to {q.kind}")
+    return pre, post, args
 
 
 def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
@@ -283,6 +371,9 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
         if k == "Comm":
             parent = "errslot" if cb.comm is not None else "-1"
             new = f"new_comm(v{i}, {parent})"
+        elif k == "Request":  # stored last: it may take over the call's kept arrays
+            cb.request = i
+            return
         elif k == "Request":
             new = f"new_request(v{i}, errslot)"
         elif k in ("Op", "Errhandler"):
@@ -374,10 +465,9 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
         cb.args[i] = f"(int (*)[3])GPTR(a[{i}].i32)"
     elif k in abi.HANDLES and d == "in":
         low, K = k.lower(), f"K_{k.upper()}"
-        cb.scratch = True
         cb.pre.append(
             f"    CHECK_ARRAY(a[{i}].i32, n{i}, 4, {what});\n"
-            f"    SCRATCH(v{i}, MPI_{k}, n{i});\n"
+            f"    {_host_array(cb)}(v{i}, MPI_{k}, n{i});\n"
             f"    for (int64_t j = 0; j < n{i}; j++) {{\n"
             f"        slot_t *s_ = lookup({K}, load_i32(a[{i}].i32 + 4 * (uint32_t)j));\n"
             f"        if (!s_)\n            return fail(a, kind_error[{K}], errslot, FN);\n"
@@ -387,11 +477,10 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
         ctype, size, conv = ELEMENT_IN[k]
         cb.pre.append(f"    CHECK_ARRAY(a[{i}].i32, n{i}, {size}, {what});\n")
         if conv is None:
-            cb.args[i] = f"(const int *)GPTR(a[{i}].i32)"
+            cb.args[i] = f"(const {ctype} *)GPTR(a[{i}].i32)"
         else:
-            cb.scratch = True
             elem = f"a[{i}].i32 + 4 * (uint32_t)j"
-            cb.pre.append(f"    SCRATCH(v{i}, {ctype}, n{i});\n"
+            cb.pre.append(f"    {_host_array(cb)}(v{i}, {ctype}, n{i});\n"
                           f"    for (int64_t j = 0; j < n{i}; j++)\n"
                           f"        v{i}[j] = {conv.format(f'load_i32({elem})')};\n")
             cb.args[i] = f"v{i}"
@@ -423,6 +512,17 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
         raise cb.fail(f"{p.name}: array of {k}, direction {d}")
 
 
+def _host_array(cb: _Callback) -> str:
+    """The macro that allocates a host copy of a guest input array: in the callback's scratch
+    frame, or kept for the request of a nonblocking or persistent call (the host MPI may read
+    it until the request completes or is freed)."""
+    if cb.has_request:
+        cb.keep = True
+        return "KEEP"
+    cb.scratch = True
+    return "SCRATCH"
+
+
 def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
     b = p.buffer
     assert b is not None
@@ -441,7 +541,12 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
                 raise cb.fail(f"{p.name}: {cb.f.params[q].name} is not an array")
         if "root" in b.flags and "@root" not in cb.f.params[counts].length:
             raise cb.fail(f"{p.name}: a root-only vector buffer needs [..@root] arrays")
-        cb.pre.append(f"    VBUF(v{i}, {i}, (const int *)GPTR(a[{counts}].i32), "
+        ck, dk = cb.f.params[counts].kind, cb.f.params[displs].kind
+        if ck not in ("count", "Count") or dk not in ("int", "Aint"):
+            raise cb.fail(f"{p.name}: counts of {ck}, displacements of {dk}")
+        # guest displacements are 32-bit either way (MPI_Aint is 32-bit in wasm32)
+        macro, ctype = ("VBUF_C", "int64_t") if ck == "Count" else ("VBUF", "int")
+        cb.pre.append(f"    {macro}(v{i}, {i}, (const {ctype} *)GPTR(a[{counts}].i32), "
                       f"(const int *)GPTR(a[{displs}].i32), n{counts}, {slot}, {place});\n")
     else:
         if b.count == "*" or b.datatype == "*":
@@ -451,7 +556,11 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
         if scale:
             if scale not in COMM_SIZES:
                 raise cb.fail(f"{p.name}: count scale {scale!r}")
-            count += " * " + COMM_SIZES[scale].format(c=cb.cslot())
+            n = COMM_SIZES[scale].format(c=cb.cslot())
+            if cb.f.param(name).kind == "Count":  # 64-bit counts: saturate, never overflow
+                count = f"count_mul({count}, {n})"
+            else:
+                count += f" * {n}"
         if "root" in b.flags:
             count = f"({cb.root_cond()} ? {count} : 0)"
         if "sender" in b.flags:  # the root's whole group passes MPI_ROOT or MPI_PROC_NULL
@@ -504,6 +613,30 @@ def abi_header() -> str:
                "extern const int kind_error[K_LAST];\n"
                "/* host call that frees a handle of a kind (*h is set to the null handle) */\n"
                "\n#endif\n")
+    return "".join(out)
+
+
+# ---- host4.h ---------------------------------------------------------------------------------
+
+
+def host4_functions() -> list[abi.Function]:
+    """The MPI-4 functions the bridge calls in the host MPI, which resolves them at run time."""
+    return [f for f in abi.functions() if f.mpi4 and f.impl in ("gen", "manual")]
+
+
+def host4_header() -> str:
+    from .gen_guest import parameters
+
+    out = [BANNER.format(src="the ABI table (table/)"),
+           "/* The host MPI's MPI-4 functions: never named (the host <mpi.h> may lack them), but\n"
+           " * looked up at start-up (core/host4.c) and called through pointers of these types,\n"
+           " * which are the standard's C bindings in the host's own MPI types. */\n"
+           "#ifndef WASMPI_GEN_HOST4_H\n#define WASMPI_GEN_HOST4_H\n\nenum {\n"]
+    funcs = host4_functions()
+    out.extend(f"    H4_{f.name},\n" for f in funcs)
+    out.append("    H4_LAST\n};\n\nextern const char *const host4_names[H4_LAST];\n\n")
+    out.extend(f"typedef int (*h4t_{f.name})({parameters(f)});\n" for f in funcs)
+    out.append("\n#endif\n")
     return "".join(out)
 
 
@@ -573,6 +706,9 @@ def callbacks() -> str:
             out += _gen_callback(f)
         elif f.impl == "error":
             out += _error_callback(f)
+    out.append("const char *const host4_names[H4_LAST] = {\n")
+    out.extend(f'    "{f.name}",\n' for f in host4_functions())
+    out.append("};\n\n")
     out.append("const bridge_entry ENTRIES[] = {\n")
     for f in funcs:
         out.append(f'    {{"{f.name}", "{f.wasm_params}", "{f.wasm_results}", '

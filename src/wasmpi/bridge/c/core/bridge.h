@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "abi.h" /* generated: ABI_ constants, handle kinds */
+#include "host4.h" /* generated: the MPI-4 host functions, resolved at run time */
 
 /* ---- the wasmtime C API, as far as the bridge uses it ------------------------------------
  * The loader hands the function pointers over at start-up (wasmpi_host_api), so the bridge
@@ -352,6 +353,16 @@ static inline void span(const slot_t *t, int64_t count, int64_t *lo, int64_t *hi
 }
 int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t *lo,
           int64_t *hi);
+/* Element counts above this cannot fit in a 32-bit linear memory unless the datatype has
+ * extent 0: larger MPI_Count values are MPI_ERR_COUNT before any span is computed. */
+#define BIG_COUNT ((int64_t)1 << 32)
+int vspan_c(const slot_t *t, const int64_t *counts, const int *displs, int n, int64_t *lo,
+            int64_t *hi);
+/* count * n without overflow (saturates: BUF then reports MPI_ERR_COUNT) */
+static inline int64_t count_mul(int64_t c, int64_t n)
+{
+    return n > 0 && c > INT64_MAX / n ? INT64_MAX : c * n;
+}
 
 /* buffer argument `var` at argument `idx`, holding `count` elements of datatype slot `ts`;
  * ts == NULL: `count` bytes */
@@ -366,6 +377,8 @@ int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t 
         if (c_ > 0) { \
             int64_t lo_ = 0, hi_ = c_; \
             const slot_t *t_ = (ts); \
+            if (c_ > BIG_COUNT && (!t_ || t_->extent)) \
+                return fail(a, ABI_ERR_COUNT, errslot, FN); \
             if (t_) span(t_, c_, &lo_, &hi_); \
             CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
         } \
@@ -378,6 +391,18 @@ int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t 
         var = GPTR(p_); \
         int64_t lo_ = 0, hi_ = 0; \
         int any_ = (n) > 0 ? vspan((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
+        if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
+        if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
+    } while (0)
+/* VBUF with MPI_Count counts (the large-count `_c` functions) */
+#define VBUF_C(var, idx, counts, displs, n, ts, place_ok) \
+    void *var; \
+    do { \
+        uint32_t p_ = (uint32_t)a[idx].i32; \
+        if ((place_ok) && p_ == ABI_IN_PLACE) { var = MPI_IN_PLACE; break; } \
+        var = GPTR(p_); \
+        int64_t lo_ = 0, hi_ = 0; \
+        int any_ = (n) > 0 ? vspan_c((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
         if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
         if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
     } while (0)
@@ -448,6 +473,33 @@ static inline void scratch_release_if(scratch_mark_t *m)
 #define SCRATCH(var, type, n) \
     type *var = (type *)scratch_alloc(sizeof(type) * (size_t)((n) > 0 ? (n) : 1)); \
     if (!var) return fail(a, ABI_ERR_NO_MEM, errslot, FN)
+
+/* ---- keep: arrays a nonblocking or persistent call hands the host MPI ---------------------
+ * Host copies of guest arrays (widened displacements, narrowed counts) must outlive the call
+ * while the request lives: they are malloc'd into the callback's keep_ and either released
+ * when it returns (blocking call, error) or handed to the request, which frees them when it
+ * is completed (nonblocking) or freed (persistent). */
+#define KEEP_MAX 6
+typedef struct { void *p[KEEP_MAX]; int n; } keep_t;
+void keep_release(keep_t *k);
+void *keep_alloc(keep_t *k, size_t bytes);
+void keep_attach(keep_t *k, int32_t request); /* the request owns them from now on */
+#define KEEP_FRAME keep_t keep_ __attribute__((cleanup(keep_release))) = {{0}, 0}
+#define KEEP(var, type, n) \
+    type *var = (type *)keep_alloc(&keep_, sizeof(type) * (size_t)((n) > 0 ? (n) : 1)); \
+    if (!var) return fail(a, ABI_ERR_NO_MEM, errslot, FN)
+
+/* ---- MPI-4 host functions (core/host4.c) --------------------------------------------------- */
+
+extern void *host4_fn[H4_LAST];
+void host4_resolve(void);
+/* MPI_ERR_UNSUPPORTED_OPERATION through the error handler, and a line on stderr (once per
+ * function and rank) naming the host function `idx` that is missing */
+wasm_trap_t *host4_missing(wasmtime_val_raw_t *a, int idx, int32_t errslot, const char *fn);
+/* the host's MPI-4 function NAME through its typed pointer (NULL when the host lacks it) */
+#define HOST4(name) ((h4t_##name)host4_fn[H4_##name])
+#define NEED_HOST4(name) \
+    if (!host4_fn[H4_##name]) return host4_missing(a, H4_##name, errslot, FN)
 
 /* ---- strings ------------------------------------------------------------------------------ */
 
