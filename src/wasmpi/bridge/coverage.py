@@ -35,7 +35,7 @@ def mpi4_functions() -> list[abi.Function]:
 
 
 #: how an MPI-4 function runs on a host MPI
-HOST, FALLBACK, UNSUPPORTED = "host", "int fallback", "unsupported"
+HOST, FALLBACK, UNSUPPORTED = "yes", "int fallback", "unsupported"
 
 
 def fallback_of(f: abi.Function) -> abi.Function | None:
