@@ -437,6 +437,9 @@ def _tool_string_out(cb: _Callback, i: int, p: abi.Param) -> None:
                    f"        CHECK_OUT(a[{i}].i32, v{j});\n"
                    f"        v{i} = (char *)GPTR(a[{i}].i32);\n    }}\n")
     cb.args[i] = f"v{i}"
+    # Open MPI counts no NUL for an empty string (the length must be at least 1)
+    cb.post.append(f"        if (v{j} < 1) {{\n            v{j} = 1;\n"
+                   f"            if (v{i})\n                v{i}[0] = 0;\n        }}\n")
 
 
 def _status(cb: _Callback, i: int, p: abi.Param) -> None:

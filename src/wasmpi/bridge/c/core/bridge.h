@@ -308,7 +308,13 @@ wasm_trap_t *ok(wasmtime_val_raw_t *a);
 /* MPI_T functions return their error codes and never call an error handler (MPI-3.1 14.3):
  * fail() and done() with this slot return the (MPI_T) error code as it is (mpi/tool.c). */
 #define ERRSLOT_RETURN (-2)
-#define TOOL_ERRSLOT int32_t errslot __attribute__((unused)) = ERRSLOT_RETURN
+/* The guest's MPI_T_init_thread calls not yet finalized: MPI_T functions need one (MPICH
+ * counts its own MPI_Init as one, and Open MPI does not; the guest sees the standard). */
+extern int g_tool_inits;
+#define TOOL_ERRSLOT \
+    int32_t errslot __attribute__((unused)) = ERRSLOT_RETURN; \
+    if (g_tool_inits <= 0) \
+        return fail(a, ABI_T_ERR_NOT_INITIALIZED, errslot, FN)
 int tool_error(int host_rc);
 /* the guest's predefined datatype of an MPI_T variable's host type: the same size */
 int32_t tool_datatype(MPI_Datatype h);

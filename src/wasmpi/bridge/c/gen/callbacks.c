@@ -3649,8 +3649,18 @@ CALLBACK(MPI_T_category_get_info)
     }
     int rc = MPI_T_category_get_info(v0, v1, &v2, v3, &v4, &v5, &v6, &v7);
     if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
         if (p2)
             store_i32(p2, v2);
+        if (v4 < 1) {
+            v4 = 1;
+            if (v3)
+                v3[0] = 0;
+        }
         if (p4)
             store_i32(p4, v4);
         if (p5)
@@ -3763,6 +3773,11 @@ CALLBACK(MPI_T_cvar_get_info)
     }
     int rc = MPI_T_cvar_get_info(v0, v1, &v2, &v3, &v4, &v5, v6, &v7, &v8, &v9);
     if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
         if (p2)
             store_i32(p2, v2);
         if (p3)
@@ -3771,6 +3786,11 @@ CALLBACK(MPI_T_cvar_get_info)
             store_i32(p4, tool_datatype(v4));
         if (p5)
             store_i32(p5, (g5 = guest_of(K_T_ENUM, (host_h){.t_enum = v5})) != guest_null[K_T_ENUM] ? g5 : new_handle(K_T_ENUM, (host_h){.t_enum = v5}));
+        if (v7 < 1) {
+            v7 = 1;
+            if (v6)
+                v6[0] = 0;
+        }
         if (p7)
             store_i32(p7, v7);
         if (p8)
@@ -3868,6 +3888,11 @@ CALLBACK(MPI_T_enum_get_info)
     if (rc == MPI_SUCCESS) {
         if (p1)
             store_i32(p1, v1);
+        if (v3 < 1) {
+            v3 = 1;
+            if (v2)
+                v2[0] = 0;
+        }
         if (p3)
             store_i32(p3, v3);
     }
@@ -3900,24 +3925,13 @@ CALLBACK(MPI_T_enum_get_item)
     int rc = MPI_T_enum_get_item(v0, v1, &v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
         store_i32(p2, v2);
+        if (v4 < 1) {
+            v4 = 1;
+            if (v3)
+                v3[0] = 0;
+        }
         if (p4)
             store_i32(p4, v4);
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_T_init_thread)
-{
-#define FN "MPI_T_init_thread"
-    TOOL_ERRSLOT;
-    int v0 = in_thread(a[0].i32);
-    uint32_t p1 = (uint32_t)a[1].i32;
-    CHECK_OUT(p1, 4);
-    int v1 = 0;
-    int rc = MPI_T_init_thread(v0, &v1);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p1, out_thread_level(v1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4005,6 +4019,11 @@ CALLBACK(MPI_T_pvar_get_info)
     }
     int rc = MPI_T_pvar_get_info(v0, v1, &v2, &v3, &v4, &v5, &v6, v7, &v8, &v9, &v10, &v11, &v12);
     if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
         if (p2)
             store_i32(p2, v2);
         if (p3)
@@ -4015,6 +4034,11 @@ CALLBACK(MPI_T_pvar_get_info)
             store_i32(p5, tool_datatype(v5));
         if (p6)
             store_i32(p6, (g6 = guest_of(K_T_ENUM, (host_h){.t_enum = v6})) != guest_null[K_T_ENUM] ? g6 : new_handle(K_T_ENUM, (host_h){.t_enum = v6}));
+        if (v8 < 1) {
+            v8 = 1;
+            if (v7)
+                v7[0] = 0;
+        }
         if (p8)
             store_i32(p8, v8);
         if (p9)

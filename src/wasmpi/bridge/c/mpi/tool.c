@@ -84,8 +84,9 @@ static int bound_object(int bind, uint32_t p, host_h *h, void **obj)
             continue;
         if (!p)
             return ABI_T_ERR_INVALID_HANDLE;
-        slot_t *s = lookup(kinds[i].kind, load_i32(p));
-        if (!s)
+        int32_t g = load_i32(p);
+        slot_t *s = lookup(kinds[i].kind, g);
+        if (!s || g == guest_null[kinds[i].kind]) /* no object to bind to */
             return ABI_T_ERR_INVALID_HANDLE;
         *h = s->h;
         *obj = h; /* every member of the union starts at its address */
@@ -188,8 +189,7 @@ CALLBACK(MPI_T_pvar_handle_alloc)
 }
 
 /* Free the guest handles of `kind` that the host freed with something else: a session's pvar
- * handles (session slot `session`), or everything when MPI_T is finalized (session -1). The
- * host frees its objects then, and a guest handle left alive would reach freed memory. */
+ * handles (session slot `session`), or all (session -1). */
 static void drop_handles(int kind, int32_t session)
 {
     table_t *t = &T[kind];
@@ -218,19 +218,47 @@ CALLBACK(MPI_T_pvar_session_free)
 #undef FN
 }
 
-/* MPI_T_init_thread and MPI_T_finalize nest: when the last MPI_T_finalize returns, the host has
- * freed every MPI_T object, and so does the bridge. */
+int g_tool_inits;
+
+CALLBACK(MPI_T_init_thread)
+{
+#define FN "MPI_T_init_thread"
+    int32_t errslot = ERRSLOT_RETURN;
+    uint32_t prov = (uint32_t)a[1].i32;
+    CHECK_OUT(prov, 4);
+    int provided = MPI_THREAD_SINGLE;
+    int rc = MPI_T_init_thread(in_thread(a[0].i32), &provided);
+    if (rc == MPI_SUCCESS) {
+        g_tool_inits++;
+        store_i32(prov, out_thread_level(provided));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+/* The guest's last MPI_T_finalize ends every MPI_T object it made: the bridge frees them on
+ * the host, where the interface may stay open (MPICH's MPI_Init holds it). */
 CALLBACK(MPI_T_finalize)
 {
 #define FN "MPI_T_finalize"
     TOOL_ERRSLOT;
-    int rc = MPI_T_finalize(), n = 0;
-    if (rc == MPI_SUCCESS && MPI_T_cvar_get_num(&n) != MPI_SUCCESS) {
+    if (g_tool_inits == 1) {
+        table_t *t = &T[K_T_CVAR_HANDLE];
+        for (int32_t i = t->n_predefined; i < t->n; i++)
+            if (t->s[i].live)
+                MPI_T_cvar_handle_free(&t->s[i].h.t_cvar_handle);
+        t = &T[K_T_PVAR_SESSION];
+        for (int32_t i = t->n_predefined; i < t->n; i++)
+            if (t->s[i].live)
+                MPI_T_pvar_session_free(&t->s[i].h.t_pvar_session); /* and its handles */
+        drop_handles(K_T_CVAR_HANDLE, -1);
         drop_handles(K_T_PVAR_HANDLE, -1);
         drop_handles(K_T_PVAR_SESSION, -1);
-        drop_handles(K_T_CVAR_HANDLE, -1);
         drop_handles(K_T_ENUM, -1);
     }
+    int rc = MPI_T_finalize();
+    if (rc == MPI_SUCCESS)
+        g_tool_inits--;
     return done(a, rc, errslot, FN);
 #undef FN
 }
