@@ -52,6 +52,9 @@ class HandleKind:
 
     name: str
     error: str  # error class (constants.abi name) for a bad handle of this kind
+    #: the host returns the same object to every query (MPI_T enumerations): the guest gets
+    #: one handle per host object, so that it can compare them
+    interned: bool = False
 
 
 #: Every handle kind, declared once: the guest typedefs, the bridge's handle tables,
@@ -69,6 +72,10 @@ HANDLES = {
         HandleKind("Win", "ERR_WIN"),
         HandleKind("File", "ERR_FILE"),
         HandleKind("Message", "ERR_REQUEST"),
+        HandleKind("T_enum", "T_ERR_INVALID_HANDLE", interned=True),
+        HandleKind("T_cvar_handle", "T_ERR_INVALID_HANDLE"),
+        HandleKind("T_pvar_handle", "T_ERR_INVALID_HANDLE"),
+        HandleKind("T_pvar_session", "T_ERR_INVALID_SESSION"),
     )
 }
 HANDLE_KINDS = tuple(HANDLES)
@@ -79,6 +86,8 @@ SCALARS = {
     "int": "int", "count": "int", "rank": "int", "root": "int", "tag": "int", "color": "int",
     "key": "int", "bool": "int", "split_type": "int", "thread_level": "int", "errcode": "int",
     "order": "int", "combiner": "int", "topo": "int", "cmp": "int", "keyval": "int",
+    "verbosity": "int", "bind": "int", "scope": "int", "pvar_class": "int",
+    "cvar_index": "int", "pvar_index": "int", "cat_index": "int", "enum_index": "int",
     "Aint": "MPI_Aint", "Count": "MPI_Count", "Offset": "MPI_Offset",
     **{k: "MPI_Comm" for k in ("intracomm", "intercomm", "topocomm")},
 }

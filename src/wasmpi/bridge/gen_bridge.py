@@ -42,6 +42,7 @@ SCALAR_IN = {
     "rank": ("int", "in_rank({})"), "root": ("int", "in_rank({})"), "tag": ("int", "in_tag({})"),
     "color": ("int", "in_undef({})"), "split_type": ("int", "in_split_type({})"),
     "thread_level": ("int", "in_thread({})"), "order": ("int", "in_order({})"),
+    "pvar_class": ("int", "in_pvar_class({})"),
     "Aint": ("MPI_Aint", "(MPI_Aint){}"), "Count": ("MPI_Count", "(MPI_Count){}"),
     "Offset": ("MPI_Offset", "(MPI_Offset){}"),
 }
@@ -52,6 +53,9 @@ SCALAR_OUT = {
     "rank": ("int", 4, "out_rank({})"), "cmp": ("int", 4, "out_cmp({})"),
     "topo": ("int", 4, "out_topo({})"), "combiner": ("int", 4, "out_combiner({})"),
     "strlen": ("int", 4, "{}"),
+    "thread_level": ("int", 4, "out_thread_level({})"),
+    "verbosity": ("int", 4, "out_verbosity({})"), "bind": ("int", 4, "out_bind({})"),
+    "scope": ("int", 4, "out_scope({})"), "pvar_class": ("int", 4, "out_pvar_class({})"),
     "Aint": ("MPI_Aint", 4, "(int32_t){}"), "Count": ("MPI_Count", 8, "{}"),
     "Offset": ("MPI_Offset", 8, "{}"),
 }
@@ -67,6 +71,24 @@ ELEMENT_OUT = {
     "int": ("int", 4, None), "count": ("int", 4, None), "bool": ("int", 4, None),
     "rank": ("int", 4, "out_rank({})"), "Aint": ("MPI_Aint", 4, "(int32_t){}"),
 }
+# Integer kinds whose host values differ from the standard ABI's, translated both ways by
+# generated functions in_KIND() / out_KIND() over the constants of that prefix (every MPI-3.1
+# host defines them all, as enumerators or macros, so no #ifdef).
+ENUM_KINDS = {
+    "thread_level": "THREAD_", "verbosity": "T_VERBOSITY_", "bind": "T_BIND_",
+    "scope": "T_SCOPE_", "pvar_class": "T_PVAR_CLASS_",
+}
+# MPI_T indices, checked by the bridge before the host sees them (MPICH's MPI_T crashes on an
+# index out of range, Open MPI says MPI_T_ERR_INVALID): the C check of value {v}, 0 or an ABI
+# MPI_T error code (mpi/tool.c); enum_index is an item of the call's T_enum {e}.
+TOOL_INDEX = {
+    "cvar_index": "cvar_index_check({v})", "pvar_index": "pvar_index_check({v})",
+    "cat_index": "cat_index_check({v})", "enum_index": "enum_index_check({e}, {v})",
+}
+# Predefined handles that some host defines as a variable, not a macro (MPICH's
+# MPI_T_PVAR_ALL_HANDLES), so `#ifdef` cannot test them; the standard requires them all.
+HOST_NOT_MACRO = {"T_PVAR_ALL_HANDLES"}
+
 # Array lengths and buffer scales that are properties of the communicator argument.
 COMM_SIZES = {
     "peers": "peers({c})", "size": "{c}->size", "cartdim": "cart_ndims({c}->h.comm)",
@@ -108,6 +130,18 @@ class _Callback:
     at_root: bool = False
     keep: bool = False  # host arrays that must live as long as the request (KEEP_FRAME)
     request: int | None = None  # index of the request output
+    late: list[str] = field(default_factory=list)  # after the outputs (MPI_T strings)
+
+    @property
+    def tool(self) -> bool:
+        """An MPI_T function: returns its error code and never calls an error handler
+        (MPI-3.1 14.3.1), so errors go to ERRSLOT_RETURN."""
+        return self.f.name.startswith("MPI_T_")
+
+    @property
+    def optional_outs(self) -> bool:
+        """MPI_T get_info routines ignore an output whose pointer is NULL (MPI-3.1 14.3)."""
+        return self.tool and self.f.name.endswith("_get_info")
 
     @property
     def has_request(self) -> bool:
@@ -206,7 +240,11 @@ def _gen_callback(f: abi.Function) -> list[str]:
             cb.post.append(f"        store_i32(p{r}, new_request(v{r}, errslot));\n")
     head = [f"CALLBACK({f.name})\n{{\n#define FN \"{f.name}\"\n"]
     if cb.comm is not None:
+        if cb.tool:
+            raise cb.fail("an MPI_T function with a communicator")
         head.append(f"    COMM_ARG(v{cb.comm}, {cb.comm});\n")
+    elif cb.tool:
+        head.append("    TOOL_ERRSLOT;\n")
     else:
         head.append("    ERRSLOT;\n")
     if cb.scratch:
@@ -216,7 +254,7 @@ def _gen_callback(f: abi.Function) -> list[str]:
     if cb.at_root:
         root = next(i for i, p in enumerate(params) if p.kind == "root")
         head.append(f"    int at_root = is_root({cb.cslot()}, in_rank(a[{root}].i32));\n")
-    body = head + cb.pre + cb.outs
+    body = head + cb.pre + cb.outs + cb.late
     if sum(ln.count("KEEP(") for ln in body + invoke) > 6:  # KEEP_MAX in bridge.h
         raise cb.fail("more kept arrays than KEEP_MAX")
     if f.ret == "Aint":
@@ -316,6 +354,14 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
         cb.pre.append(f"    int v{i};\n    if (!get_keyval(a[{i}].i32, &v{i}))\n"
                       f"        return fail(a, ABI_ERR_KEYVAL, errslot, FN);\n")
         cb.args[i] = f"v{i}"
+    elif d == "in" and k in TOOL_INDEX:
+        enums = [j for j, q in enumerate(cb.f.params[:i]) if q.kind == "T_enum"]
+        if k == "enum_index" and not enums:
+            raise cb.fail(f"{p.name}: an enum_index without an MPI_T_enum before it")
+        check = TOOL_INDEX[k].format(v=f"v{i}", e=f"v{enums[0]}" if enums else "")
+        cb.pre.append(f"    int v{i} = a[{i}].i32, e{i} = {check};\n    if (e{i})\n"
+                      f"        return fail(a, e{i}, errslot, FN);\n")
+        cb.args[i] = f"v{i}"
     elif d == "in" and k in SCALAR_IN:
         ctype, conv = SCALAR_IN[k]
         raw = f"a[{i}].i64" if p.wasm == "I" else f"a[{i}].i32"
@@ -328,14 +374,21 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
         load = "load_i64" if size == 8 else "load_i32"
         store = "store_i64" if size == 8 else "store_i32"
         init = f"({ctype}){load}(p{i})" if d == "inout" else "0"
-        cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n    CHECK_OUT(p{i}, {size});\n"
-                       f"    {ctype} v{i} = {init};\n")
+        # the host always gets a pointer to a local, so a NULL the guest may pass never
+        # reaches it (MPI_T strings' lengths: NULL means "return nothing")
+        opt = cb.optional_outs or (cb.tool and d == "inout")
+        check = f"    if (p{i})\n    " if opt else ""
+        if opt and d == "inout":
+            init = f"p{i} ? {init} : 0"
+        cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n"
+                       f"{check}    CHECK_OUT(p{i}, {size});\n    {ctype} v{i} = {init};\n")
         cb.args[i] = f"&v{i}"
         if k == "Aint":
             cb.post.append(f"        if (v{i} != (int32_t)v{i})\n"
                            f"            return fail(a, ABI_ERR_VALUE_TOO_LARGE, errslot, FN);\n")
         if k != "strlen":  # a string's length is stored with the string
-            cb.post.append(f"        {store}(p{i}, {conv.format(f'v{i}')});\n")
+            cond = f"if (p{i})\n            " if opt else ""
+            cb.post.append(f"        {cond}{store}(p{i}, {conv.format(f'v{i}')});\n")
     elif k == "str" and d == "in":
         cb.pre.append(f"    const char *v{i};\n    CHECK_STR(v{i}, a[{i}].i32);\n")
         cb.args[i] = f"v{i}"
@@ -356,6 +409,8 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             cb.args[i] = f"v{i}"
             return
         cb.pre.append(f"    HANDLE_ARG({K}, {low}, v{i}, sl{i}, {i});\n")
+        if k == "T_pvar_handle":
+            _pvar_in_session(cb, i, cb.pre)
         if k == "Op":  # predefined ops on long double types are the bridge's own
             types = [j for j, q in enumerate(cb.f.params) if q.kind == "Datatype"
                      and q.direction == "in" and not q.array]
@@ -365,10 +420,18 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
                 cb.pre.append(f"    v{i} = reduce_op(sl{i}, sl{types[0]});\n")
         cb.args[i] = f"v{i}"
     elif d == "out":
-        cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n    CHECK_OUT(p{i}, 4);\n"
-                       f"    MPI_{k} v{i};\n")
+        opt = cb.optional_outs
+        check = f"    if (p{i})\n    " if opt else ""
+        cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n"
+                       f"{check}    CHECK_OUT(p{i}, 4);\n    MPI_{k} v{i};\n")
         cb.args[i] = f"&v{i}"
-        if k == "Comm":
+        if cb.tool and k == "Datatype":  # a predefined type: the guest's of the same size
+            new = f"tool_datatype(v{i})"
+        elif abi.HANDLES[k].interned:
+            h = f"(host_h){{.{low} = v{i}}}"
+            cb.outs.append(f"    int32_t g{i};\n")
+            new = f"(g{i} = guest_of({K}, {h})) != guest_null[{K}] ? g{i} : new_handle({K}, {h})"
+        elif k == "Comm":
             parent = "errslot" if cb.comm is not None else "-1"
             new = f"new_comm(v{i}, {parent})"
         elif k == "Request":  # stored last: it may take over the call's kept arrays
@@ -380,7 +443,8 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             raise cb.fail(f"{p.name}: new {k} handles carry guest functions")
         else:
             new = f"new_handle({K}, (host_h){{.{low} = v{i}}})"
-        cb.post.append(f"        store_i32(p{i}, {new});\n")
+        cond = f"if (p{i})\n            " if opt else ""
+        cb.post.append(f"        {cond}store_i32(p{i}, {new});\n")
     elif d in ("inout", "free"):
         cb.outs.append(
             f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n    CHECK_OUT(p{i}, 4);\n"
@@ -388,6 +452,8 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             f"    if (!sl{i}{' || sl' + str(i) + '->predefined' if d == 'free' else ''})\n"
             f"        return fail(a, kind_error[{K}], errslot, FN);\n"
             f"    MPI_{k} v{i} = sl{i}->h.{low};\n")
+        if k == "T_pvar_handle":
+            _pvar_in_session(cb, i, cb.outs)
         if k == "Comm" and cb.comm is None:  # e.g. a delete function failing in Comm_free
             cb.outs.append(f"    errslot = slot_index(K_COMM, sl{i});\n")
         cb.args[i] = f"&v{i}"
@@ -410,6 +476,17 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
         raise cb.fail(f"{p.name}: handle direction {d}")
 
 
+def _pvar_in_session(cb: _Callback, i: int, code: list[str]) -> None:
+    """A pvar handle belongs to the session it was allocated in (its slot's cslot): with
+    another session, MPICH follows freed memory, so the bridge answers."""
+    sessions = [j for j, q in enumerate(cb.f.params) if q.kind == "T_pvar_session"]
+    if not sessions or sessions[0] > i:
+        raise cb.fail("a pvar handle without its session before it")
+    code.append(f"    if (!sl{i}->predefined && sl{i}->cslot != "
+                  f"slot_index(K_T_PVAR_SESSION, sl{sessions[0]}))\n"
+                  f"        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);\n")
+
+
 def _string_out(cb: _Callback, i: int, p: abi.Param) -> None:
     cap = p.cap
     lens = [j for j, q in enumerate(cb.f.params) if q.kind == "strlen"]
@@ -422,6 +499,9 @@ def _string_out(cb: _Callback, i: int, p: abi.Param) -> None:
             cb.post.append(f"        store_i32(p{lens[0]}, {stored});\n")
         else:
             cb.post.append(f"        {stored};\n")
+    elif cb.tool:
+        _tool_string_out(cb, i, p)
+        return
     else:  # capacity given by a parameter: MPI writes at most that many chars and a NUL
         if lens:
             raise cb.fail(f"{p.name}: a string of parameter capacity with a length out")
@@ -430,6 +510,27 @@ def _string_out(cb: _Callback, i: int, p: abi.Param) -> None:
                        f"    CHECK_OUT(a[{i}].i32, (int64_t){n} + 1);\n"
                        f"    char *v{i} = (char *)GPTR(a[{i}].i32);\n")
     cb.args[i] = f"v{i}"
+
+
+def _tool_string_out(cb: _Callback, i: int, p: abi.Param) -> None:
+    """An MPI_T string (MPI-3.1 14.3.3): its length argument is in/out, the buffer's size on
+    input and the characters written plus the NUL on output; with a NULL buffer or a zero
+    length only the length is returned, with a NULL length nothing. Both host MPIs follow
+    this when given a NULL buffer, so the guest's buffer goes to the host as it is."""
+    j = cb.index(p.cap)
+    q = cb.f.params[j]
+    if q.kind != "int" or q.direction != "inout" or q.array:
+        raise cb.fail(f"{p.name}: the MPI_T string length {q.name!r} is not an int in/out")
+    cb.late.append(f"    if (p{j} && v{j} < 0)\n"
+                   f"        return fail(a, ABI_T_ERR_INVALID, errslot, FN);\n"
+                   f"    char *v{i} = NULL;\n"
+                   f"    if (a[{i}].i32 && v{j} > 0) {{\n"
+                   f"        CHECK_OUT(a[{i}].i32, v{j});\n"
+                   f"        v{i} = (char *)GPTR(a[{i}].i32);\n    }}\n")
+    cb.args[i] = f"v{i}"
+    # Open MPI counts no NUL for an empty string (the length must be at least 1)
+    cb.post.append(f"        if (v{j} < 1) {{\n            v{j} = 1;\n"
+                   f"            if (v{i})\n                v{i}[0] = 0;\n        }}\n")
 
 
 def _status(cb: _Callback, i: int, p: abi.Param) -> None:
@@ -551,6 +652,18 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
     else:
         if b.count == "*" or b.datatype == "*":
             raise cb.fail(f"{p.name}: a buffer of unknown size")
+        m = re.fullmatch(r"size\((\w+)\)", b.count)
+        if m:  # the bytes of the variable an MPI_T handle is bound to
+            j = cb.index(m.group(1))
+            hk = cb.f.params[j].kind
+            if hk not in ("T_cvar_handle", "T_pvar_handle") or b.datatype != "bytes":
+                raise cb.fail(f"{p.name}: size() of {hk}, or a datatype with it")
+            # MPI_T_PVAR_ALL_HANDLES is no variable: it only starts, stops and resets
+            cb.pre.append(f"    if (sl{j}->predefined)\n"
+                          f"        return fail(a, kind_error[K_{hk.upper()}], errslot, FN);\n"
+                          f"    BUF(v{i}, {i}, sl{j}->extent, NULL, 0);\n")
+            cb.args[i] = f"v{i}"
+            return
         name, _, scale = b.count.partition("*")
         count = f"(int64_t){cb.value(name)}"
         if scale:
@@ -609,6 +722,12 @@ def abi_header() -> str:
     out.extend(f"    case K_{k.upper()}: return x.{k.lower()} == y.{k.lower()};\n"
                for k in abi.HANDLES)
     out.append("    }\n    return 0;\n}\n\n")
+    out.append("/* host <-> ABI values of the integer kinds that differ (generated) */\n")
+    for kind in ENUM_KINDS:
+        for d in ("in", "out"):
+            if not (d == "in" and kind == "thread_level"):
+                out.append(f"int {d}_{kind}(int x);\n")
+    out.append("int t_error_to_abi(int host_code);\n\n")
     out.append("/* ABI error class of a bad handle, by kind */\n"
                "extern const int kind_error[K_LAST];\n"
                "/* host call that frees a handle of a kind (*h is set to the null handle) */\n"
@@ -650,7 +769,7 @@ def _predefined_init() -> list[str]:
     consts = sorted((c for c in abi.constants() if c.kind == "handle"),
                     key=lambda c: c.handle_kind == "Datatype" and c.name in HOST_DATATYPE)
     for c in consts:
-        if c.name in NOT_MPI31:
+        if c.name in NOT_MPI31 or int(c.value, 0) == 0:  # a 0 null is not predefined
             continue
         host = f"MPI_{c.name}"
         if c.handle_kind == "Datatype" and c.name in HOST_DATATYPE:
@@ -660,10 +779,12 @@ def _predefined_init() -> list[str]:
             size, extent = BYTES_DATATYPE[c.name]
             out.append(f'    predefine_bytes({c.value}, "MPI_{c.name}", {size}, {extent});\n')
             continue
-        out.append(
-            f"#ifdef {host}\n    predefine(K_{c.handle_kind.upper()}, {c.value}, "
-            f'"MPI_{c.name}", (host_h){{.{field_} = {host}}});\n#endif\n'
-        )
+        define = (f"    predefine(K_{c.handle_kind.upper()}, {c.value}, "
+                  f'"MPI_{c.name}", (host_h){{.{field_} = {host}}});\n')
+        if c.name in HOST_NOT_MACRO:
+            out.append(define)
+        else:
+            out.append(f"#ifdef {host}\n{define}#endif\n")
     out.append("}\n\n")
     return out
 
@@ -689,6 +810,30 @@ def _error_maps() -> list[str]:
     for c in errs:
         out.append(f"#ifdef MPI_{c.name}\n    case ABI_{c.name}: return MPI_{c.name};\n#endif\n")
     out.append("    default: return -1;\n    }\n}\n\n")
+    out.append("/* Host MPI_T error code -> standard ABI MPI_T error code (0: not one). */\n")
+    out.append("int t_error_to_abi(int c)\n{\n")
+    for c in abi.constants():
+        if c.kind == "int" and c.name.startswith("T_ERR_"):
+            out.append(f"#ifdef MPI_{c.name}\n    if (c == MPI_{c.name}) return ABI_{c.name};\n"
+                       "#endif\n")
+    out.append("    return 0;\n}\n\n")
+    return out
+
+
+def _enum_maps() -> list[str]:
+    out = []
+    for kind, prefix in ENUM_KINDS.items():
+        names = [c.name for c in abi.constants()
+                 if c.kind == "int" and c.name.startswith(prefix)]
+        if not names:
+            raise GenError(f"no constants MPI_{prefix}* for the {kind} kind")
+        for d, frm, to in (("in", "ABI", "MPI"), ("out", "MPI", "ABI")):
+            if d == "in" and kind == "thread_level":
+                continue  # in_thread() rounds up to a level (core/handles.c)
+            fn = f"{d}_{kind}"
+            out.append(f"int {fn}(int x)\n{{\n")
+            out.extend(f"    if (x == {frm}_{n}) return {to}_{n};\n" for n in names)
+            out.append("    return x;\n}\n\n")
     return out
 
 
@@ -697,6 +842,7 @@ def callbacks() -> str:
     out += _predefined_init()
     out += _kind_code()
     out += _error_maps()
+    out += _enum_maps()
     funcs = [f for f in abi.functions() if f.implemented and not f.variadic]
     out.extend(f"wasm_trap_t *cb_{f.name}(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, "
                "size_t);\n" for f in funcs)

@@ -41,6 +41,10 @@ typedef struct MPI_ABI_Info *MPI_Info;
 typedef struct MPI_ABI_Win *MPI_Win;
 typedef struct MPI_ABI_File *MPI_File;
 typedef struct MPI_ABI_Message *MPI_Message;
+typedef struct MPI_ABI_T_enum *MPI_T_enum;
+typedef struct MPI_ABI_T_cvar_handle *MPI_T_cvar_handle;
+typedef struct MPI_ABI_T_pvar_handle *MPI_T_pvar_handle;
+typedef struct MPI_ABI_T_pvar_session *MPI_T_pvar_session;
 
 #define MPI_OP_NULL                      ((MPI_Op)0x00000020)
 #define MPI_SUM                          ((MPI_Op)0x00000021)
@@ -138,6 +142,11 @@ typedef struct MPI_ABI_Message *MPI_Message;
 #define MPI_REAL16                       ((MPI_Datatype)0x000002e2)
 #define MPI_COMPLEX16                    ((MPI_Datatype)0x000002e3)
 #define MPI_COMPLEX32                    ((MPI_Datatype)0x000002eb)
+#define MPI_T_ENUM_NULL                  ((MPI_T_enum)0x00000000)
+#define MPI_T_CVAR_HANDLE_NULL           ((MPI_T_cvar_handle)0x00000000)
+#define MPI_T_PVAR_HANDLE_NULL           ((MPI_T_pvar_handle)0x00000000)
+#define MPI_T_PVAR_ALL_HANDLES           ((MPI_T_pvar_handle)0x00000001)
+#define MPI_T_PVAR_SESSION_NULL          ((MPI_T_pvar_session)0x00000000)
 #define MPI_LONG_LONG_INT                MPI_LONG_LONG
 #define MPI_C_COMPLEX                    MPI_C_FLOAT_COMPLEX
 
@@ -210,6 +219,61 @@ enum {
     MPI_ERR_ERRHANDLER = 61,
     MPI_ERR_ABI = 62,
     MPI_ERR_LASTCODE = 0x3fff,
+    MPI_T_ERR_CANNOT_INIT = 1001,
+    MPI_T_ERR_NOT_ACCESSIBLE = 1002,
+    MPI_T_ERR_NOT_INITIALIZED = 1003,
+    MPI_T_ERR_NOT_SUPPORTED = 1004,
+    MPI_T_ERR_MEMORY = 1005,
+    MPI_T_ERR_INVALID = 1006,
+    MPI_T_ERR_INVALID_INDEX = 1007,
+    MPI_T_ERR_INVALID_ITEM = 1008,
+    MPI_T_ERR_INVALID_SESSION = 1009,
+    MPI_T_ERR_INVALID_HANDLE = 1010,
+    MPI_T_ERR_INVALID_NAME = 1011,
+    MPI_T_ERR_OUT_OF_HANDLES = 1012,
+    MPI_T_ERR_OUT_OF_SESSIONS = 1013,
+    MPI_T_ERR_CVAR_SET_NOT_NOW = 1014,
+    MPI_T_ERR_CVAR_SET_NEVER = 1015,
+    MPI_T_ERR_PVAR_NO_WRITE = 1016,
+    MPI_T_ERR_PVAR_NO_STARTSTOP = 1017,
+    MPI_T_ERR_PVAR_NO_ATOMIC = 1018,
+    MPI_T_VERBOSITY_USER_BASIC = 0x09,
+    MPI_T_VERBOSITY_USER_DETAIL = 0x0a,
+    MPI_T_VERBOSITY_USER_ALL = 0x0c,
+    MPI_T_VERBOSITY_TUNER_BASIC = 0x11,
+    MPI_T_VERBOSITY_TUNER_DETAIL = 0x12,
+    MPI_T_VERBOSITY_TUNER_ALL = 0x14,
+    MPI_T_VERBOSITY_MPIDEV_BASIC = 0x21,
+    MPI_T_VERBOSITY_MPIDEV_DETAIL = 0x22,
+    MPI_T_VERBOSITY_MPIDEV_ALL = 0x24,
+    MPI_T_BIND_NO_OBJECT = 1,
+    MPI_T_BIND_MPI_COMM = 2,
+    MPI_T_BIND_MPI_DATATYPE = 3,
+    MPI_T_BIND_MPI_ERRHANDLER = 4,
+    MPI_T_BIND_MPI_FILE = 5,
+    MPI_T_BIND_MPI_GROUP = 6,
+    MPI_T_BIND_MPI_OP = 7,
+    MPI_T_BIND_MPI_REQUEST = 8,
+    MPI_T_BIND_MPI_WIN = 9,
+    MPI_T_BIND_MPI_MESSAGE = 10,
+    MPI_T_BIND_MPI_INFO = 11,
+    MPI_T_SCOPE_CONSTANT = 1,
+    MPI_T_SCOPE_READONLY = 2,
+    MPI_T_SCOPE_LOCAL = 3,
+    MPI_T_SCOPE_GROUP = 4,
+    MPI_T_SCOPE_GROUP_EQ = 5,
+    MPI_T_SCOPE_ALL = 6,
+    MPI_T_SCOPE_ALL_EQ = 7,
+    MPI_T_PVAR_CLASS_STATE = 1,
+    MPI_T_PVAR_CLASS_LEVEL = 2,
+    MPI_T_PVAR_CLASS_SIZE = 3,
+    MPI_T_PVAR_CLASS_PERCENTAGE = 4,
+    MPI_T_PVAR_CLASS_HIGHWATERMARK = 5,
+    MPI_T_PVAR_CLASS_LOWWATERMARK = 6,
+    MPI_T_PVAR_CLASS_COUNTER = 7,
+    MPI_T_PVAR_CLASS_AGGREGATE = 8,
+    MPI_T_PVAR_CLASS_TIMER = 9,
+    MPI_T_PVAR_CLASS_GENERIC = 10,
     MPI_MODE_APPEND = 1,
     MPI_MODE_CREATE = 2,
     MPI_MODE_DELETE_ON_CLOSE = 4,
@@ -366,10 +430,6 @@ typedef void (MPI_Win_errhandler_function)(MPI_Win *win, int *error_code, ...);
 typedef MPI_Comm_errhandler_function MPI_Comm_errhandler_fn;
 typedef MPI_File_errhandler_function MPI_File_errhandler_fn;
 typedef MPI_Win_errhandler_function MPI_Win_errhandler_fn;
-typedef struct MPI_ABI_T_enum *MPI_T_enum;
-typedef struct MPI_ABI_T_cvar_handle *MPI_T_cvar_handle;
-typedef struct MPI_ABI_T_pvar_handle *MPI_T_pvar_handle;
-typedef struct MPI_ABI_T_pvar_session *MPI_T_pvar_session;
 
 #if defined(__wasm__)
 #define WASMPI_IMPORT(name) __attribute__((__import_module__("mpi"), __import_name__(#name)))

@@ -306,6 +306,24 @@ wasm_trap_t *ok(wasmtime_val_raw_t *a);
 /* Every callback starts with the communicator slot whose error handler decides; calls
  * without a communicator report on MPI_COMM_WORLD. */
 #define ERRSLOT int32_t errslot __attribute__((unused)) = world_slot()
+/* MPI_T functions return their error codes and never call an error handler (MPI-3.1 14.3):
+ * fail() and done() with this slot return the (MPI_T) error code as it is (mpi/tool.c). */
+#define ERRSLOT_RETURN (-2)
+/* The guest's MPI_T_init_thread calls not yet finalized: MPI_T functions need one (MPICH
+ * counts its own MPI_Init as one, and Open MPI does not; the guest sees the standard). */
+extern int g_tool_inits;
+#define TOOL_ERRSLOT \
+    int32_t errslot __attribute__((unused)) = ERRSLOT_RETURN; \
+    if (g_tool_inits <= 0) \
+        return fail(a, ABI_T_ERR_NOT_INITIALIZED, errslot, FN)
+int tool_error(int host_rc);
+/* the guest's predefined datatype of an MPI_T variable's host type: the same size */
+int32_t tool_datatype(MPI_Datatype h);
+/* 0 for an index of the host's variables, categories or enum items, else an ABI MPI_T code */
+int cvar_index_check(int i);
+int pvar_index_check(int i);
+int cat_index_check(int i);
+int enum_index_check(MPI_T_enum e, int i);
 static inline int32_t comm_slot(int32_t g)
 {
     slot_t *s = lookup(K_COMM, g);

@@ -49,6 +49,10 @@ int abi_error(int rc)
 static wasm_trap_t *raise_error(wasmtime_val_raw_t *a, int cls, const char *text, int32_t cslot,
                                 const char *fn)
 {
+    if (cslot == ERRSLOT_RETURN) {
+        a[0].i32 = cls;
+        return NULL;
+    }
     slot_t *s = cslot >= 0 && cslot < T[K_COMM].n ? &T[K_COMM].s[cslot] : NULL;
     if (!s || !s->live || s->guest == ABI_COMM_NULL) /* no communicator: MPI_COMM_WORLD's */
         s = &T[K_COMM].s[world_slot()];
@@ -75,6 +79,8 @@ wasm_trap_t *fail(wasmtime_val_raw_t *a, int cls, int32_t cslot, const char *fn)
 
 wasm_trap_t *done_error(wasmtime_val_raw_t *a, int rc, int32_t cslot, const char *fn)
 {
+    if (cslot == ERRSLOT_RETURN)
+        return raise_error(a, tool_error(rc), "", cslot, fn);
     char text[MPI_MAX_ERROR_STRING];
     int len = 0;
     if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS)

@@ -268,6 +268,7 @@ void init_predefined(void)
 #ifdef MPI_COMPLEX32
     predefine(K_DATATYPE, 0x000002eb, "MPI_COMPLEX32", (host_h){.datatype = MPI_COMPLEX32});
 #endif
+    predefine(K_T_PVAR_HANDLE, 0x00000001, "MPI_T_PVAR_ALL_HANDLES", (host_h){.t_pvar_handle = MPI_T_PVAR_ALL_HANDLES});
 #ifdef MPI_INT32_T
     predefine(K_DATATYPE, 0x00000201, "MPI_AINT", (host_h){.datatype = MPI_INT32_T});
 #endif
@@ -296,6 +297,10 @@ const int kind_error[K_LAST] = {
     [K_WIN] = ABI_ERR_WIN,
     [K_FILE] = ABI_ERR_FILE,
     [K_MESSAGE] = ABI_ERR_REQUEST,
+    [K_T_ENUM] = ABI_T_ERR_INVALID_HANDLE,
+    [K_T_CVAR_HANDLE] = ABI_T_ERR_INVALID_HANDLE,
+    [K_T_PVAR_HANDLE] = ABI_T_ERR_INVALID_HANDLE,
+    [K_T_PVAR_SESSION] = ABI_T_ERR_INVALID_SESSION,
 };
 
 /* Host error class -> standard ABI error class. */
@@ -686,6 +691,189 @@ int abi_to_class(int c)
     }
 }
 
+/* Host MPI_T error code -> standard ABI MPI_T error code (0: not one). */
+int t_error_to_abi(int c)
+{
+#ifdef MPI_T_ERR_CANNOT_INIT
+    if (c == MPI_T_ERR_CANNOT_INIT) return ABI_T_ERR_CANNOT_INIT;
+#endif
+#ifdef MPI_T_ERR_NOT_ACCESSIBLE
+    if (c == MPI_T_ERR_NOT_ACCESSIBLE) return ABI_T_ERR_NOT_ACCESSIBLE;
+#endif
+#ifdef MPI_T_ERR_NOT_INITIALIZED
+    if (c == MPI_T_ERR_NOT_INITIALIZED) return ABI_T_ERR_NOT_INITIALIZED;
+#endif
+#ifdef MPI_T_ERR_NOT_SUPPORTED
+    if (c == MPI_T_ERR_NOT_SUPPORTED) return ABI_T_ERR_NOT_SUPPORTED;
+#endif
+#ifdef MPI_T_ERR_MEMORY
+    if (c == MPI_T_ERR_MEMORY) return ABI_T_ERR_MEMORY;
+#endif
+#ifdef MPI_T_ERR_INVALID
+    if (c == MPI_T_ERR_INVALID) return ABI_T_ERR_INVALID;
+#endif
+#ifdef MPI_T_ERR_INVALID_INDEX
+    if (c == MPI_T_ERR_INVALID_INDEX) return ABI_T_ERR_INVALID_INDEX;
+#endif
+#ifdef MPI_T_ERR_INVALID_ITEM
+    if (c == MPI_T_ERR_INVALID_ITEM) return ABI_T_ERR_INVALID_ITEM;
+#endif
+#ifdef MPI_T_ERR_INVALID_SESSION
+    if (c == MPI_T_ERR_INVALID_SESSION) return ABI_T_ERR_INVALID_SESSION;
+#endif
+#ifdef MPI_T_ERR_INVALID_HANDLE
+    if (c == MPI_T_ERR_INVALID_HANDLE) return ABI_T_ERR_INVALID_HANDLE;
+#endif
+#ifdef MPI_T_ERR_INVALID_NAME
+    if (c == MPI_T_ERR_INVALID_NAME) return ABI_T_ERR_INVALID_NAME;
+#endif
+#ifdef MPI_T_ERR_OUT_OF_HANDLES
+    if (c == MPI_T_ERR_OUT_OF_HANDLES) return ABI_T_ERR_OUT_OF_HANDLES;
+#endif
+#ifdef MPI_T_ERR_OUT_OF_SESSIONS
+    if (c == MPI_T_ERR_OUT_OF_SESSIONS) return ABI_T_ERR_OUT_OF_SESSIONS;
+#endif
+#ifdef MPI_T_ERR_CVAR_SET_NOT_NOW
+    if (c == MPI_T_ERR_CVAR_SET_NOT_NOW) return ABI_T_ERR_CVAR_SET_NOT_NOW;
+#endif
+#ifdef MPI_T_ERR_CVAR_SET_NEVER
+    if (c == MPI_T_ERR_CVAR_SET_NEVER) return ABI_T_ERR_CVAR_SET_NEVER;
+#endif
+#ifdef MPI_T_ERR_PVAR_NO_WRITE
+    if (c == MPI_T_ERR_PVAR_NO_WRITE) return ABI_T_ERR_PVAR_NO_WRITE;
+#endif
+#ifdef MPI_T_ERR_PVAR_NO_STARTSTOP
+    if (c == MPI_T_ERR_PVAR_NO_STARTSTOP) return ABI_T_ERR_PVAR_NO_STARTSTOP;
+#endif
+#ifdef MPI_T_ERR_PVAR_NO_ATOMIC
+    if (c == MPI_T_ERR_PVAR_NO_ATOMIC) return ABI_T_ERR_PVAR_NO_ATOMIC;
+#endif
+    return 0;
+}
+
+int out_thread_level(int x)
+{
+    if (x == MPI_THREAD_SINGLE) return ABI_THREAD_SINGLE;
+    if (x == MPI_THREAD_FUNNELED) return ABI_THREAD_FUNNELED;
+    if (x == MPI_THREAD_SERIALIZED) return ABI_THREAD_SERIALIZED;
+    if (x == MPI_THREAD_MULTIPLE) return ABI_THREAD_MULTIPLE;
+    return x;
+}
+
+int in_verbosity(int x)
+{
+    if (x == ABI_T_VERBOSITY_USER_BASIC) return MPI_T_VERBOSITY_USER_BASIC;
+    if (x == ABI_T_VERBOSITY_USER_DETAIL) return MPI_T_VERBOSITY_USER_DETAIL;
+    if (x == ABI_T_VERBOSITY_USER_ALL) return MPI_T_VERBOSITY_USER_ALL;
+    if (x == ABI_T_VERBOSITY_TUNER_BASIC) return MPI_T_VERBOSITY_TUNER_BASIC;
+    if (x == ABI_T_VERBOSITY_TUNER_DETAIL) return MPI_T_VERBOSITY_TUNER_DETAIL;
+    if (x == ABI_T_VERBOSITY_TUNER_ALL) return MPI_T_VERBOSITY_TUNER_ALL;
+    if (x == ABI_T_VERBOSITY_MPIDEV_BASIC) return MPI_T_VERBOSITY_MPIDEV_BASIC;
+    if (x == ABI_T_VERBOSITY_MPIDEV_DETAIL) return MPI_T_VERBOSITY_MPIDEV_DETAIL;
+    if (x == ABI_T_VERBOSITY_MPIDEV_ALL) return MPI_T_VERBOSITY_MPIDEV_ALL;
+    return x;
+}
+
+int out_verbosity(int x)
+{
+    if (x == MPI_T_VERBOSITY_USER_BASIC) return ABI_T_VERBOSITY_USER_BASIC;
+    if (x == MPI_T_VERBOSITY_USER_DETAIL) return ABI_T_VERBOSITY_USER_DETAIL;
+    if (x == MPI_T_VERBOSITY_USER_ALL) return ABI_T_VERBOSITY_USER_ALL;
+    if (x == MPI_T_VERBOSITY_TUNER_BASIC) return ABI_T_VERBOSITY_TUNER_BASIC;
+    if (x == MPI_T_VERBOSITY_TUNER_DETAIL) return ABI_T_VERBOSITY_TUNER_DETAIL;
+    if (x == MPI_T_VERBOSITY_TUNER_ALL) return ABI_T_VERBOSITY_TUNER_ALL;
+    if (x == MPI_T_VERBOSITY_MPIDEV_BASIC) return ABI_T_VERBOSITY_MPIDEV_BASIC;
+    if (x == MPI_T_VERBOSITY_MPIDEV_DETAIL) return ABI_T_VERBOSITY_MPIDEV_DETAIL;
+    if (x == MPI_T_VERBOSITY_MPIDEV_ALL) return ABI_T_VERBOSITY_MPIDEV_ALL;
+    return x;
+}
+
+int in_bind(int x)
+{
+    if (x == ABI_T_BIND_NO_OBJECT) return MPI_T_BIND_NO_OBJECT;
+    if (x == ABI_T_BIND_MPI_COMM) return MPI_T_BIND_MPI_COMM;
+    if (x == ABI_T_BIND_MPI_DATATYPE) return MPI_T_BIND_MPI_DATATYPE;
+    if (x == ABI_T_BIND_MPI_ERRHANDLER) return MPI_T_BIND_MPI_ERRHANDLER;
+    if (x == ABI_T_BIND_MPI_FILE) return MPI_T_BIND_MPI_FILE;
+    if (x == ABI_T_BIND_MPI_GROUP) return MPI_T_BIND_MPI_GROUP;
+    if (x == ABI_T_BIND_MPI_OP) return MPI_T_BIND_MPI_OP;
+    if (x == ABI_T_BIND_MPI_REQUEST) return MPI_T_BIND_MPI_REQUEST;
+    if (x == ABI_T_BIND_MPI_WIN) return MPI_T_BIND_MPI_WIN;
+    if (x == ABI_T_BIND_MPI_MESSAGE) return MPI_T_BIND_MPI_MESSAGE;
+    if (x == ABI_T_BIND_MPI_INFO) return MPI_T_BIND_MPI_INFO;
+    return x;
+}
+
+int out_bind(int x)
+{
+    if (x == MPI_T_BIND_NO_OBJECT) return ABI_T_BIND_NO_OBJECT;
+    if (x == MPI_T_BIND_MPI_COMM) return ABI_T_BIND_MPI_COMM;
+    if (x == MPI_T_BIND_MPI_DATATYPE) return ABI_T_BIND_MPI_DATATYPE;
+    if (x == MPI_T_BIND_MPI_ERRHANDLER) return ABI_T_BIND_MPI_ERRHANDLER;
+    if (x == MPI_T_BIND_MPI_FILE) return ABI_T_BIND_MPI_FILE;
+    if (x == MPI_T_BIND_MPI_GROUP) return ABI_T_BIND_MPI_GROUP;
+    if (x == MPI_T_BIND_MPI_OP) return ABI_T_BIND_MPI_OP;
+    if (x == MPI_T_BIND_MPI_REQUEST) return ABI_T_BIND_MPI_REQUEST;
+    if (x == MPI_T_BIND_MPI_WIN) return ABI_T_BIND_MPI_WIN;
+    if (x == MPI_T_BIND_MPI_MESSAGE) return ABI_T_BIND_MPI_MESSAGE;
+    if (x == MPI_T_BIND_MPI_INFO) return ABI_T_BIND_MPI_INFO;
+    return x;
+}
+
+int in_scope(int x)
+{
+    if (x == ABI_T_SCOPE_CONSTANT) return MPI_T_SCOPE_CONSTANT;
+    if (x == ABI_T_SCOPE_READONLY) return MPI_T_SCOPE_READONLY;
+    if (x == ABI_T_SCOPE_LOCAL) return MPI_T_SCOPE_LOCAL;
+    if (x == ABI_T_SCOPE_GROUP) return MPI_T_SCOPE_GROUP;
+    if (x == ABI_T_SCOPE_GROUP_EQ) return MPI_T_SCOPE_GROUP_EQ;
+    if (x == ABI_T_SCOPE_ALL) return MPI_T_SCOPE_ALL;
+    if (x == ABI_T_SCOPE_ALL_EQ) return MPI_T_SCOPE_ALL_EQ;
+    return x;
+}
+
+int out_scope(int x)
+{
+    if (x == MPI_T_SCOPE_CONSTANT) return ABI_T_SCOPE_CONSTANT;
+    if (x == MPI_T_SCOPE_READONLY) return ABI_T_SCOPE_READONLY;
+    if (x == MPI_T_SCOPE_LOCAL) return ABI_T_SCOPE_LOCAL;
+    if (x == MPI_T_SCOPE_GROUP) return ABI_T_SCOPE_GROUP;
+    if (x == MPI_T_SCOPE_GROUP_EQ) return ABI_T_SCOPE_GROUP_EQ;
+    if (x == MPI_T_SCOPE_ALL) return ABI_T_SCOPE_ALL;
+    if (x == MPI_T_SCOPE_ALL_EQ) return ABI_T_SCOPE_ALL_EQ;
+    return x;
+}
+
+int in_pvar_class(int x)
+{
+    if (x == ABI_T_PVAR_CLASS_STATE) return MPI_T_PVAR_CLASS_STATE;
+    if (x == ABI_T_PVAR_CLASS_LEVEL) return MPI_T_PVAR_CLASS_LEVEL;
+    if (x == ABI_T_PVAR_CLASS_SIZE) return MPI_T_PVAR_CLASS_SIZE;
+    if (x == ABI_T_PVAR_CLASS_PERCENTAGE) return MPI_T_PVAR_CLASS_PERCENTAGE;
+    if (x == ABI_T_PVAR_CLASS_HIGHWATERMARK) return MPI_T_PVAR_CLASS_HIGHWATERMARK;
+    if (x == ABI_T_PVAR_CLASS_LOWWATERMARK) return MPI_T_PVAR_CLASS_LOWWATERMARK;
+    if (x == ABI_T_PVAR_CLASS_COUNTER) return MPI_T_PVAR_CLASS_COUNTER;
+    if (x == ABI_T_PVAR_CLASS_AGGREGATE) return MPI_T_PVAR_CLASS_AGGREGATE;
+    if (x == ABI_T_PVAR_CLASS_TIMER) return MPI_T_PVAR_CLASS_TIMER;
+    if (x == ABI_T_PVAR_CLASS_GENERIC) return MPI_T_PVAR_CLASS_GENERIC;
+    return x;
+}
+
+int out_pvar_class(int x)
+{
+    if (x == MPI_T_PVAR_CLASS_STATE) return ABI_T_PVAR_CLASS_STATE;
+    if (x == MPI_T_PVAR_CLASS_LEVEL) return ABI_T_PVAR_CLASS_LEVEL;
+    if (x == MPI_T_PVAR_CLASS_SIZE) return ABI_T_PVAR_CLASS_SIZE;
+    if (x == MPI_T_PVAR_CLASS_PERCENTAGE) return ABI_T_PVAR_CLASS_PERCENTAGE;
+    if (x == MPI_T_PVAR_CLASS_HIGHWATERMARK) return ABI_T_PVAR_CLASS_HIGHWATERMARK;
+    if (x == MPI_T_PVAR_CLASS_LOWWATERMARK) return ABI_T_PVAR_CLASS_LOWWATERMARK;
+    if (x == MPI_T_PVAR_CLASS_COUNTER) return ABI_T_PVAR_CLASS_COUNTER;
+    if (x == MPI_T_PVAR_CLASS_AGGREGATE) return ABI_T_PVAR_CLASS_AGGREGATE;
+    if (x == MPI_T_PVAR_CLASS_TIMER) return ABI_T_PVAR_CLASS_TIMER;
+    if (x == MPI_T_PVAR_CLASS_GENERIC) return ABI_T_PVAR_CLASS_GENERIC;
+    return x;
+}
+
 wasm_trap_t *cb_MPI_Abort(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Add_error_class(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Add_error_code(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -739,13 +927,17 @@ wasm_trap_t *cb_MPI_Cart_rank(void *, wasmtime_caller_t *, wasmtime_val_raw_t *,
 wasm_trap_t *cb_MPI_Cart_shift(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Cart_sub(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Cartdim_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Close_port(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_accept(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_call_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_compare(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_connect(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_create_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_create_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_create_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_delete_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_disconnect(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_dup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_dup_with_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -754,9 +946,11 @@ wasm_trap_t *cb_MPI_Comm_get_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_
 wasm_trap_t *cb_MPI_Comm_get_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_get_parent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_idup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_idup_with_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_join(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_rank(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_remote_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_remote_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -895,6 +1089,7 @@ wasm_trap_t *cb_MPI_Issend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, si
 wasm_trap_t *cb_MPI_Issend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Keyval_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Keyval_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Lookup_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Mprobe(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Mrecv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Mrecv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -919,6 +1114,7 @@ wasm_trap_t *cb_MPI_Neighbor_alltoallw_init(void *, wasmtime_caller_t *, wasmtim
 wasm_trap_t *cb_MPI_Op_commutative(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Open_port(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Pack(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Pack_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Pack_external(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -928,6 +1124,7 @@ wasm_trap_t *cb_MPI_Pack_external_size_c(void *, wasmtime_caller_t *, wasmtime_v
 wasm_trap_t *cb_MPI_Pack_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Pack_size_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Probe(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Publish_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Query_thread(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Recv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Recv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -978,6 +1175,37 @@ wasm_trap_t *cb_MPI_Startall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, 
 wasm_trap_t *cb_MPI_Status_set_cancelled(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Status_set_elements(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Status_set_elements_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_changed(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_categories(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_cvars(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_index(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_num(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_pvars(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_get_index(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_get_num(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_handle_alloc(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_handle_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_read(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_write(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_enum_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_enum_get_item(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_finalize(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_init_thread(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_get_index(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_get_num(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_handle_alloc(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_handle_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_read(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_readreset(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_reset(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_session_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_session_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_start(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_stop(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_write(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Test(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Test_cancelled(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Testall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1024,6 +1252,7 @@ wasm_trap_t *cb_MPI_Unpack(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, si
 wasm_trap_t *cb_MPI_Unpack_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Unpack_external(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Unpack_external_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Unpublish_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Wait(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitany(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1930,6 +2159,28 @@ CALLBACK(MPI_Comm_create_group)
 #undef FN
 }
 
+CALLBACK(MPI_Comm_disconnect)
+{
+#define FN "MPI_Comm_disconnect"
+    ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int32_t g0 = load_i32(p0);
+    slot_t *sl0 = lookup(K_COMM, g0);
+    if (!sl0 || sl0->predefined)
+        return fail(a, kind_error[K_COMM], errslot, FN);
+    MPI_Comm v0 = sl0->h.comm;
+    errslot = slot_index(K_COMM, sl0);
+    int rc = MPI_Comm_disconnect(&v0);
+    if (rc == MPI_SUCCESS) {
+        sl0 = lookup(K_COMM, g0);
+        slot_free(K_COMM, sl0);
+        store_i32(p0, guest_null[K_COMM]);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Comm_dup)
 {
 #define FN "MPI_Comm_dup"
@@ -2017,6 +2268,21 @@ CALLBACK(MPI_Comm_get_name)
 #undef FN
 }
 
+CALLBACK(MPI_Comm_get_parent)
+{
+#define FN "MPI_Comm_get_parent"
+    ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    MPI_Comm v0;
+    int rc = MPI_Comm_get_parent(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, new_comm(v0, -1));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Comm_group)
 {
 #define FN "MPI_Comm_group"
@@ -2029,6 +2295,14 @@ CALLBACK(MPI_Comm_group)
         store_i32(p1, new_handle(K_GROUP, (host_h){.group = v1}));
     }
     return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Comm_join)
+{
+#define FN "MPI_Comm_join"
+    ERRSLOT;
+    return fail(a, ABI_ERR_UNSUPPORTED_OPERATION, errslot, FN);
 #undef FN
 }
 
@@ -4622,6 +4896,25 @@ CALLBACK(MPI_Issend_c)
 #undef FN
 }
 
+CALLBACK(MPI_Lookup_name)
+{
+#define FN "MPI_Lookup_name"
+    ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    HANDLE_ARG(K_INFO, info, v1, sl1, 1);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, ABI_MAX_PORT_NAME);
+    char v2[MPI_MAX_PORT_NAME + 1];
+    v2[0] = 0;
+    int rc = MPI_Lookup_name(v0, v1, v2);
+    if (rc == MPI_SUCCESS) {
+        put_string(p2, v2, ABI_MAX_PORT_NAME);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Mprobe)
 {
 #define FN "MPI_Mprobe"
@@ -5265,6 +5558,23 @@ CALLBACK(MPI_Op_commutative)
 #undef FN
 }
 
+CALLBACK(MPI_Open_port)
+{
+#define FN "MPI_Open_port"
+    ERRSLOT;
+    HANDLE_ARG(K_INFO, info, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, ABI_MAX_PORT_NAME);
+    char v1[MPI_MAX_PORT_NAME + 1];
+    v1[0] = 0;
+    int rc = MPI_Open_port(v0, v1);
+    if (rc == MPI_SUCCESS) {
+        put_string(p1, v1, ABI_MAX_PORT_NAME);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Pack)
 {
 #define FN "MPI_Pack"
@@ -5481,6 +5791,20 @@ CALLBACK(MPI_Probe)
         if (v3)
             status_out(v3_p, v3, 0);
     }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Publish_name)
+{
+#define FN "MPI_Publish_name"
+    ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    HANDLE_ARG(K_INFO, info, v1, sl1, 1);
+    const char *v2;
+    CHECK_STR(v2, a[2].i32);
+    int rc = MPI_Publish_name(v0, v1, v2);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -6447,6 +6771,657 @@ CALLBACK(MPI_Status_set_elements_x)
 #undef FN
 }
 
+CALLBACK(MPI_T_category_changed)
+{
+#define FN "MPI_T_category_changed"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int v0 = 0;
+    int rc = MPI_T_category_changed(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, v0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_categories)
+{
+#define FN "MPI_T_category_get_categories"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cat_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    int v1 = a[1].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
+    int rc = MPI_T_category_get_categories(v0, v1, (int *)GPTR(a[2].i32));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_cvars)
+{
+#define FN "MPI_T_category_get_cvars"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cat_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    int v1 = a[1].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
+    int rc = MPI_T_category_get_cvars(v0, v1, (int *)GPTR(a[2].i32));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_index)
+{
+#define FN "MPI_T_category_get_index"
+    TOOL_ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int v1 = 0;
+    int rc = MPI_T_category_get_index(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_info)
+{
+#define FN "MPI_T_category_get_info"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cat_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    if (p2)
+        CHECK_OUT(p2, 4);
+    int v2 = p2 ? (int)load_i32(p2) : 0;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    if (p4)
+        CHECK_OUT(p4, 4);
+    int v4 = p4 ? (int)load_i32(p4) : 0;
+    uint32_t p5 = (uint32_t)a[5].i32;
+    if (p5)
+        CHECK_OUT(p5, 4);
+    int v5 = 0;
+    uint32_t p6 = (uint32_t)a[6].i32;
+    if (p6)
+        CHECK_OUT(p6, 4);
+    int v6 = 0;
+    uint32_t p7 = (uint32_t)a[7].i32;
+    if (p7)
+        CHECK_OUT(p7, 4);
+    int v7 = 0;
+    if (p2 && v2 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v1 = NULL;
+    if (a[1].i32 && v2 > 0) {
+        CHECK_OUT(a[1].i32, v2);
+        v1 = (char *)GPTR(a[1].i32);
+    }
+    if (p4 && v4 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v3 = NULL;
+    if (a[3].i32 && v4 > 0) {
+        CHECK_OUT(a[3].i32, v4);
+        v3 = (char *)GPTR(a[3].i32);
+    }
+    int rc = MPI_T_category_get_info(v0, v1, &v2, v3, &v4, &v5, &v6, &v7);
+    if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
+        if (p2)
+            store_i32(p2, v2);
+        if (v4 < 1) {
+            v4 = 1;
+            if (v3)
+                v3[0] = 0;
+        }
+        if (p4)
+            store_i32(p4, v4);
+        if (p5)
+            store_i32(p5, v5);
+        if (p6)
+            store_i32(p6, v6);
+        if (p7)
+            store_i32(p7, v7);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_num)
+{
+#define FN "MPI_T_category_get_num"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int v0 = 0;
+    int rc = MPI_T_category_get_num(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, v0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_pvars)
+{
+#define FN "MPI_T_category_get_pvars"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cat_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    int v1 = a[1].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
+    int rc = MPI_T_category_get_pvars(v0, v1, (int *)GPTR(a[2].i32));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_get_index)
+{
+#define FN "MPI_T_cvar_get_index"
+    TOOL_ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int v1 = 0;
+    int rc = MPI_T_cvar_get_index(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_get_info)
+{
+#define FN "MPI_T_cvar_get_info"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cvar_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    if (p2)
+        CHECK_OUT(p2, 4);
+    int v2 = p2 ? (int)load_i32(p2) : 0;
+    uint32_t p3 = (uint32_t)a[3].i32;
+    if (p3)
+        CHECK_OUT(p3, 4);
+    int v3 = 0;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    if (p4)
+        CHECK_OUT(p4, 4);
+    MPI_Datatype v4;
+    uint32_t p5 = (uint32_t)a[5].i32;
+    if (p5)
+        CHECK_OUT(p5, 4);
+    MPI_T_enum v5;
+    int32_t g5;
+    uint32_t p7 = (uint32_t)a[7].i32;
+    if (p7)
+        CHECK_OUT(p7, 4);
+    int v7 = p7 ? (int)load_i32(p7) : 0;
+    uint32_t p8 = (uint32_t)a[8].i32;
+    if (p8)
+        CHECK_OUT(p8, 4);
+    int v8 = 0;
+    uint32_t p9 = (uint32_t)a[9].i32;
+    if (p9)
+        CHECK_OUT(p9, 4);
+    int v9 = 0;
+    if (p2 && v2 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v1 = NULL;
+    if (a[1].i32 && v2 > 0) {
+        CHECK_OUT(a[1].i32, v2);
+        v1 = (char *)GPTR(a[1].i32);
+    }
+    if (p7 && v7 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v6 = NULL;
+    if (a[6].i32 && v7 > 0) {
+        CHECK_OUT(a[6].i32, v7);
+        v6 = (char *)GPTR(a[6].i32);
+    }
+    int rc = MPI_T_cvar_get_info(v0, v1, &v2, &v3, &v4, &v5, v6, &v7, &v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
+        if (p2)
+            store_i32(p2, v2);
+        if (p3)
+            store_i32(p3, out_verbosity(v3));
+        if (p4)
+            store_i32(p4, tool_datatype(v4));
+        if (p5)
+            store_i32(p5, (g5 = guest_of(K_T_ENUM, (host_h){.t_enum = v5})) != guest_null[K_T_ENUM] ? g5 : new_handle(K_T_ENUM, (host_h){.t_enum = v5}));
+        if (v7 < 1) {
+            v7 = 1;
+            if (v6)
+                v6[0] = 0;
+        }
+        if (p7)
+            store_i32(p7, v7);
+        if (p8)
+            store_i32(p8, out_bind(v8));
+        if (p9)
+            store_i32(p9, out_scope(v9));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_get_num)
+{
+#define FN "MPI_T_cvar_get_num"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int v0 = 0;
+    int rc = MPI_T_cvar_get_num(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, v0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_handle_free)
+{
+#define FN "MPI_T_cvar_handle_free"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int32_t g0 = load_i32(p0);
+    slot_t *sl0 = lookup(K_T_CVAR_HANDLE, g0);
+    if (!sl0 || sl0->predefined)
+        return fail(a, kind_error[K_T_CVAR_HANDLE], errslot, FN);
+    MPI_T_cvar_handle v0 = sl0->h.t_cvar_handle;
+    int rc = MPI_T_cvar_handle_free(&v0);
+    if (rc == MPI_SUCCESS) {
+        sl0 = lookup(K_T_CVAR_HANDLE, g0);
+        slot_free(K_T_CVAR_HANDLE, sl0);
+        store_i32(p0, guest_null[K_T_CVAR_HANDLE]);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_read)
+{
+#define FN "MPI_T_cvar_read"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_CVAR_HANDLE, t_cvar_handle, v0, sl0, 0);
+    if (sl0->predefined)
+        return fail(a, kind_error[K_T_CVAR_HANDLE], errslot, FN);
+    BUF(v1, 1, sl0->extent, NULL, 0);
+    int rc = MPI_T_cvar_read(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_write)
+{
+#define FN "MPI_T_cvar_write"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_CVAR_HANDLE, t_cvar_handle, v0, sl0, 0);
+    if (sl0->predefined)
+        return fail(a, kind_error[K_T_CVAR_HANDLE], errslot, FN);
+    BUF(v1, 1, sl0->extent, NULL, 0);
+    int rc = MPI_T_cvar_write(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_enum_get_info)
+{
+#define FN "MPI_T_enum_get_info"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_ENUM, t_enum, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    if (p1)
+        CHECK_OUT(p1, 4);
+    int v1 = 0;
+    uint32_t p3 = (uint32_t)a[3].i32;
+    if (p3)
+        CHECK_OUT(p3, 4);
+    int v3 = p3 ? (int)load_i32(p3) : 0;
+    if (p3 && v3 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v2 = NULL;
+    if (a[2].i32 && v3 > 0) {
+        CHECK_OUT(a[2].i32, v3);
+        v2 = (char *)GPTR(a[2].i32);
+    }
+    int rc = MPI_T_enum_get_info(v0, &v1, v2, &v3);
+    if (rc == MPI_SUCCESS) {
+        if (p1)
+            store_i32(p1, v1);
+        if (v3 < 1) {
+            v3 = 1;
+            if (v2)
+                v2[0] = 0;
+        }
+        if (p3)
+            store_i32(p3, v3);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_enum_get_item)
+{
+#define FN "MPI_T_enum_get_item"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_ENUM, t_enum, v0, sl0, 0);
+    int v1 = a[1].i32, e1 = enum_index_check(v0, v1);
+    if (e1)
+        return fail(a, e1, errslot, FN);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    int v2 = 0;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    if (p4)
+        CHECK_OUT(p4, 4);
+    int v4 = p4 ? (int)load_i32(p4) : 0;
+    if (p4 && v4 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v3 = NULL;
+    if (a[3].i32 && v4 > 0) {
+        CHECK_OUT(a[3].i32, v4);
+        v3 = (char *)GPTR(a[3].i32);
+    }
+    int rc = MPI_T_enum_get_item(v0, v1, &v2, v3, &v4);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p2, v2);
+        if (v4 < 1) {
+            v4 = 1;
+            if (v3)
+                v3[0] = 0;
+        }
+        if (p4)
+            store_i32(p4, v4);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_get_index)
+{
+#define FN "MPI_T_pvar_get_index"
+    TOOL_ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    int v1 = in_pvar_class(a[1].i32);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    int v2 = 0;
+    int rc = MPI_T_pvar_get_index(v0, v1, &v2);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p2, v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_get_info)
+{
+#define FN "MPI_T_pvar_get_info"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = pvar_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    if (p2)
+        CHECK_OUT(p2, 4);
+    int v2 = p2 ? (int)load_i32(p2) : 0;
+    uint32_t p3 = (uint32_t)a[3].i32;
+    if (p3)
+        CHECK_OUT(p3, 4);
+    int v3 = 0;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    if (p4)
+        CHECK_OUT(p4, 4);
+    int v4 = 0;
+    uint32_t p5 = (uint32_t)a[5].i32;
+    if (p5)
+        CHECK_OUT(p5, 4);
+    MPI_Datatype v5;
+    uint32_t p6 = (uint32_t)a[6].i32;
+    if (p6)
+        CHECK_OUT(p6, 4);
+    MPI_T_enum v6;
+    int32_t g6;
+    uint32_t p8 = (uint32_t)a[8].i32;
+    if (p8)
+        CHECK_OUT(p8, 4);
+    int v8 = p8 ? (int)load_i32(p8) : 0;
+    uint32_t p9 = (uint32_t)a[9].i32;
+    if (p9)
+        CHECK_OUT(p9, 4);
+    int v9 = 0;
+    uint32_t p10 = (uint32_t)a[10].i32;
+    if (p10)
+        CHECK_OUT(p10, 4);
+    int v10 = 0;
+    uint32_t p11 = (uint32_t)a[11].i32;
+    if (p11)
+        CHECK_OUT(p11, 4);
+    int v11 = 0;
+    uint32_t p12 = (uint32_t)a[12].i32;
+    if (p12)
+        CHECK_OUT(p12, 4);
+    int v12 = 0;
+    if (p2 && v2 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v1 = NULL;
+    if (a[1].i32 && v2 > 0) {
+        CHECK_OUT(a[1].i32, v2);
+        v1 = (char *)GPTR(a[1].i32);
+    }
+    if (p8 && v8 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v7 = NULL;
+    if (a[7].i32 && v8 > 0) {
+        CHECK_OUT(a[7].i32, v8);
+        v7 = (char *)GPTR(a[7].i32);
+    }
+    int rc = MPI_T_pvar_get_info(v0, v1, &v2, &v3, &v4, &v5, &v6, v7, &v8, &v9, &v10, &v11, &v12);
+    if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
+        if (p2)
+            store_i32(p2, v2);
+        if (p3)
+            store_i32(p3, out_verbosity(v3));
+        if (p4)
+            store_i32(p4, out_pvar_class(v4));
+        if (p5)
+            store_i32(p5, tool_datatype(v5));
+        if (p6)
+            store_i32(p6, (g6 = guest_of(K_T_ENUM, (host_h){.t_enum = v6})) != guest_null[K_T_ENUM] ? g6 : new_handle(K_T_ENUM, (host_h){.t_enum = v6}));
+        if (v8 < 1) {
+            v8 = 1;
+            if (v7)
+                v7[0] = 0;
+        }
+        if (p8)
+            store_i32(p8, v8);
+        if (p9)
+            store_i32(p9, out_bind(v9));
+        if (p10)
+            store_i32(p10, v10);
+        if (p11)
+            store_i32(p11, v11);
+        if (p12)
+            store_i32(p12, v12);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_get_num)
+{
+#define FN "MPI_T_pvar_get_num"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int v0 = 0;
+    int rc = MPI_T_pvar_get_num(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, v0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_handle_free)
+{
+#define FN "MPI_T_pvar_handle_free"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int32_t g1 = load_i32(p1);
+    slot_t *sl1 = lookup(K_T_PVAR_HANDLE, g1);
+    if (!sl1 || sl1->predefined)
+        return fail(a, kind_error[K_T_PVAR_HANDLE], errslot, FN);
+    MPI_T_pvar_handle v1 = sl1->h.t_pvar_handle;
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    int rc = MPI_T_pvar_handle_free(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        sl1 = lookup(K_T_PVAR_HANDLE, g1);
+        slot_free(K_T_PVAR_HANDLE, sl1);
+        store_i32(p1, guest_null[K_T_PVAR_HANDLE]);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_read)
+{
+#define FN "MPI_T_pvar_read"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    if (sl1->predefined)
+        return fail(a, kind_error[K_T_PVAR_HANDLE], errslot, FN);
+    BUF(v2, 2, sl1->extent, NULL, 0);
+    int rc = MPI_T_pvar_read(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_readreset)
+{
+#define FN "MPI_T_pvar_readreset"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    if (sl1->predefined)
+        return fail(a, kind_error[K_T_PVAR_HANDLE], errslot, FN);
+    BUF(v2, 2, sl1->extent, NULL, 0);
+    int rc = MPI_T_pvar_readreset(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_reset)
+{
+#define FN "MPI_T_pvar_reset"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    int rc = MPI_T_pvar_reset(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_session_create)
+{
+#define FN "MPI_T_pvar_session_create"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    MPI_T_pvar_session v0;
+    int rc = MPI_T_pvar_session_create(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, new_handle(K_T_PVAR_SESSION, (host_h){.t_pvar_session = v0}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_start)
+{
+#define FN "MPI_T_pvar_start"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    int rc = MPI_T_pvar_start(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_stop)
+{
+#define FN "MPI_T_pvar_stop"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    int rc = MPI_T_pvar_stop(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_write)
+{
+#define FN "MPI_T_pvar_write"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    if (sl1->predefined)
+        return fail(a, kind_error[K_T_PVAR_HANDLE], errslot, FN);
+    BUF(v2, 2, sl1->extent, NULL, 0);
+    int rc = MPI_T_pvar_write(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Test_cancelled)
 {
 #define FN "MPI_Test_cancelled"
@@ -7280,13 +8255,17 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Cart_shift", "iiiii", "i", (callback_fn)cb_MPI_Cart_shift},
     {"MPI_Cart_sub", "iii", "i", (callback_fn)cb_MPI_Cart_sub},
     {"MPI_Cartdim_get", "ii", "i", (callback_fn)cb_MPI_Cartdim_get},
+    {"MPI_Close_port", "i", "i", (callback_fn)cb_MPI_Close_port},
+    {"MPI_Comm_accept", "iiiii", "i", (callback_fn)cb_MPI_Comm_accept},
     {"MPI_Comm_call_errhandler", "ii", "i", (callback_fn)cb_MPI_Comm_call_errhandler},
     {"MPI_Comm_compare", "iii", "i", (callback_fn)cb_MPI_Comm_compare},
+    {"MPI_Comm_connect", "iiiii", "i", (callback_fn)cb_MPI_Comm_connect},
     {"MPI_Comm_create", "iii", "i", (callback_fn)cb_MPI_Comm_create},
     {"MPI_Comm_create_errhandler", "ii", "i", (callback_fn)cb_MPI_Comm_create_errhandler},
     {"MPI_Comm_create_group", "iiii", "i", (callback_fn)cb_MPI_Comm_create_group},
     {"MPI_Comm_create_keyval", "iiii", "i", (callback_fn)cb_MPI_Comm_create_keyval},
     {"MPI_Comm_delete_attr", "ii", "i", (callback_fn)cb_MPI_Comm_delete_attr},
+    {"MPI_Comm_disconnect", "i", "i", (callback_fn)cb_MPI_Comm_disconnect},
     {"MPI_Comm_dup", "ii", "i", (callback_fn)cb_MPI_Comm_dup},
     {"MPI_Comm_dup_with_info", "iii", "i", (callback_fn)cb_MPI_Comm_dup_with_info},
     {"MPI_Comm_free", "i", "i", (callback_fn)cb_MPI_Comm_free},
@@ -7295,9 +8274,11 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_get_errhandler", "ii", "i", (callback_fn)cb_MPI_Comm_get_errhandler},
     {"MPI_Comm_get_info", "ii", "i", (callback_fn)cb_MPI_Comm_get_info},
     {"MPI_Comm_get_name", "iii", "i", (callback_fn)cb_MPI_Comm_get_name},
+    {"MPI_Comm_get_parent", "i", "i", (callback_fn)cb_MPI_Comm_get_parent},
     {"MPI_Comm_group", "ii", "i", (callback_fn)cb_MPI_Comm_group},
     {"MPI_Comm_idup", "iii", "i", (callback_fn)cb_MPI_Comm_idup},
     {"MPI_Comm_idup_with_info", "iiii", "i", (callback_fn)cb_MPI_Comm_idup_with_info},
+    {"MPI_Comm_join", "ii", "i", (callback_fn)cb_MPI_Comm_join},
     {"MPI_Comm_rank", "ii", "i", (callback_fn)cb_MPI_Comm_rank},
     {"MPI_Comm_remote_group", "ii", "i", (callback_fn)cb_MPI_Comm_remote_group},
     {"MPI_Comm_remote_size", "ii", "i", (callback_fn)cb_MPI_Comm_remote_size},
@@ -7436,6 +8417,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Issend_c", "iIiiiii", "i", (callback_fn)cb_MPI_Issend_c},
     {"MPI_Keyval_create", "iiii", "i", (callback_fn)cb_MPI_Keyval_create},
     {"MPI_Keyval_free", "i", "i", (callback_fn)cb_MPI_Keyval_free},
+    {"MPI_Lookup_name", "iii", "i", (callback_fn)cb_MPI_Lookup_name},
     {"MPI_Mprobe", "iiiii", "i", (callback_fn)cb_MPI_Mprobe},
     {"MPI_Mrecv", "iiiii", "i", (callback_fn)cb_MPI_Mrecv},
     {"MPI_Mrecv_c", "iIiii", "i", (callback_fn)cb_MPI_Mrecv_c},
@@ -7460,6 +8442,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Op_commutative", "ii", "i", (callback_fn)cb_MPI_Op_commutative},
     {"MPI_Op_create", "iii", "i", (callback_fn)cb_MPI_Op_create},
     {"MPI_Op_free", "i", "i", (callback_fn)cb_MPI_Op_free},
+    {"MPI_Open_port", "ii", "i", (callback_fn)cb_MPI_Open_port},
     {"MPI_Pack", "iiiiiii", "i", (callback_fn)cb_MPI_Pack},
     {"MPI_Pack_c", "iIiiIii", "i", (callback_fn)cb_MPI_Pack_c},
     {"MPI_Pack_external", "iiiiiii", "i", (callback_fn)cb_MPI_Pack_external},
@@ -7469,6 +8452,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Pack_size", "iiii", "i", (callback_fn)cb_MPI_Pack_size},
     {"MPI_Pack_size_c", "Iiii", "i", (callback_fn)cb_MPI_Pack_size_c},
     {"MPI_Probe", "iiii", "i", (callback_fn)cb_MPI_Probe},
+    {"MPI_Publish_name", "iii", "i", (callback_fn)cb_MPI_Publish_name},
     {"MPI_Query_thread", "i", "i", (callback_fn)cb_MPI_Query_thread},
     {"MPI_Recv", "iiiiiii", "i", (callback_fn)cb_MPI_Recv},
     {"MPI_Recv_c", "iIiiiii", "i", (callback_fn)cb_MPI_Recv_c},
@@ -7519,6 +8503,37 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Status_set_cancelled", "ii", "i", (callback_fn)cb_MPI_Status_set_cancelled},
     {"MPI_Status_set_elements", "iii", "i", (callback_fn)cb_MPI_Status_set_elements},
     {"MPI_Status_set_elements_x", "iiI", "i", (callback_fn)cb_MPI_Status_set_elements_x},
+    {"MPI_T_category_changed", "i", "i", (callback_fn)cb_MPI_T_category_changed},
+    {"MPI_T_category_get_categories", "iii", "i", (callback_fn)cb_MPI_T_category_get_categories},
+    {"MPI_T_category_get_cvars", "iii", "i", (callback_fn)cb_MPI_T_category_get_cvars},
+    {"MPI_T_category_get_index", "ii", "i", (callback_fn)cb_MPI_T_category_get_index},
+    {"MPI_T_category_get_info", "iiiiiiii", "i", (callback_fn)cb_MPI_T_category_get_info},
+    {"MPI_T_category_get_num", "i", "i", (callback_fn)cb_MPI_T_category_get_num},
+    {"MPI_T_category_get_pvars", "iii", "i", (callback_fn)cb_MPI_T_category_get_pvars},
+    {"MPI_T_cvar_get_index", "ii", "i", (callback_fn)cb_MPI_T_cvar_get_index},
+    {"MPI_T_cvar_get_info", "iiiiiiiiii", "i", (callback_fn)cb_MPI_T_cvar_get_info},
+    {"MPI_T_cvar_get_num", "i", "i", (callback_fn)cb_MPI_T_cvar_get_num},
+    {"MPI_T_cvar_handle_alloc", "iiii", "i", (callback_fn)cb_MPI_T_cvar_handle_alloc},
+    {"MPI_T_cvar_handle_free", "i", "i", (callback_fn)cb_MPI_T_cvar_handle_free},
+    {"MPI_T_cvar_read", "ii", "i", (callback_fn)cb_MPI_T_cvar_read},
+    {"MPI_T_cvar_write", "ii", "i", (callback_fn)cb_MPI_T_cvar_write},
+    {"MPI_T_enum_get_info", "iiii", "i", (callback_fn)cb_MPI_T_enum_get_info},
+    {"MPI_T_enum_get_item", "iiiii", "i", (callback_fn)cb_MPI_T_enum_get_item},
+    {"MPI_T_finalize", "", "i", (callback_fn)cb_MPI_T_finalize},
+    {"MPI_T_init_thread", "ii", "i", (callback_fn)cb_MPI_T_init_thread},
+    {"MPI_T_pvar_get_index", "iii", "i", (callback_fn)cb_MPI_T_pvar_get_index},
+    {"MPI_T_pvar_get_info", "iiiiiiiiiiiii", "i", (callback_fn)cb_MPI_T_pvar_get_info},
+    {"MPI_T_pvar_get_num", "i", "i", (callback_fn)cb_MPI_T_pvar_get_num},
+    {"MPI_T_pvar_handle_alloc", "iiiii", "i", (callback_fn)cb_MPI_T_pvar_handle_alloc},
+    {"MPI_T_pvar_handle_free", "ii", "i", (callback_fn)cb_MPI_T_pvar_handle_free},
+    {"MPI_T_pvar_read", "iii", "i", (callback_fn)cb_MPI_T_pvar_read},
+    {"MPI_T_pvar_readreset", "iii", "i", (callback_fn)cb_MPI_T_pvar_readreset},
+    {"MPI_T_pvar_reset", "ii", "i", (callback_fn)cb_MPI_T_pvar_reset},
+    {"MPI_T_pvar_session_create", "i", "i", (callback_fn)cb_MPI_T_pvar_session_create},
+    {"MPI_T_pvar_session_free", "i", "i", (callback_fn)cb_MPI_T_pvar_session_free},
+    {"MPI_T_pvar_start", "ii", "i", (callback_fn)cb_MPI_T_pvar_start},
+    {"MPI_T_pvar_stop", "ii", "i", (callback_fn)cb_MPI_T_pvar_stop},
+    {"MPI_T_pvar_write", "iii", "i", (callback_fn)cb_MPI_T_pvar_write},
     {"MPI_Test", "iii", "i", (callback_fn)cb_MPI_Test},
     {"MPI_Test_cancelled", "ii", "i", (callback_fn)cb_MPI_Test_cancelled},
     {"MPI_Testall", "iiii", "i", (callback_fn)cb_MPI_Testall},
@@ -7565,6 +8580,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Unpack_c", "iIiiIii", "i", (callback_fn)cb_MPI_Unpack_c},
     {"MPI_Unpack_external", "iiiiiii", "i", (callback_fn)cb_MPI_Unpack_external},
     {"MPI_Unpack_external_c", "iiIiiIi", "i", (callback_fn)cb_MPI_Unpack_external_c},
+    {"MPI_Unpublish_name", "iii", "i", (callback_fn)cb_MPI_Unpublish_name},
     {"MPI_Wait", "ii", "i", (callback_fn)cb_MPI_Wait},
     {"MPI_Waitall", "iii", "i", (callback_fn)cb_MPI_Waitall},
     {"MPI_Waitany", "iiii", "i", (callback_fn)cb_MPI_Waitany},
