@@ -1,6 +1,6 @@
 /* Communicator special cases: MPI_Comm_create, whose group must be a subset of the
- * communicator's (local) group, and MPI_Comm_idup, whose new handle exists only once its
- * request completes. */
+ * communicator's (local) group, MPI_Comm_idup, whose new handle exists only once its request
+ * completes, and MPI_Comm_split_type, whose shared-memory groups are single ranks. */
 #include "bridge.h"
 
 /* Whether every member of `g` is in the (local) group of `comm`; an MPI error class otherwise
@@ -99,6 +99,26 @@ CALLBACK(MPI_Comm_idup)
         idup_complete(st, 1);
     }
     store_i32((uint32_t)a[2].i32, g);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+/* MPI_COMM_TYPE_SHARED groups the processes that can share memory: a rank's linear memory is
+ * its own (no other rank can load or store it), so each rank is a group of one, which is
+ * what MPI_Win_allocate_shared accepts (docs/rma.md). Other split types are the host's. */
+CALLBACK(MPI_Comm_split_type)
+{
+#define FN "MPI_Comm_split_type"
+    COMM_ARG(comm, 0);
+    HANDLE_ARG(K_INFO, info, info, si, 3);
+    CHECK_OUT(a[4].i32, 4);
+    int type = a[1].i32, key = a[2].i32;
+    MPI_Comm nc;
+    int rc = type == ABI_COMM_TYPE_SHARED
+           ? MPI_Comm_split(comm, COMM_SLOT(comm)->rank, key, &nc)
+           : MPI_Comm_split_type(comm, in_split_type(type), key, info, &nc);
+    if (rc == MPI_SUCCESS)
+        store_i32((uint32_t)a[4].i32, new_comm(nc, errslot));
     return done(a, rc, errslot, FN);
 #undef FN
 }
