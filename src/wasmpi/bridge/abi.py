@@ -126,7 +126,7 @@ class Param:
     cap: str = ""  # str out: capacity (constant name or parameter name)
     ctype_raw: str = ""  # fn<T> and c<T>
     buffer: Buffer | None = None
-    target: tuple[str, str, str] = ()  # disp(RANK,COUNT,DATATYPE): what the target touches
+    target: tuple[str, ...] = ()  # disp(RANK,COUNT,DATATYPE): what the target touches
 
     @property
     def wasm(self) -> str:

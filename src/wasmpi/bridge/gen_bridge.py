@@ -511,7 +511,8 @@ def _disp(cb: _Callback, i: int, p: abi.Param) -> None:
     n = count if count.isdigit() else cb.value(count)
     w = cb.errobj
     cb.pre.append(f"    MPI_Aint v{i};\n"
-                  f"    int tc{i} = rma_target(sl{w}, v{r}, a[{i}].i32, (int64_t){n}, sl{t}, &v{i});\n"
+                  f"    int tc{i} = rma_target(sl{w}, v{r}, a[{i}].i32, (int64_t){n}, sl{t}, "
+                  f"&v{i});\n"
                   f"    if (tc{i})\n        return fail(a, tc{i}, errslot, FN);\n")
     cb.args[i] = f"v{i}"
 

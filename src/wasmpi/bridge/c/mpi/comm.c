@@ -105,7 +105,9 @@ CALLBACK(MPI_Comm_idup)
 
 /* MPI_COMM_TYPE_SHARED groups the processes that can share memory: a rank's linear memory is
  * its own (no other rank can load or store it), so each rank is a group of one, which is
- * what MPI_Win_allocate_shared accepts (docs/rma.md). Other split types are the host's. */
+ * what MPI_Win_allocate_shared accepts (docs/rma.md). MPI_UNDEFINED, which some ranks may pass
+ * while the others pass MPI_COMM_TYPE_SHARED, must then be the same host collective (Open MPI
+ * hangs on a split_type that meets a split). Other split types are the host's. */
 CALLBACK(MPI_Comm_split_type)
 {
 #define FN "MPI_Comm_split_type"
@@ -114,8 +116,9 @@ CALLBACK(MPI_Comm_split_type)
     CHECK_OUT(a[4].i32, 4);
     int type = a[1].i32, key = a[2].i32;
     MPI_Comm nc;
-    int rc = type == ABI_COMM_TYPE_SHARED
-           ? MPI_Comm_split(comm, COMM_SLOT(comm)->rank, key, &nc)
+    int rc = type == ABI_COMM_TYPE_SHARED || type == ABI_UNDEFINED
+           ? MPI_Comm_split(comm, type == ABI_UNDEFINED ? MPI_UNDEFINED : COMM_SLOT(comm)->rank,
+                            key, &nc)
            : MPI_Comm_split_type(comm, in_split_type(type), key, info, &nc);
     if (rc == MPI_SUCCESS)
         store_i32((uint32_t)a[4].i32, new_comm(nc, errslot));
