@@ -22,3 +22,10 @@ def test_rma(compile_program, run, n: int) -> None:  # type: ignore[no-untyped-d
     if n >= 2:
         assert "PASS errors inter" in cases["PASS"]
         assert all(ln.endswith("see errors)") for ln in cases["SKIP"]), cases["SKIP"]
+
+
+def test_wild_displacement_is_fatal_by_default(compile_program, run) -> None:  # type: ignore[no-untyped-def]
+    r = run(compile_program("rma.c"), 2, "fatal")
+    assert r.returncode == 48, (r.returncode, r.stderr)  # MPI_ERR_RMA_RANGE ends the job
+    assert "MPI_Put: target memory is not part of the window" in r.stderr
+    assert "not reached" not in r.stdout

@@ -625,9 +625,30 @@ static void errors(MPI_Comm comm)
     MPI_Comm_free(&c);
 }
 
+/* `rma.wasm fatal`: under the default MPI_ERRORS_ARE_FATAL, a wild displacement ends the job
+ * with the error class, before the host touches any memory */
+static int fatal(void)
+{
+    int rank, size, buf[2] = {0, 0}, v = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN); /* the window's still fatal */
+    MPI_Win w;
+    MPI_Win_create(buf, sizeof buf, sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &w);
+    MPI_Win_fence(0, w);
+    MPI_Put(&v, 1, MPI_INT, size - 1, rank == 0 ? 1 << 30 : 0, 1, MPI_INT, w);
+    MPI_Win_fence(0, w);
+    printf("not reached: rank %d\n", rank);
+    MPI_Win_free(&w);
+    MPI_Finalize();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
+    if (argc > 1 && strcmp(argv[1], "fatal") == 0)
+        return fatal();
     for_each_comm(fence, "fence");
     for_each_comm(pscw, "pscw");
     for_each_comm(locks, "locks");
