@@ -90,6 +90,9 @@ SCALARS = {
     "cvar_index": "int", "pvar_index": "int", "cat_index": "int", "enum_index": "int",
     "Aint": "MPI_Aint", "Count": "MPI_Count", "Offset": "MPI_Offset",
     **{k: "MPI_Comm" for k in ("intracomm", "intercomm", "topocomm")},
+    # one-sided: an MPI_MODE_* bitmask, MPI_LOCK_*, a predefined accumulate op, and a target
+    # displacement disp(RANK,COUNT,DATATYPE) checked against the target's window
+    "assert": "int", "lock_type": "int", "rma_op": "MPI_Op", "disp": "MPI_Aint",
 }
 #: Input communicators restricted to one sort (the bridge checks it: some host MPIs crash or
 #: assert instead of returning MPI_ERR_COMM): intra-, intercommunicator, and an
@@ -132,6 +135,7 @@ class Param:
     cap: str = ""  # str out: capacity (constant name or parameter name)
     ctype_raw: str = ""  # fn<T> and c<T>
     buffer: Buffer | None = None
+    target: tuple[str, ...] = ()  # disp(RANK,COUNT,DATATYPE): what the target touches
 
     @property
     def wasm(self) -> str:
@@ -251,6 +255,7 @@ def int_constants() -> dict[str, int]:
 _BUF_RE = re.compile(r"^(v?buf)\((.*)\)$")
 _ARRAY_RE = re.compile(r"^(\w+)\[([\w*@()]+)\]$")
 _STR_RE = re.compile(r"^str\((\w+)\)$")
+_DISP_RE = re.compile(r"^disp\((\w+),(\w+),(\w+)\)$")
 _LINE_RE = re.compile(r"^(\w+)\s*(.*?)\s*(?:->\s*(\w+))?\s*(?:@(gen|manual|error)(?:\((\w+)\))?)?$")
 
 
@@ -281,6 +286,10 @@ def parse_param(token: str, where: str) -> Param:
         else:
             buf = Buffer(direction, fields[1], fields[2], flags=flags)
         return Param(name, "buf", direction, buffer=buf)
+    m = _DISP_RE.match(spec)
+    if m:
+        rank, count, datatype = m.groups()
+        return Param(name, "disp", target=(rank, count, datatype))
     kind, _, direction = spec.partition(":")
     direction = direction or "in"
     if direction not in DIRECTIONS:
@@ -294,6 +303,8 @@ def parse_param(token: str, where: str) -> Param:
         if el not in ELEMENTS:
             raise TableError(f"{where}: {token!r}: unknown array element kind {el!r}")
         return Param(name, el, direction, length=length, array=True)
+    if kind == "disp":
+        raise TableError(f"{where}: {token!r}: disp takes (RANK,COUNT,DATATYPE)")
     if kind in ("str", "ptr", "cptr", "Status", "strlen") or kind in HANDLES or kind in SCALARS:
         if direction == "free" and kind not in HANDLES and kind != "keyval":
             raise TableError(f"{where}: {token!r}: only handles and keyvals are freed")

@@ -45,7 +45,13 @@ SCALAR_IN = {
     "pvar_class": ("int", "in_pvar_class({})"),
     "Aint": ("MPI_Aint", "(MPI_Aint){}"), "Count": ("MPI_Count", "(MPI_Count){}"),
     "Offset": ("MPI_Offset", "(MPI_Offset){}"),
+    "assert": ("int", "in_assert({})"), "lock_type": ("int", "in_lock_type({})"),
 }
+# Scalar inputs whose translation yields -1 for a value the ABI does not define: error class.
+SCALAR_INVALID = {"assert": "ERR_ASSERT", "lock_type": "ERR_LOCKTYPE"}
+# Objects other than communicators that have their own error handler: a call about one (its
+# first input of that kind, when the call has no communicator) reports errors to it.
+OWN_ERRHANDLER = ("Win",)
 # Scalar kinds written back through a guest pointer: host type, guest size, and the
 # translation of the host value `{}` into what the guest stores.
 SCALAR_OUT = {
@@ -126,6 +132,7 @@ class _Callback:
     args: dict[int, str] = field(default_factory=dict)
     scratch: bool = False
     comm: int | None = None  # index of the communicator whose handler reports errors
+    errobj: int | None = None  # else the index of the object (a window) whose handler does
     checked: set[int] = field(default_factory=set)  # arrays bounds-checked so far
     at_root: bool = False
     keep: bool = False  # host arrays that must live as long as the request (KEEP_FRAME)
@@ -218,13 +225,21 @@ def _gen_callback(f: abi.Function) -> list[str]:
         if p.kind in ("Comm", *abi.COMM_SORTS) and p.direction == "in" and not p.array:
             cb.comm = i
             break
+    if cb.comm is None:
+        for i, p in enumerate(params):
+            if p.kind in OWN_ERRHANDLER and p.direction == "in" and not p.array:
+                cb.errobj = i
+                break
     # inputs first: scalars and handles, then arrays, then buffers (which use both)
     for i, p in enumerate(params):
-        if not p.array and p.kind != "buf":
+        if not p.array and p.kind not in ("buf", "disp"):
             _scalar_or_handle(cb, i, p)
     for i, p in enumerate(params):
         if p.array:
             _array(cb, i, p)
+    for i, p in enumerate(params):
+        if p.kind == "disp":
+            _disp(cb, i, p)
     for i, p in enumerate(params):
         if p.kind == "buf":
             _buffer(cb, i, p)
@@ -247,6 +262,13 @@ def _gen_callback(f: abi.Function) -> list[str]:
         head.append("    TOOL_ERRSLOT;\n")
     else:
         head.append("    ERRSLOT;\n")
+    if cb.errobj is not None:
+        k = params[cb.errobj].kind
+        K, e = f"K_{k.upper()}", cb.errobj
+        head.append(f"    HANDLE_ARG({K}, {k.lower()}, v{e}, sl{e}, {e});\n"
+                    f"    if (sl{e}->predefined)  /* the null handle */\n"
+                    f"        return fail(a, kind_error[{K}], errslot, FN);\n"
+                    f"    errslot = OBJ_ERRSLOT({K}, sl{e});\n")
     if cb.scratch:
         head.append("    SCRATCH_FRAME;\n")
     if cb.keep:
@@ -344,11 +366,19 @@ def _fallback_args(cb: _Callback, base: abi.Function) -> tuple[list[str], list[s
 def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
     k, d = p.kind, p.direction
     if k in abi.HANDLES:
+        if i == cb.errobj:
+            cb.args[i] = f"v{i}"
+            return
         _handle(cb, i, p)
     elif k in COMM_SORT_CHECK:
         if i != cb.comm or d != "in":
             raise cb.fail(f"{p.name}: {k} that is not the call's communicator")
         cb.pre.append(COMM_SORT_CHECK[k].format(c=cb.cslot()))
+        cb.args[i] = f"v{i}"
+    elif k == "rma_op" and d == "in":  # accumulate ops: predefined (MPI_REPLACE, MPI_NO_OP too)
+        cb.pre.append(f"    HANDLE_ARG(K_OP, op, v{i}, sl{i}, {i});\n"
+                      f"    if (!sl{i}->predefined || sl{i}->guest == ABI_OP_NULL)\n"
+                      f"        return fail(a, ABI_ERR_OP, errslot, FN);\n")
         cb.args[i] = f"v{i}"
     elif k == "keyval" and d == "in":
         cb.pre.append(f"    int v{i};\n    if (!get_keyval(a[{i}].i32, &v{i}))\n"
@@ -366,6 +396,9 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
         ctype, conv = SCALAR_IN[k]
         raw = f"a[{i}].i64" if p.wasm == "I" else f"a[{i}].i32"
         cb.pre.append(f"    {ctype} v{i} = {conv.format(raw)};\n")
+        if k in SCALAR_INVALID:
+            cb.pre.append(f"    if (v{i} < 0)\n"
+                          f"        return fail(a, {_abi_int(SCALAR_INVALID[k])}, errslot, FN);\n")
         cb.args[i] = f"v{i}"
     elif d in ("out", "inout") and k in SCALAR_OUT:
         ctype, size, conv = SCALAR_OUT[k]
@@ -665,7 +698,7 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
             cb.args[i] = f"v{i}"
             return
         name, _, scale = b.count.partition("*")
-        count = f"(int64_t){cb.value(name)}"
+        count = f"(int64_t){name if name.isdigit() else cb.value(name)}"
         if scale:
             if scale not in COMM_SIZES:
                 raise cb.fail(f"{p.name}: count scale {scale!r}")
@@ -682,6 +715,27 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
                 raise cb.fail(f"{p.name}: a sender buffer, but no root parameter")
             count = f"({cb.cslot()}->rsize && v{roots[0]} < 0 ? 0 : {count})"
         cb.pre.append(f"    BUF(v{i}, {i}, {count}, {slot}, {place});\n")
+    cb.args[i] = f"v{i}"
+
+
+def _disp(cb: _Callback, i: int, p: abi.Param) -> None:
+    """A target displacement of a one-sided call: the span that COUNT elements of DATATYPE
+    touch there must lie in the target's window (rma_target, c/mpi/rma.c), which also turns
+    a dynamic window's guest address into the target's host address."""
+    if cb.errobj is None or cb.f.params[cb.errobj].kind != "Win":
+        raise cb.fail(f"{p.name}: a target displacement, but no window")
+    rank, count, datatype = p.target
+    r, t = cb.index(rank), cb.index(datatype)
+    if cb.f.params[r].kind != "rank" or cb.f.params[r].direction != "in":
+        raise cb.fail(f"{p.name}: {rank!r} is not a rank input")
+    if cb.f.params[t].kind != "Datatype" or cb.f.params[t].array:
+        raise cb.fail(f"{p.name}: {datatype!r} is not a datatype argument")
+    n = count if count.isdigit() else cb.value(count)
+    w = cb.errobj
+    cb.pre.append(f"    MPI_Aint v{i};\n"
+                  f"    int tc{i} = rma_target(sl{w}, v{r}, a[{i}].i32, (int64_t){n}, sl{t}, "
+                  f"&v{i});\n"
+                  f"    if (tc{i})\n        return fail(a, tc{i}, errslot, FN);\n")
     cb.args[i] = f"v{i}"
 
 

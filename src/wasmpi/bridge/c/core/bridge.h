@@ -304,7 +304,12 @@ static inline wasm_trap_t *done(wasmtime_val_raw_t *a, int rc, int32_t cslot, co
 wasm_trap_t *ok(wasmtime_val_raw_t *a);
 
 /* Every callback starts with the communicator slot whose error handler decides; calls
- * without a communicator report on MPI_COMM_WORLD. */
+ * without a communicator report on MPI_COMM_WORLD. A call about another object with its own
+ * error handler (a window) reports to that object: its errslot carries the handle kind in the
+ * high byte, as guest handles do (a communicator's is its plain slot index). */
+#define OBJ_ERRSLOT(kind, s) ((int32_t)((uint32_t)(kind) << 24 | (uint32_t)slot_index(kind, s)))
+/* the live object an errslot names (and its kind), or NULL */
+slot_t *errslot_object(int32_t errslot, int *kind);
 #define ERRSLOT int32_t errslot __attribute__((unused)) = world_slot()
 /* MPI_T functions return their error codes and never call an error handler (MPI-3.1 14.3):
  * fail() and done() with this slot return the (MPI_T) error code as it is (mpi/tool.c). */
@@ -555,6 +560,16 @@ int user_error_host_code(int guest_code);  /* -1: not the guest's */
 int user_error_guest_code(int host_code);  /* -1: not the guest's */
 /* apply the guest error handler `eh` of a communicator to error class `cls`: 1 = return it */
 int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls);
+/* the same for an object of handle kind `kind` (K_COMM, K_WIN, ...) */
+int call_errhandler(int32_t eh, int kind, int32_t guest, int cls);
+/* One-sided (mpi/rma.c): MPI_MODE_* bitmasks and MPI_LOCK_* (-1 for an undefined value); the
+ * target check of a displacement (0 or an ABI error class; *host_disp is what the host gets);
+ * the predefined window attributes (1 when `keyval` is one, *val its guest value). */
+int in_assert(int x);
+int in_lock_type(int x);
+int rma_target(const slot_t *win, int rank, int32_t disp, int64_t count, const slot_t *type,
+               MPI_Aint *host_disp);
+int win_attr(const slot_t *win, int32_t keyval, int32_t *val);
 /* Request completion bookkeeping (mpi/request.c). */
 void request_settle(int32_t *g, slot_t *s, MPI_Request h, int ok);
 int32_t request_errslot(const slot_t *r);

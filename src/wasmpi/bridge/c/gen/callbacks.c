@@ -875,6 +875,7 @@ int out_pvar_class(int x)
 }
 
 wasm_trap_t *cb_MPI_Abort(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Accumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Add_error_class(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Add_error_code(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Add_error_string(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -962,6 +963,7 @@ wasm_trap_t *cb_MPI_Comm_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *,
 wasm_trap_t *cb_MPI_Comm_split(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_split_type(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_test_inter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Compare_and_swap(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Dims_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Dist_graph_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Dist_graph_create_adjacent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -974,6 +976,7 @@ wasm_trap_t *cb_MPI_Exscan(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, si
 wasm_trap_t *cb_MPI_Exscan_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Exscan_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Exscan_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Fetch_and_op(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Finalize(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Finalized(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Free_mem(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -985,6 +988,8 @@ wasm_trap_t *cb_MPI_Gatherv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, s
 wasm_trap_t *cb_MPI_Gatherv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Gatherv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Gatherv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Get_accumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_address(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_count(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_count_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1125,7 +1130,9 @@ wasm_trap_t *cb_MPI_Pack_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *,
 wasm_trap_t *cb_MPI_Pack_size_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Probe(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Publish_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Put(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Query_thread(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Raccumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Recv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Recv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Recv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1142,6 +1149,9 @@ wasm_trap_t *cb_MPI_Reduce_scatter_block_init(void *, wasmtime_caller_t *, wasmt
 wasm_trap_t *cb_MPI_Reduce_scatter_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_get_status(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Rget(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Rget_accumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Rput(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rsend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rsend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rsend_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1257,11 +1267,71 @@ wasm_trap_t *cb_MPI_Wait(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size
 wasm_trap_t *cb_MPI_Waitall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitany(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitsome(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_allocate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_allocate_shared(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_attach(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_call_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_complete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_create_dynamic(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Win_create_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Win_create_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_delete_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_detach(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_fence(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_flush(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_flush_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_flush_local(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_flush_local_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Win_free_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_lock(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_lock_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_post(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_set_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_set_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_set_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_set_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_shared_query(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_start(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_sync(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_test(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_unlock(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_unlock_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_wait(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Wtick(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Wtime(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+
+CALLBACK(MPI_Accumulate)
+{
+#define FN "MPI_Accumulate"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v8, sl8, 8);
+    if (sl8->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl8);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    HANDLE_ARG(K_OP, op, v7, sl7, 7);
+    if (!sl7->predefined || sl7->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl8, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc = MPI_Accumulate(v0, v1, v2, v3, v4, v5, v6, v7, v8);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
 
 CALLBACK(MPI_Aint_add)
 {
@@ -2408,24 +2478,6 @@ CALLBACK(MPI_Comm_split)
 #undef FN
 }
 
-CALLBACK(MPI_Comm_split_type)
-{
-#define FN "MPI_Comm_split_type"
-    COMM_ARG(v0, 0);
-    int v1 = in_split_type(a[1].i32);
-    int v2 = a[2].i32;
-    HANDLE_ARG(K_INFO, info, v3, sl3, 3);
-    uint32_t p4 = (uint32_t)a[4].i32;
-    CHECK_OUT(p4, 4);
-    MPI_Comm v4;
-    int rc = MPI_Comm_split_type(v0, v1, v2, v3, &v4);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_comm(v4, errslot));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Comm_test_inter)
 {
 #define FN "MPI_Comm_test_inter"
@@ -2437,6 +2489,28 @@ CALLBACK(MPI_Comm_test_inter)
     if (rc == MPI_SUCCESS) {
         store_i32(p1, v1);
     }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Compare_and_swap)
+{
+#define FN "MPI_Compare_and_swap"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v6, sl6, 6);
+    if (sl6->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl6);
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    int v4 = in_rank(a[4].i32);
+    MPI_Aint v5;
+    int tc5 = rma_target(sl6, v4, a[5].i32, (int64_t)1, sl3, &v5);
+    if (tc5)
+        return fail(a, tc5, errslot, FN);
+    BUF(v0, 0, (int64_t)1, sl3, 0);
+    BUF(v1, 1, (int64_t)1, sl3, 0);
+    BUF(v2, 2, (int64_t)1, sl3, 0);
+    int rc = MPI_Compare_and_swap(v0, v1, v2, v3, v4, v5, v6);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -2644,6 +2718,30 @@ CALLBACK(MPI_Exscan_init_c)
     if (rc == MPI_SUCCESS) {
         store_i32(p7, new_request(v7, errslot));
     }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Fetch_and_op)
+{
+#define FN "MPI_Fetch_and_op"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v6, sl6, 6);
+    if (sl6->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl6);
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    HANDLE_ARG(K_OP, op, v5, sl5, 5);
+    if (!sl5->predefined || sl5->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl6, v3, a[4].i32, (int64_t)1, sl2, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)1, sl2, 0);
+    BUF(v1, 1, (int64_t)1, sl2, 0);
+    int rc = MPI_Fetch_and_op(v0, v1, v2, v3, v4, v5, v6);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -2882,6 +2980,58 @@ CALLBACK(MPI_Gatherv_init_c)
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Get)
+{
+#define FN "MPI_Get"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
+    if (sl7->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl7, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc = MPI_Get(v0, v1, v2, v3, v4, v5, v6, v7);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Get_accumulate)
+{
+#define FN "MPI_Get_accumulate"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v11, sl11, 11);
+    if (sl11->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl11);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    int v8 = a[8].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v9, sl9, 9);
+    HANDLE_ARG(K_OP, op, v10, sl10, 10);
+    if (!sl10->predefined || sl10->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v7;
+    int tc7 = rma_target(sl11, v6, a[7].i32, (int64_t)v8, sl9, &v7);
+    if (tc7)
+        return fail(a, tc7, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, (int64_t)v4, sl5, 0);
+    int rc = MPI_Get_accumulate(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -5809,6 +5959,61 @@ CALLBACK(MPI_Publish_name)
 #undef FN
 }
 
+CALLBACK(MPI_Put)
+{
+#define FN "MPI_Put"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
+    if (sl7->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl7, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc = MPI_Put(v0, v1, v2, v3, v4, v5, v6, v7);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Raccumulate)
+{
+#define FN "MPI_Raccumulate"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v8, sl8, 8);
+    if (sl8->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl8);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    HANDLE_ARG(K_OP, op, v7, sl7, 7);
+    if (!sl7->predefined || sl7->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl8, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc = MPI_Raccumulate(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_request(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Recv)
 {
 #define FN "MPI_Recv"
@@ -6032,6 +6237,99 @@ CALLBACK(MPI_Reduce_local_c)
         if (v2 != (int)v2)
             return host4_missing(a, H4_MPI_Reduce_local_c, errslot, FN);
         rc = MPI_Reduce_local(v0, v1, (int)v2, v3, v4);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Rget)
+{
+#define FN "MPI_Rget"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
+    if (sl7->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl7, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc = MPI_Rget(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Rget_accumulate)
+{
+#define FN "MPI_Rget_accumulate"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v11, sl11, 11);
+    if (sl11->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl11);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    int v8 = a[8].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v9, sl9, 9);
+    HANDLE_ARG(K_OP, op, v10, sl10, 10);
+    if (!sl10->predefined || sl10->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v7;
+    int tc7 = rma_target(sl11, v6, a[7].i32, (int64_t)v8, sl9, &v7);
+    if (tc7)
+        return fail(a, tc7, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, (int64_t)v4, sl5, 0);
+    uint32_t p12 = (uint32_t)a[12].i32;
+    CHECK_OUT(p12, 4);
+    MPI_Request v12;
+    int rc = MPI_Rget_accumulate(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, &v12);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p12, new_request(v12, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Rput)
+{
+#define FN "MPI_Rput"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
+    if (sl7->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl7, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc = MPI_Rput(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8088,6 +8386,321 @@ CALLBACK(MPI_Unpack_external_c)
 #undef FN
 }
 
+CALLBACK(MPI_Win_complete)
+{
+#define FN "MPI_Win_complete"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_complete(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_fence)
+{
+#define FN "MPI_Win_fence"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_assert(a[0].i32);
+    if (v0 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_fence(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_flush)
+{
+#define FN "MPI_Win_flush"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_rank(a[0].i32);
+    int rc = MPI_Win_flush(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_flush_all)
+{
+#define FN "MPI_Win_flush_all"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_flush_all(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_flush_local)
+{
+#define FN "MPI_Win_flush_local"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_rank(a[0].i32);
+    int rc = MPI_Win_flush_local(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_flush_local_all)
+{
+#define FN "MPI_Win_flush_local_all"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_flush_local_all(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_get_group)
+{
+#define FN "MPI_Win_get_group"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    MPI_Group v1;
+    int rc = MPI_Win_get_group(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, new_handle(K_GROUP, (host_h){.group = v1}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_get_info)
+{
+#define FN "MPI_Win_get_info"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    MPI_Info v1;
+    int rc = MPI_Win_get_info(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, new_handle(K_INFO, (host_h){.info = v1}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_get_name)
+{
+#define FN "MPI_Win_get_name"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, ABI_MAX_OBJECT_NAME);
+    char v1[MPI_MAX_OBJECT_NAME + 1];
+    v1[0] = 0;
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    int v2 = 0;
+    int rc = MPI_Win_get_name(v0, v1, &v2);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p2, put_string(p1, v1, ABI_MAX_OBJECT_NAME));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_lock)
+{
+#define FN "MPI_Win_lock"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v3, sl3, 3);
+    if (sl3->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl3);
+    int v0 = in_lock_type(a[0].i32);
+    if (v0 < 0)
+        return fail(a, ABI_ERR_LOCKTYPE, errslot, FN);
+    int v1 = in_rank(a[1].i32);
+    int v2 = in_assert(a[2].i32);
+    if (v2 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_lock(v0, v1, v2, v3);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_lock_all)
+{
+#define FN "MPI_Win_lock_all"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_assert(a[0].i32);
+    if (v0 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_lock_all(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_post)
+{
+#define FN "MPI_Win_post"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v2, sl2, 2);
+    if (sl2->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl2);
+    HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
+    int v1 = in_assert(a[1].i32);
+    if (v1 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_post(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_set_info)
+{
+#define FN "MPI_Win_set_info"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    HANDLE_ARG(K_INFO, info, v1, sl1, 1);
+    int rc = MPI_Win_set_info(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_set_name)
+{
+#define FN "MPI_Win_set_name"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    const char *v1;
+    CHECK_STR(v1, a[1].i32);
+    int rc = MPI_Win_set_name(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_start)
+{
+#define FN "MPI_Win_start"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v2, sl2, 2);
+    if (sl2->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl2);
+    HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
+    int v1 = in_assert(a[1].i32);
+    if (v1 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_start(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_sync)
+{
+#define FN "MPI_Win_sync"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_sync(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_test)
+{
+#define FN "MPI_Win_test"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int v1 = 0;
+    int rc = MPI_Win_test(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_unlock)
+{
+#define FN "MPI_Win_unlock"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_rank(a[0].i32);
+    int rc = MPI_Win_unlock(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_unlock_all)
+{
+#define FN "MPI_Win_unlock_all"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_unlock_all(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_wait)
+{
+#define FN "MPI_Win_wait"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_wait(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 const char *const host4_names[H4_LAST] = {
     "MPI_Allgather_c",
     "MPI_Allgather_init",
@@ -8203,6 +8816,7 @@ const char *const host4_names[H4_LAST] = {
 
 const bridge_entry ENTRIES[] = {
     {"MPI_Abort", "ii", "i", (callback_fn)cb_MPI_Abort},
+    {"MPI_Accumulate", "iiiiiiiii", "i", (callback_fn)cb_MPI_Accumulate},
     {"MPI_Add_error_class", "i", "i", (callback_fn)cb_MPI_Add_error_class},
     {"MPI_Add_error_code", "ii", "i", (callback_fn)cb_MPI_Add_error_code},
     {"MPI_Add_error_string", "ii", "i", (callback_fn)cb_MPI_Add_error_string},
@@ -8290,6 +8904,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_split", "iiii", "i", (callback_fn)cb_MPI_Comm_split},
     {"MPI_Comm_split_type", "iiiii", "i", (callback_fn)cb_MPI_Comm_split_type},
     {"MPI_Comm_test_inter", "ii", "i", (callback_fn)cb_MPI_Comm_test_inter},
+    {"MPI_Compare_and_swap", "iiiiiii", "i", (callback_fn)cb_MPI_Compare_and_swap},
     {"MPI_Dims_create", "iii", "i", (callback_fn)cb_MPI_Dims_create},
     {"MPI_Dist_graph_create", "iiiiiiiii", "i", (callback_fn)cb_MPI_Dist_graph_create},
     {"MPI_Dist_graph_create_adjacent", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Dist_graph_create_adjacent},
@@ -8302,6 +8917,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Exscan_c", "iiIiii", "i", (callback_fn)cb_MPI_Exscan_c},
     {"MPI_Exscan_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Exscan_init},
     {"MPI_Exscan_init_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Exscan_init_c},
+    {"MPI_Fetch_and_op", "iiiiiii", "i", (callback_fn)cb_MPI_Fetch_and_op},
     {"MPI_Finalize", "", "i", (callback_fn)cb_MPI_Finalize},
     {"MPI_Finalized", "i", "i", (callback_fn)cb_MPI_Finalized},
     {"MPI_Free_mem", "i", "i", (callback_fn)cb_MPI_Free_mem},
@@ -8313,6 +8929,8 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Gatherv_c", "iIiiiiiii", "i", (callback_fn)cb_MPI_Gatherv_c},
     {"MPI_Gatherv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Gatherv_init},
     {"MPI_Gatherv_init_c", "iIiiiiiiiii", "i", (callback_fn)cb_MPI_Gatherv_init_c},
+    {"MPI_Get", "iiiiiiii", "i", (callback_fn)cb_MPI_Get},
+    {"MPI_Get_accumulate", "iiiiiiiiiiii", "i", (callback_fn)cb_MPI_Get_accumulate},
     {"MPI_Get_address", "ii", "i", (callback_fn)cb_MPI_Get_address},
     {"MPI_Get_count", "iii", "i", (callback_fn)cb_MPI_Get_count},
     {"MPI_Get_count_c", "iii", "i", (callback_fn)cb_MPI_Get_count_c},
@@ -8453,7 +9071,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Pack_size_c", "Iiii", "i", (callback_fn)cb_MPI_Pack_size_c},
     {"MPI_Probe", "iiii", "i", (callback_fn)cb_MPI_Probe},
     {"MPI_Publish_name", "iii", "i", (callback_fn)cb_MPI_Publish_name},
+    {"MPI_Put", "iiiiiiii", "i", (callback_fn)cb_MPI_Put},
     {"MPI_Query_thread", "i", "i", (callback_fn)cb_MPI_Query_thread},
+    {"MPI_Raccumulate", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Raccumulate},
     {"MPI_Recv", "iiiiiii", "i", (callback_fn)cb_MPI_Recv},
     {"MPI_Recv_c", "iIiiiii", "i", (callback_fn)cb_MPI_Recv_c},
     {"MPI_Recv_init", "iiiiiii", "i", (callback_fn)cb_MPI_Recv_init},
@@ -8470,6 +9090,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Reduce_scatter_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_init},
     {"MPI_Request_free", "i", "i", (callback_fn)cb_MPI_Request_free},
     {"MPI_Request_get_status", "iii", "i", (callback_fn)cb_MPI_Request_get_status},
+    {"MPI_Rget", "iiiiiiiii", "i", (callback_fn)cb_MPI_Rget},
+    {"MPI_Rget_accumulate", "iiiiiiiiiiiii", "i", (callback_fn)cb_MPI_Rget_accumulate},
+    {"MPI_Rput", "iiiiiiiii", "i", (callback_fn)cb_MPI_Rput},
     {"MPI_Rsend", "iiiiii", "i", (callback_fn)cb_MPI_Rsend},
     {"MPI_Rsend_c", "iIiiii", "i", (callback_fn)cb_MPI_Rsend_c},
     {"MPI_Rsend_init", "iiiiiii", "i", (callback_fn)cb_MPI_Rsend_init},
@@ -8585,9 +9208,43 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Waitall", "iii", "i", (callback_fn)cb_MPI_Waitall},
     {"MPI_Waitany", "iiii", "i", (callback_fn)cb_MPI_Waitany},
     {"MPI_Waitsome", "iiiii", "i", (callback_fn)cb_MPI_Waitsome},
+    {"MPI_Win_allocate", "iiiiii", "i", (callback_fn)cb_MPI_Win_allocate},
+    {"MPI_Win_allocate_shared", "iiiiii", "i", (callback_fn)cb_MPI_Win_allocate_shared},
+    {"MPI_Win_attach", "iii", "i", (callback_fn)cb_MPI_Win_attach},
+    {"MPI_Win_call_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_call_errhandler},
+    {"MPI_Win_complete", "i", "i", (callback_fn)cb_MPI_Win_complete},
+    {"MPI_Win_create", "iiiiii", "i", (callback_fn)cb_MPI_Win_create},
+    {"MPI_Win_create_dynamic", "iii", "i", (callback_fn)cb_MPI_Win_create_dynamic},
     {"MPI_Win_create_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_create_errhandler},
     {"MPI_Win_create_keyval", "iiii", "i", (callback_fn)cb_MPI_Win_create_keyval},
+    {"MPI_Win_delete_attr", "ii", "i", (callback_fn)cb_MPI_Win_delete_attr},
+    {"MPI_Win_detach", "ii", "i", (callback_fn)cb_MPI_Win_detach},
+    {"MPI_Win_fence", "ii", "i", (callback_fn)cb_MPI_Win_fence},
+    {"MPI_Win_flush", "ii", "i", (callback_fn)cb_MPI_Win_flush},
+    {"MPI_Win_flush_all", "i", "i", (callback_fn)cb_MPI_Win_flush_all},
+    {"MPI_Win_flush_local", "ii", "i", (callback_fn)cb_MPI_Win_flush_local},
+    {"MPI_Win_flush_local_all", "i", "i", (callback_fn)cb_MPI_Win_flush_local_all},
+    {"MPI_Win_free", "i", "i", (callback_fn)cb_MPI_Win_free},
     {"MPI_Win_free_keyval", "i", "i", (callback_fn)cb_MPI_Win_free_keyval},
+    {"MPI_Win_get_attr", "iiii", "i", (callback_fn)cb_MPI_Win_get_attr},
+    {"MPI_Win_get_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_get_errhandler},
+    {"MPI_Win_get_group", "ii", "i", (callback_fn)cb_MPI_Win_get_group},
+    {"MPI_Win_get_info", "ii", "i", (callback_fn)cb_MPI_Win_get_info},
+    {"MPI_Win_get_name", "iii", "i", (callback_fn)cb_MPI_Win_get_name},
+    {"MPI_Win_lock", "iiii", "i", (callback_fn)cb_MPI_Win_lock},
+    {"MPI_Win_lock_all", "ii", "i", (callback_fn)cb_MPI_Win_lock_all},
+    {"MPI_Win_post", "iii", "i", (callback_fn)cb_MPI_Win_post},
+    {"MPI_Win_set_attr", "iii", "i", (callback_fn)cb_MPI_Win_set_attr},
+    {"MPI_Win_set_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_set_errhandler},
+    {"MPI_Win_set_info", "ii", "i", (callback_fn)cb_MPI_Win_set_info},
+    {"MPI_Win_set_name", "ii", "i", (callback_fn)cb_MPI_Win_set_name},
+    {"MPI_Win_shared_query", "iiiii", "i", (callback_fn)cb_MPI_Win_shared_query},
+    {"MPI_Win_start", "iii", "i", (callback_fn)cb_MPI_Win_start},
+    {"MPI_Win_sync", "i", "i", (callback_fn)cb_MPI_Win_sync},
+    {"MPI_Win_test", "ii", "i", (callback_fn)cb_MPI_Win_test},
+    {"MPI_Win_unlock", "ii", "i", (callback_fn)cb_MPI_Win_unlock},
+    {"MPI_Win_unlock_all", "i", "i", (callback_fn)cb_MPI_Win_unlock_all},
+    {"MPI_Win_wait", "i", "i", (callback_fn)cb_MPI_Win_wait},
     {"MPI_Wtick", "", "F", (callback_fn)cb_MPI_Wtick},
     {"MPI_Wtime", "", "F", (callback_fn)cb_MPI_Wtime},
 };
