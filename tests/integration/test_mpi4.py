@@ -48,7 +48,7 @@ def test_mpi4(compile_program, run, mpi: MPI, n: int) -> None:  # type: ignore[n
     reported = {ln.split()[1] for ln in r.stdout.splitlines() if ln.startswith("UNSUPPORTED ")}
     # unsupported: what the host lacks outright, and counts beyond int where it lacks the _c
     expected = {f for f, how in rows.items() if how == "unsupported"}
-    expected |= {f for f in ("MPI_Send_c", "MPI_Recv_c") if rows[f] != "yes"}
+    expected |= {f for f in ("MPI_Send_c", "MPI_Recv_c", "MPI_Alltoallw_c") if rows[f] != "yes"}
     assert reported == expected, r.stdout
     for f in reported:
         assert f"does not provide {f} (MPI_ERR_UNSUPPORTED_OPERATION)" in r.stderr, r.stderr

@@ -341,6 +341,15 @@ static void big_counts(MPI_Comm comm)
     for (int i = 0; i < MAXP; i++) { counts[i] = big; displs[i] = 0; }
     rc = MPI_Allgatherv_c(&x, 0, MPI_INT, &x, counts, displs, MPI_INT, c);
     EXPECT(err_class(rc) == MPI_ERR_COUNT, "Allgatherv_c of 2^33 ints: %d", rc);
+    /* per-peer counts beyond int of an empty type: only the host's _c function can serve them */
+    MPI_Datatype et[MAXP];
+    for (int i = 0; i < MAXP; i++) et[i] = empty;
+    outcome("MPI_Alltoallw_c", MPI_Alltoallw_c(&x, counts, displs, et, &x, counts, displs, et, c),
+            host_has("MPI_Alltoallw_c"));
+    MPI_Datatype it[MAXP];
+    for (int i = 0; i < MAXP; i++) it[i] = MPI_INT;
+    rc = MPI_Alltoallw_c(&x, counts, displs, it, &x, counts, displs, it, c);
+    EXPECT(err_class(rc) == MPI_ERR_COUNT, "Alltoallw_c of 2^33 ints: %d", rc);
     EXPECT_OK(MPI_Type_free(&empty));
     MPI_Comm_free(&c);
 }
@@ -430,7 +439,8 @@ static void reductions(MPI_Comm comm)
     /* reduce-scatter: rank j gets j + 1 sums (block: 2 each) */
     int counts[MAXP], total = 0;
     for (int j = 0; j < size; j++) { counts[j] = j + 1; total += j + 1; }
-    int *big = malloc(sizeof(int) * (size_t)total * 2), *out = malloc(sizeof(int) * (size_t)total);
+    int *big = malloc(sizeof(int) * (size_t)total * 2);
+    int *out = malloc(sizeof(int) * (size_t)(total + 2 * size + 1)); /* room for a guard */
     MPI_Request q;
     for (int form = 0; form < 2; form++) {
         const char *fn = form ? "MPI_Reduce_scatter_block_init" : "MPI_Reduce_scatter_init";
@@ -453,6 +463,34 @@ static void reductions(MPI_Comm comm)
         }
         EXPECT_OK(MPI_Request_free(&q));
     }
+    /* the large-count forms: MPI_Count receive counts */
+    MPI_Count ccounts[MAXP];
+    for (int j = 0; j < size; j++) ccounts[j] = counts[j];
+    int first = rank * (rank + 1) / 2;
+#define SETUP_RS(per) { for (int i = 0; i < (per); i++) big[i] = (rank + 1) * (i + 100 * k); \
+                        for (int i = 0; i <= total + 2 * size; i++) out[i] = -1; }
+#define RS_CHECK(mine, at) \
+    for (int i = 0; i <= (mine); i++) \
+        EXPECT(out[i] == (i == (mine) ? -1 : size * (size + 1) / 2 * ((at) + i + 100 * k)), \
+               "%s round %d: out[%d] = %d", fn_, k, i, out[i])
+    FORMS("MPI_Reduce_scatter_c", "MPI_Ireduce_scatter_c", "MPI_Reduce_scatter_init",
+          "MPI_Reduce_scatter_init_c", SETUP_RS(total),
+          MPI_Reduce_scatter_c(big, out, ccounts, MPI_INT, MPI_SUM, c),
+          MPI_Ireduce_scatter_c(big, out, ccounts, MPI_INT, MPI_SUM, c, &req_),
+          MPI_Reduce_scatter_init(big, out, counts, MPI_INT, MPI_SUM, c, MPI_INFO_NULL, &req_),
+          MPI_Reduce_scatter_init_c(big, out, ccounts, MPI_INT, MPI_SUM, c, MPI_INFO_NULL,
+                                    &req_),
+          RS_CHECK(rank + 1, first));
+    FORMS("MPI_Reduce_scatter_block_c", "MPI_Ireduce_scatter_block_c",
+          "MPI_Reduce_scatter_block_init", "MPI_Reduce_scatter_block_init_c",
+          SETUP_RS(2 * size), MPI_Reduce_scatter_block_c(big, out, 2, MPI_INT, MPI_SUM, c),
+          MPI_Ireduce_scatter_block_c(big, out, 2, MPI_INT, MPI_SUM, c, &req_),
+          MPI_Reduce_scatter_block_init(big, out, 2, MPI_INT, MPI_SUM, c, MPI_INFO_NULL, &req_),
+          MPI_Reduce_scatter_block_init_c(big, out, 2, MPI_INT, MPI_SUM, c, MPI_INFO_NULL,
+                                          &req_),
+          RS_CHECK(2, 2 * rank));
+#undef SETUP_RS
+#undef RS_CHECK
     free(big);
     free(out);
     /* Reduce_local_c */
@@ -578,23 +616,20 @@ static void scatters(MPI_Comm comm)
           MPI_Alltoallv_init(s, ic, id, MPI_INT, r, ic, id, MPI_INT, c, MPI_INFO_NULL, &req_),
           MPI_Alltoallv_init_c(s, vc, vd, MPI_INT, r, vc, vd, MPI_INT, c, MPI_INFO_NULL, &req_),
           FROM(j, id[j]));
-    /* Alltoallw_init: byte displacements, a datatype per peer */
+    /* alltoallw: byte displacements, a datatype per peer */
     int bd[MAXP];
+    MPI_Aint bda[MAXP];
     MPI_Datatype ty[MAXP];
-    for (int j = 0; j < size; j++) { bd[j] = id[j] * (int)sizeof(int); ty[j] = MPI_INT; }
-    MPI_Request q;
-    int k = 0;
-    if (RAN(MPI_Alltoallw_init, MPI_Alltoallw_init(s, ic, bd, ty, r, ic, bd, ty, c,
-                                                   MPI_INFO_NULL, &q))) {
-        for (k = 0; k < 2; k++) {
-            const char *fn_ = "MPI_Alltoallw_init";
-            SEND(id[j]);
-            EXPECT_OK(MPI_Start(&q));
-            EXPECT_OK(MPI_Wait(&q, MPI_STATUS_IGNORE));
-            FROM(j, id[j]);
-        }
-        EXPECT_OK(MPI_Request_free(&q));
+    for (int j = 0; j < size; j++) {
+        bda[j] = bd[j] = id[j] * (int)sizeof(int);
+        ty[j] = MPI_INT;
     }
+    FORMS("MPI_Alltoallw_c", "MPI_Ialltoallw_c", "MPI_Alltoallw_init", "MPI_Alltoallw_init_c",
+          SEND(id[j]), MPI_Alltoallw_c(s, vc, bda, ty, r, vc, bda, ty, c),
+          MPI_Ialltoallw_c(s, vc, bda, ty, r, vc, bda, ty, c, &req_),
+          MPI_Alltoallw_init(s, ic, bd, ty, r, ic, bd, ty, c, MPI_INFO_NULL, &req_),
+          MPI_Alltoallw_init_c(s, vc, bda, ty, r, vc, bda, ty, c, MPI_INFO_NULL, &req_),
+          FROM(j, id[j]));
 #undef SEND
 #undef FROM
     MPI_Comm_free(&c);
@@ -668,18 +703,15 @@ static void neighbors(MPI_Comm comm)
                  "%s round %d: %d %d", fn_, k, r[N + 1], r[0]));
     MPI_Aint bd[2] = {(N + 1) * (MPI_Aint)sizeof(int), 0};
     MPI_Datatype ty[2] = {MPI_INT, MPI_INT};
-    MPI_Request q;
-    if (RAN(MPI_Neighbor_alltoallw_init, MPI_Neighbor_alltoallw_init(
-                s, ic, bd, ty, r, ic, bd, ty, c, MPI_INFO_NULL, &q))) {
-        for (int k = 0; k < 2; k++) {
-            CLEAR(2);
-            EXPECT_OK(MPI_Start(&q));
-            EXPECT_OK(MPI_Wait(&q, MPI_STATUS_IGNORE));
-            EXPECT(got(r + N + 1, nb(left, 0), k) && got(r, nb(right, 1), k),
-                   "Neighbor_alltoallw_init round %d: %d %d", k, r[N + 1], r[0]);
-        }
-        EXPECT_OK(MPI_Request_free(&q));
-    }
+    FORMS("MPI_Neighbor_alltoallw_c", "MPI_Ineighbor_alltoallw_c",
+          "MPI_Neighbor_alltoallw_init", "MPI_Neighbor_alltoallw_init_c", CLEAR(2),
+          MPI_Neighbor_alltoallw_c(s, vc, bd, ty, r, vc, bd, ty, c),
+          MPI_Ineighbor_alltoallw_c(s, vc, bd, ty, r, vc, bd, ty, c, &req_),
+          MPI_Neighbor_alltoallw_init(s, ic, bd, ty, r, ic, bd, ty, c, MPI_INFO_NULL, &req_),
+          MPI_Neighbor_alltoallw_init_c(s, vc, bd, ty, r, vc, bd, ty, c, MPI_INFO_NULL,
+                                        &req_),
+          EXPECT(got(r + N + 1, nb(left, 0), k) && got(r, nb(right, 1), k),
+                 "%s round %d: %d %d", fn_, k, r[N + 1], r[0]));
 #undef CLEAR
     MPI_Comm_free(&c);
     MPI_Comm_free(&c0);

@@ -902,7 +902,9 @@ wasm_trap_t *cb_MPI_Alltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t 
 wasm_trap_t *cb_MPI_Alltoallv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoallv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoallw_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoallw_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoallw_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_delete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_put(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1025,6 +1027,7 @@ wasm_trap_t *cb_MPI_Ialltoall_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t 
 wasm_trap_t *cb_MPI_Ialltoallv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ialltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ialltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ialltoallw_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibarrier(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibcast(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibcast_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1048,6 +1051,7 @@ wasm_trap_t *cb_MPI_Ineighbor_alltoall_c(void *, wasmtime_caller_t *, wasmtime_v
 wasm_trap_t *cb_MPI_Ineighbor_alltoallv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_alltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ineighbor_alltoallw_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_create_env(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_delete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1070,6 +1074,8 @@ wasm_trap_t *cb_MPI_Ireduce(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, s
 wasm_trap_t *cb_MPI_Ireduce_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ireduce_scatter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ireduce_scatter_block(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ireduce_scatter_block_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ireduce_scatter_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Irsend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Irsend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Is_thread_main(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1110,7 +1116,9 @@ wasm_trap_t *cb_MPI_Neighbor_alltoallv_c(void *, wasmtime_caller_t *, wasmtime_v
 wasm_trap_t *cb_MPI_Neighbor_alltoallv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoallv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoallw_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoallw_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoallw_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_commutative(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1138,8 +1146,12 @@ wasm_trap_t *cb_MPI_Reduce_local(void *, wasmtime_caller_t *, wasmtime_val_raw_t
 wasm_trap_t *cb_MPI_Reduce_local_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_block(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_block_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_block_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_block_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_get_status(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rsend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -8104,7 +8116,9 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Alltoallv_c",
     "MPI_Alltoallv_init",
     "MPI_Alltoallv_init_c",
+    "MPI_Alltoallw_c",
     "MPI_Alltoallw_init",
+    "MPI_Alltoallw_init_c",
     "MPI_Barrier_init",
     "MPI_Bcast_c",
     "MPI_Bcast_init",
@@ -8128,6 +8142,7 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Iallreduce_c",
     "MPI_Ialltoall_c",
     "MPI_Ialltoallv_c",
+    "MPI_Ialltoallw_c",
     "MPI_Ibcast_c",
     "MPI_Ibsend_c",
     "MPI_Iexscan_c",
@@ -8138,9 +8153,12 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Ineighbor_allgatherv_c",
     "MPI_Ineighbor_alltoall_c",
     "MPI_Ineighbor_alltoallv_c",
+    "MPI_Ineighbor_alltoallw_c",
     "MPI_Info_create_env",
     "MPI_Irecv_c",
     "MPI_Ireduce_c",
+    "MPI_Ireduce_scatter_block_c",
+    "MPI_Ireduce_scatter_c",
     "MPI_Irsend_c",
     "MPI_Iscan_c",
     "MPI_Iscatter_c",
@@ -8164,7 +8182,9 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Neighbor_alltoallv_c",
     "MPI_Neighbor_alltoallv_init",
     "MPI_Neighbor_alltoallv_init_c",
+    "MPI_Neighbor_alltoallw_c",
     "MPI_Neighbor_alltoallw_init",
+    "MPI_Neighbor_alltoallw_init_c",
     "MPI_Pack_c",
     "MPI_Pack_external_c",
     "MPI_Pack_external_size_c",
@@ -8175,8 +8195,12 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Reduce_init",
     "MPI_Reduce_init_c",
     "MPI_Reduce_local_c",
+    "MPI_Reduce_scatter_block_c",
     "MPI_Reduce_scatter_block_init",
+    "MPI_Reduce_scatter_block_init_c",
+    "MPI_Reduce_scatter_c",
     "MPI_Reduce_scatter_init",
+    "MPI_Reduce_scatter_init_c",
     "MPI_Rsend_c",
     "MPI_Rsend_init_c",
     "MPI_Scan_c",
@@ -8230,7 +8254,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Alltoallv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallv_init},
     {"MPI_Alltoallv_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallv_init_c},
     {"MPI_Alltoallw", "iiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw},
+    {"MPI_Alltoallw_c", "iiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw_c},
     {"MPI_Alltoallw_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw_init},
+    {"MPI_Alltoallw_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw_init_c},
     {"MPI_Attr_delete", "ii", "i", (callback_fn)cb_MPI_Attr_delete},
     {"MPI_Attr_get", "iiii", "i", (callback_fn)cb_MPI_Attr_get},
     {"MPI_Attr_put", "iii", "i", (callback_fn)cb_MPI_Attr_put},
@@ -8353,6 +8379,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Ialltoallv", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallv},
     {"MPI_Ialltoallv_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallv_c},
     {"MPI_Ialltoallw", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallw},
+    {"MPI_Ialltoallw_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallw_c},
     {"MPI_Ibarrier", "ii", "i", (callback_fn)cb_MPI_Ibarrier},
     {"MPI_Ibcast", "iiiiii", "i", (callback_fn)cb_MPI_Ibcast},
     {"MPI_Ibcast_c", "iIiiii", "i", (callback_fn)cb_MPI_Ibcast_c},
@@ -8376,6 +8403,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Ineighbor_alltoallv", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallv},
     {"MPI_Ineighbor_alltoallv_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallv_c},
     {"MPI_Ineighbor_alltoallw", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallw},
+    {"MPI_Ineighbor_alltoallw_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallw_c},
     {"MPI_Info_create", "i", "i", (callback_fn)cb_MPI_Info_create},
     {"MPI_Info_create_env", "iii", "i", (callback_fn)cb_MPI_Info_create_env},
     {"MPI_Info_delete", "ii", "i", (callback_fn)cb_MPI_Info_delete},
@@ -8398,6 +8426,8 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Ireduce_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Ireduce_c},
     {"MPI_Ireduce_scatter", "iiiiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter},
     {"MPI_Ireduce_scatter_block", "iiiiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter_block},
+    {"MPI_Ireduce_scatter_block_c", "iiIiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter_block_c},
+    {"MPI_Ireduce_scatter_c", "iiiiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter_c},
     {"MPI_Irsend", "iiiiiii", "i", (callback_fn)cb_MPI_Irsend},
     {"MPI_Irsend_c", "iIiiiii", "i", (callback_fn)cb_MPI_Irsend_c},
     {"MPI_Is_thread_main", "i", "i", (callback_fn)cb_MPI_Is_thread_main},
@@ -8438,7 +8468,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Neighbor_alltoallv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallv_init},
     {"MPI_Neighbor_alltoallv_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallv_init_c},
     {"MPI_Neighbor_alltoallw", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw},
+    {"MPI_Neighbor_alltoallw_c", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw_c},
     {"MPI_Neighbor_alltoallw_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw_init},
+    {"MPI_Neighbor_alltoallw_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw_init_c},
     {"MPI_Op_commutative", "ii", "i", (callback_fn)cb_MPI_Op_commutative},
     {"MPI_Op_create", "iii", "i", (callback_fn)cb_MPI_Op_create},
     {"MPI_Op_free", "i", "i", (callback_fn)cb_MPI_Op_free},
@@ -8466,8 +8498,12 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Reduce_local_c", "iiIii", "i", (callback_fn)cb_MPI_Reduce_local_c},
     {"MPI_Reduce_scatter", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter},
     {"MPI_Reduce_scatter_block", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block},
+    {"MPI_Reduce_scatter_block_c", "iiIiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block_c},
     {"MPI_Reduce_scatter_block_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block_init},
+    {"MPI_Reduce_scatter_block_init_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block_init_c},
+    {"MPI_Reduce_scatter_c", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_c},
     {"MPI_Reduce_scatter_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_init},
+    {"MPI_Reduce_scatter_init_c", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_init_c},
     {"MPI_Request_free", "i", "i", (callback_fn)cb_MPI_Request_free},
     {"MPI_Request_get_status", "iii", "i", (callback_fn)cb_MPI_Request_get_status},
     {"MPI_Rsend", "iiiiii", "i", (callback_fn)cb_MPI_Rsend},
