@@ -39,8 +39,10 @@ HOST, FALLBACK, UNSUPPORTED = "yes", "int fallback", "unsupported"
 
 
 def fallback_of(f: abi.Function) -> abi.Function | None:
-    """The int-count function a large-count ``X_c`` falls back to (gen_bridge._host4_call)."""
-    base = abi.by_name().get(f.name[:-2]) if f.name.endswith("_c") and f.impl == "gen" else None
+    """The int-count function a large-count ``X_c`` falls back to (gen_bridge._host4_call; the
+    hand-written ones in c/mpi/coll.c and p2p.c do the same)."""
+    lc = f.name.endswith("_c") and f.impl in ("gen", "manual")
+    base = abi.by_name().get(f.name[:-2]) if lc else None
     return base if base is not None and base.implemented else None
 
 
