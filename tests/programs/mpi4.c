@@ -158,7 +158,8 @@ static void p2p_sends(MPI_Comm comm)
     int sbuf[N], rbuf[N];
     int bsize = 4 * (N * 4 + MPI_BSEND_OVERHEAD);
     char *bb = malloc((size_t)bsize);
-    EXPECT_OK(MPI_Buffer_attach(bb, bsize));
+    /* the large-count forms (the int ones where the host lacks them) */
+    EXPECT_OK(MPI_Buffer_attach_c(bb, bsize));
     for (int form = 0; form < 12; form++) {
         fill(sbuf, rank, form);
         for (int i = 0; i < N; i++) rbuf[i] = -1;
@@ -203,9 +204,11 @@ static void p2p_sends(MPI_Comm comm)
         if (persistent)
             EXPECT_OK(MPI_Request_free(&sr));
     }
-    void *p;
-    int sz;
-    EXPECT_OK(MPI_Buffer_detach(&p, &sz));
+    void *p = NULL;
+    MPI_Count sz = -1;
+    EXPECT_OK(MPI_Buffer_detach_c(&p, &sz));
+    EXPECT(p == bb && sz == bsize, "Buffer_detach_c: %p %lld, attached %p %d", p, (long long)sz,
+           (void *)bb, bsize);
     free(bb);
     MPI_Comm_free(&c);
 }
@@ -341,6 +344,15 @@ static void big_counts(MPI_Comm comm)
     for (int i = 0; i < MAXP; i++) { counts[i] = big; displs[i] = 0; }
     rc = MPI_Allgatherv_c(&x, 0, MPI_INT, &x, counts, displs, MPI_INT, c);
     EXPECT(err_class(rc) == MPI_ERR_COUNT, "Allgatherv_c of 2^33 ints: %d", rc);
+    /* per-peer counts beyond int of an empty type: only the host's _c function can serve them */
+    MPI_Datatype et[MAXP];
+    for (int i = 0; i < MAXP; i++) et[i] = empty;
+    outcome("MPI_Alltoallw_c", MPI_Alltoallw_c(&x, counts, displs, et, &x, counts, displs, et, c),
+            host_has("MPI_Alltoallw_c"));
+    MPI_Datatype it[MAXP];
+    for (int i = 0; i < MAXP; i++) it[i] = MPI_INT;
+    rc = MPI_Alltoallw_c(&x, counts, displs, it, &x, counts, displs, it, c);
+    EXPECT(err_class(rc) == MPI_ERR_COUNT, "Alltoallw_c of 2^33 ints: %d", rc);
     EXPECT_OK(MPI_Type_free(&empty));
     MPI_Comm_free(&c);
 }
@@ -430,7 +442,8 @@ static void reductions(MPI_Comm comm)
     /* reduce-scatter: rank j gets j + 1 sums (block: 2 each) */
     int counts[MAXP], total = 0;
     for (int j = 0; j < size; j++) { counts[j] = j + 1; total += j + 1; }
-    int *big = malloc(sizeof(int) * (size_t)total * 2), *out = malloc(sizeof(int) * (size_t)total);
+    int *big = malloc(sizeof(int) * (size_t)total * 2);
+    int *out = malloc(sizeof(int) * (size_t)(total + 2 * size + 1)); /* room for a guard */
     MPI_Request q;
     for (int form = 0; form < 2; form++) {
         const char *fn = form ? "MPI_Reduce_scatter_block_init" : "MPI_Reduce_scatter_init";
@@ -453,6 +466,34 @@ static void reductions(MPI_Comm comm)
         }
         EXPECT_OK(MPI_Request_free(&q));
     }
+    /* the large-count forms: MPI_Count receive counts */
+    MPI_Count ccounts[MAXP];
+    for (int j = 0; j < size; j++) ccounts[j] = counts[j];
+    int first = rank * (rank + 1) / 2;
+#define SETUP_RS(per) { for (int i = 0; i < (per); i++) big[i] = (rank + 1) * (i + 100 * k); \
+                        for (int i = 0; i <= total + 2 * size; i++) out[i] = -1; }
+#define RS_CHECK(mine, at) \
+    for (int i = 0; i <= (mine); i++) \
+        EXPECT(out[i] == (i == (mine) ? -1 : size * (size + 1) / 2 * ((at) + i + 100 * k)), \
+               "%s round %d: out[%d] = %d", fn_, k, i, out[i])
+    FORMS("MPI_Reduce_scatter_c", "MPI_Ireduce_scatter_c", "MPI_Reduce_scatter_init",
+          "MPI_Reduce_scatter_init_c", SETUP_RS(total),
+          MPI_Reduce_scatter_c(big, out, ccounts, MPI_INT, MPI_SUM, c),
+          MPI_Ireduce_scatter_c(big, out, ccounts, MPI_INT, MPI_SUM, c, &req_),
+          MPI_Reduce_scatter_init(big, out, counts, MPI_INT, MPI_SUM, c, MPI_INFO_NULL, &req_),
+          MPI_Reduce_scatter_init_c(big, out, ccounts, MPI_INT, MPI_SUM, c, MPI_INFO_NULL,
+                                    &req_),
+          RS_CHECK(rank + 1, first));
+    FORMS("MPI_Reduce_scatter_block_c", "MPI_Ireduce_scatter_block_c",
+          "MPI_Reduce_scatter_block_init", "MPI_Reduce_scatter_block_init_c",
+          SETUP_RS(2 * size), MPI_Reduce_scatter_block_c(big, out, 2, MPI_INT, MPI_SUM, c),
+          MPI_Ireduce_scatter_block_c(big, out, 2, MPI_INT, MPI_SUM, c, &req_),
+          MPI_Reduce_scatter_block_init(big, out, 2, MPI_INT, MPI_SUM, c, MPI_INFO_NULL, &req_),
+          MPI_Reduce_scatter_block_init_c(big, out, 2, MPI_INT, MPI_SUM, c, MPI_INFO_NULL,
+                                          &req_),
+          RS_CHECK(2, 2 * rank));
+#undef SETUP_RS
+#undef RS_CHECK
     free(big);
     free(out);
     /* Reduce_local_c */
@@ -578,23 +619,20 @@ static void scatters(MPI_Comm comm)
           MPI_Alltoallv_init(s, ic, id, MPI_INT, r, ic, id, MPI_INT, c, MPI_INFO_NULL, &req_),
           MPI_Alltoallv_init_c(s, vc, vd, MPI_INT, r, vc, vd, MPI_INT, c, MPI_INFO_NULL, &req_),
           FROM(j, id[j]));
-    /* Alltoallw_init: byte displacements, a datatype per peer */
+    /* alltoallw: byte displacements, a datatype per peer */
     int bd[MAXP];
+    MPI_Aint bda[MAXP];
     MPI_Datatype ty[MAXP];
-    for (int j = 0; j < size; j++) { bd[j] = id[j] * (int)sizeof(int); ty[j] = MPI_INT; }
-    MPI_Request q;
-    int k = 0;
-    if (RAN(MPI_Alltoallw_init, MPI_Alltoallw_init(s, ic, bd, ty, r, ic, bd, ty, c,
-                                                   MPI_INFO_NULL, &q))) {
-        for (k = 0; k < 2; k++) {
-            const char *fn_ = "MPI_Alltoallw_init";
-            SEND(id[j]);
-            EXPECT_OK(MPI_Start(&q));
-            EXPECT_OK(MPI_Wait(&q, MPI_STATUS_IGNORE));
-            FROM(j, id[j]);
-        }
-        EXPECT_OK(MPI_Request_free(&q));
+    for (int j = 0; j < size; j++) {
+        bda[j] = bd[j] = id[j] * (int)sizeof(int);
+        ty[j] = MPI_INT;
     }
+    FORMS("MPI_Alltoallw_c", "MPI_Ialltoallw_c", "MPI_Alltoallw_init", "MPI_Alltoallw_init_c",
+          SEND(id[j]), MPI_Alltoallw_c(s, vc, bda, ty, r, vc, bda, ty, c),
+          MPI_Ialltoallw_c(s, vc, bda, ty, r, vc, bda, ty, c, &req_),
+          MPI_Alltoallw_init(s, ic, bd, ty, r, ic, bd, ty, c, MPI_INFO_NULL, &req_),
+          MPI_Alltoallw_init_c(s, vc, bda, ty, r, vc, bda, ty, c, MPI_INFO_NULL, &req_),
+          FROM(j, id[j]));
 #undef SEND
 #undef FROM
     MPI_Comm_free(&c);
@@ -668,18 +706,15 @@ static void neighbors(MPI_Comm comm)
                  "%s round %d: %d %d", fn_, k, r[N + 1], r[0]));
     MPI_Aint bd[2] = {(N + 1) * (MPI_Aint)sizeof(int), 0};
     MPI_Datatype ty[2] = {MPI_INT, MPI_INT};
-    MPI_Request q;
-    if (RAN(MPI_Neighbor_alltoallw_init, MPI_Neighbor_alltoallw_init(
-                s, ic, bd, ty, r, ic, bd, ty, c, MPI_INFO_NULL, &q))) {
-        for (int k = 0; k < 2; k++) {
-            CLEAR(2);
-            EXPECT_OK(MPI_Start(&q));
-            EXPECT_OK(MPI_Wait(&q, MPI_STATUS_IGNORE));
-            EXPECT(got(r + N + 1, nb(left, 0), k) && got(r, nb(right, 1), k),
-                   "Neighbor_alltoallw_init round %d: %d %d", k, r[N + 1], r[0]);
-        }
-        EXPECT_OK(MPI_Request_free(&q));
-    }
+    FORMS("MPI_Neighbor_alltoallw_c", "MPI_Ineighbor_alltoallw_c",
+          "MPI_Neighbor_alltoallw_init", "MPI_Neighbor_alltoallw_init_c", CLEAR(2),
+          MPI_Neighbor_alltoallw_c(s, vc, bd, ty, r, vc, bd, ty, c),
+          MPI_Ineighbor_alltoallw_c(s, vc, bd, ty, r, vc, bd, ty, c, &req_),
+          MPI_Neighbor_alltoallw_init(s, ic, bd, ty, r, ic, bd, ty, c, MPI_INFO_NULL, &req_),
+          MPI_Neighbor_alltoallw_init_c(s, vc, bd, ty, r, vc, bd, ty, c, MPI_INFO_NULL,
+                                        &req_),
+          EXPECT(got(r + N + 1, nb(left, 0), k) && got(r, nb(right, 1), k),
+                 "%s round %d: %d %d", fn_, k, r[N + 1], r[0]));
 #undef CLEAR
     MPI_Comm_free(&c);
     MPI_Comm_free(&c0);
@@ -739,6 +774,125 @@ static void datatypes(MPI_Comm comm)
     }
     EXPECT_OK(MPI_Type_free(&vec));
     MPI_Comm_free(&c);
+}
+
+/* MPI-4.1 status accessors and request statuses that complete nothing */
+static void statuses(MPI_Comm comm)
+{
+    MPI_Comm c = returning(comm);
+    MPI_Status st;
+    memset(&st, 0, sizeof st);
+    int v = -1;
+    EXPECT_OK(MPI_Status_set_source(&st, 3));
+    EXPECT_OK(MPI_Status_set_tag(&st, 7));
+    EXPECT_OK(MPI_Status_set_error(&st, MPI_ERR_TAG));
+    EXPECT(st.MPI_SOURCE == 3 && st.MPI_TAG == 7 && st.MPI_ERROR == MPI_ERR_TAG,
+           "Status_set_*: %d %d %d", st.MPI_SOURCE, st.MPI_TAG, st.MPI_ERROR);
+    EXPECT_OK(MPI_Status_get_source(&st, &v));
+    EXPECT(v == 3, "Status_get_source = %d", v);
+    EXPECT_OK(MPI_Status_get_tag(&st, &v));
+    EXPECT(v == 7, "Status_get_tag = %d", v);
+    EXPECT_OK(MPI_Status_get_error(&st, &v));
+    EXPECT(v == MPI_ERR_TAG, "Status_get_error = %d", v);
+    MPI_Count n = -1;
+    if (RAN(MPI_Status_set_elements_c, MPI_Status_set_elements_c(&st, MPI_INT, 6))) {
+        EXPECT_OK(MPI_Get_count_c(&st, MPI_INT, &n));
+        EXPECT(n == 6, "Get_count_c after Status_set_elements_c = %lld", (long long)n);
+    }
+    /* a receive and a send, looked at until both are complete, then still to be waited for */
+    int rank, dest, src;
+    MPI_Comm_rank(c, &rank);
+    ring(c, &dest, &src);
+    int sbuf[N], rbuf[N];
+    fill(sbuf, rank, 40);
+    for (int i = 0; i < N; i++) rbuf[i] = -1;
+    MPI_Request rq[2];
+    MPI_Status sts[2];
+    EXPECT_OK(MPI_Irecv(rbuf, N, MPI_INT, src, 40, c, &rq[0]));
+    EXPECT_OK(MPI_Isend(sbuf, N, MPI_INT, dest, 40, c, &rq[1]));
+    int flag = 0, rc;
+    do
+        rc = MPI_Request_get_status_all(2, rq, &flag, sts);
+    while (rc == MPI_SUCCESS && !flag);
+    if (RAN(MPI_Request_get_status_all, rc)) {
+        EXPECT(rq[0] != MPI_REQUEST_NULL && rq[1] != MPI_REQUEST_NULL, "requests freed");
+        EXPECT(src == MPI_PROC_NULL || (sts[0].MPI_SOURCE == src && sts[0].MPI_TAG == 40),
+               "Request_get_status_all: source %d tag %d", sts[0].MPI_SOURCE, sts[0].MPI_TAG);
+    }
+    /* both complete by now where the host has these calls (they come together) */
+    int idx = -1;
+    flag = 0;
+    if (RAN(MPI_Request_get_status_any, MPI_Request_get_status_any(2, rq, &idx, &flag, &st)))
+        EXPECT(flag && (idx == 0 || idx == 1), "Request_get_status_any: %d %d", flag, idx);
+    int out = -1, idxs[2] = {-1, -1};
+    if (RAN(MPI_Request_get_status_some, MPI_Request_get_status_some(2, rq, &out, idxs, sts)))
+        EXPECT(out == 2 && idxs[0] + idxs[1] == 1, "Request_get_status_some: %d (%d %d)", out,
+               idxs[0], idxs[1]);
+    EXPECT_OK(MPI_Waitall(2, rq, sts));
+    EXPECT(got(rbuf, src, 40), "received %d %d", rbuf[0], rbuf[1]);
+    EXPECT(rq[0] == MPI_REQUEST_NULL && rq[1] == MPI_REQUEST_NULL, "Waitall left requests");
+    MPI_Comm_free(&c);
+}
+
+/* local MPI-4 calls: large-count datatype constructors, pair types, info strings, hardware */
+static void locals(MPI_Comm comm)
+{
+    if (comm != MPI_COMM_WORLD) SKIP_CASE("local calls: once, on world");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Datatype t;
+    MPI_Count size = -1, lb = -1, ext = -1;
+#define TYPE_IS(f, call, sz, ex) \
+    if (RAN(f, call)) { \
+        EXPECT_OK(MPI_Type_commit(&t)); \
+        EXPECT_OK(MPI_Type_size_x(t, &size)); \
+        EXPECT_OK(MPI_Type_get_extent_x(t, &lb, &ext)); \
+        EXPECT(size == (sz) && ext == (ex), #f ": size %lld extent %lld", (long long)size, \
+               (long long)ext); \
+        EXPECT_OK(MPI_Type_free(&t)); \
+    }
+    TYPE_IS(MPI_Type_contiguous_c, MPI_Type_contiguous_c(5, MPI_INT, &t), 20, 20);
+    TYPE_IS(MPI_Type_vector_c, MPI_Type_vector_c(3, 2, 4, MPI_INT, &t), 24, 40);
+    TYPE_IS(MPI_Type_create_hvector_c, MPI_Type_create_hvector_c(2, 1, 16, MPI_INT, &t), 8, 20);
+    TYPE_IS(MPI_Type_create_resized_c, MPI_Type_create_resized_c(MPI_INT, 0, 16, &t), 4, 16);
+#undef TYPE_IS
+    MPI_Datatype pair = MPI_DATATYPE_NULL;
+    EXPECT_OK(MPI_Type_get_value_index(MPI_DOUBLE, MPI_INT, &pair));
+    EXPECT(pair == MPI_DOUBLE_INT, "value_index(DOUBLE, INT)");
+    EXPECT_OK(MPI_Type_get_value_index(MPI_LONG, MPI_INT, &pair));
+    EXPECT(pair == MPI_LONG_INT, "value_index(LONG, INT)");
+    EXPECT_OK(MPI_Type_get_value_index(MPI_INT, MPI_INT, &pair));
+    EXPECT(pair == MPI_2INT, "value_index(INT, INT)");
+    EXPECT_OK(MPI_Type_get_value_index(MPI_CHAR, MPI_INT, &pair));
+    EXPECT(pair == MPI_DATATYPE_NULL, "value_index(CHAR, INT) is not null");
+    MPI_Info info;
+    EXPECT_OK(MPI_Info_create(&info));
+    EXPECT_OK(MPI_Info_set(info, "wasmpi_key", "hello"));
+    char buf[16];
+    int len = 0, flag = 0;
+    if (RAN(MPI_Info_get_string, MPI_Info_get_string(info, "wasmpi_key", &len, NULL, &flag)))
+        EXPECT(flag && len == 6, "Info_get_string length: %d %d", flag, len);
+    len = 3;
+    memset(buf, 'x', sizeof buf);
+    if (RAN(MPI_Info_get_string, MPI_Info_get_string(info, "wasmpi_key", &len, buf, &flag)))
+        EXPECT(flag && len == 6 && !strcmp(buf, "he"), "Info_get_string short: %d %d %.3s",
+               flag, len, buf);
+    len = sizeof buf;
+    if (RAN(MPI_Info_get_string, MPI_Info_get_string(info, "wasmpi_key", &len, buf, &flag)))
+        EXPECT(flag && len == 6 && !strcmp(buf, "hello"), "Info_get_string: %d %d %s", flag,
+               len, buf);
+    flag = 1;
+    if (RAN(MPI_Info_get_string, MPI_Info_get_string(info, "absent", &len, buf, &flag)))
+        EXPECT(!flag, "Info_get_string found an absent key");
+    EXPECT_OK(MPI_Info_free(&info));
+    MPI_Info hw = MPI_INFO_NULL;
+    if (RAN(MPI_Get_hw_resource_info, MPI_Get_hw_resource_info(&hw))) {
+        int nkeys = -1;
+        EXPECT(hw != MPI_INFO_NULL, "Get_hw_resource_info: no info");
+        EXPECT_OK(MPI_Info_get_nkeys(hw, &nkeys));
+        EXPECT(nkeys >= 0, "nkeys = %d", nkeys);
+        EXPECT_OK(MPI_Info_free(&hw));
+    }
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
 }
 
 static void idup_with_info(MPI_Comm comm)
@@ -803,6 +957,8 @@ int main(int argc, char **argv)
     for_each_comm(scatters, "scatters");
     for_each_comm(neighbors, "neighbors");
     for_each_comm(datatypes, "datatypes");
+    for_each_comm(statuses, "statuses");
+    for_each_comm(locals, "locals");
     for_each_comm(idup_with_info, "idup_with_info");
     for_each_comm(info_env, "info_env");
     return finish();

@@ -47,3 +47,20 @@ def test_on_host() -> None:
     assert coverage.on_host(f["MPI_Bcast_init_c"], set()) == coverage.UNSUPPORTED
     assert coverage.on_host(f["MPI_Bcast_init_c"], {"MPI_Bcast_init"}) == coverage.FALLBACK
     assert coverage.on_host(f["MPI_Isendrecv"], {"MPI_Isendrecv"}) == coverage.HOST
+
+
+def test_bridge_functions_need_no_host() -> None:
+    """@bridge functions are not looked up in the host, and run on every host."""
+    f = abi.by_name()["MPI_Status_get_source"]
+    assert f.impl == "bridge" and f.implemented
+    assert f not in gen_bridge.host4_functions()
+    assert coverage.on_host(f, set()) == coverage.HOST
+    # the hand-written large-count families fall back to their int-count versions too
+    assert coverage.on_host(abi.by_name()["MPI_Alltoallw_c"], set()) == coverage.FALLBACK
+
+
+def test_every_mpi4_function_of_the_standard_is_in_the_table() -> None:
+    new = coverage.mpi4_functions()
+    assert len(new) == 249
+    assert {f.since for f in new} == {"4.0", "4.1"}
+    assert abi.by_name()["MPI_Session_init"].impl == ""  # declared only

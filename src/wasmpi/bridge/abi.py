@@ -183,7 +183,7 @@ class Function:
     name: str  # full C name, e.g. "MPI_Send"
     params: tuple[Param, ...]
     ret: str  # "int", "double" or "Aint"
-    impl: str  # "gen", "manual", "error" or "" (declared only)
+    impl: str  # "gen", "manual", "bridge", "error" or "" (declared only)
     chapter: str = ""
     variadic: bool = False
     error: str = ""  # impl == "error": the error class every call returns
@@ -256,7 +256,8 @@ _BUF_RE = re.compile(r"^(v?buf)\((.*)\)$")
 _ARRAY_RE = re.compile(r"^(\w+)\[([\w*@()]+)\]$")
 _STR_RE = re.compile(r"^str\((\w+)\)$")
 _DISP_RE = re.compile(r"^disp\((\w+),(\w+),(\w+)\)$")
-_LINE_RE = re.compile(r"^(\w+)\s*(.*?)\s*(?:->\s*(\w+))?\s*(?:@(gen|manual|error)(?:\((\w+)\))?)?$")
+_LINE_RE = re.compile(r"^(\w+)\s*(.*?)\s*(?:->\s*(\w+))?\s*"
+                      r"(?:@(gen|manual|bridge|error)(?:\((\w+)\))?)?$")
 
 
 def parse_param(token: str, where: str) -> Param:

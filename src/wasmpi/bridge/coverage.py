@@ -39,15 +39,18 @@ HOST, FALLBACK, UNSUPPORTED = "yes", "int fallback", "unsupported"
 
 
 def fallback_of(f: abi.Function) -> abi.Function | None:
-    """The int-count function a large-count ``X_c`` falls back to (gen_bridge._host4_call)."""
-    base = abi.by_name().get(f.name[:-2]) if f.name.endswith("_c") and f.impl == "gen" else None
+    """The int-count function a large-count ``X_c`` falls back to (gen_bridge._host4_call; the
+    hand-written ones in c/mpi/coll.c and p2p.c do the same)."""
+    lc = f.name.endswith("_c") and f.impl in ("gen", "manual")
+    base = abi.by_name().get(f.name[:-2]) if lc else None
     return base if base is not None and base.implemented else None
 
 
 def on_host(f: abi.Function, provided: set[str]) -> str:
-    """HOST when the host MPI has ``f``; FALLBACK when only its int-count version is there
-    (counts that do not fit in int are then MPI_ERR_UNSUPPORTED_OPERATION); else UNSUPPORTED."""
-    if f.name in provided:
+    """HOST when the host MPI has ``f`` or the bridge serves it alone (``@bridge``); FALLBACK
+    when only its int-count version is there (counts that do not fit in int are then
+    MPI_ERR_UNSUPPORTED_OPERATION); else UNSUPPORTED."""
+    if f.name in provided or f.impl == "bridge":
         return HOST
     base = fallback_of(f)
     if base is not None and (not base.mpi4 or base.name in provided):
@@ -55,11 +58,17 @@ def on_host(f: abi.Function, provided: set[str]) -> str:
     return UNSUPPORTED
 
 
+def _open_mpi_5_has(name: str) -> bool:
+    """Open MPI 5.0 has no large-count function, no MPI-4.1 function and no MPI_T events."""
+    return not (name.endswith("_c") or abi.by_name()[name].since == "4.1"
+                or "_event" in name or name.startswith("MPI_T_source"))
+
+
 #: What the host MPIs we checked provide, by wasmpi's probe (``wasmpi inspect --coverage``):
-#: a predicate on the function name. Open MPI 5.0 has no large-count function.
+#: a predicate on the function name.
 CHECKED_HOSTS: dict[str, Callable[[str], bool]] = {
     "MPICH 5.0.2": lambda name: True,
-    "Open MPI 5.0.11": lambda name: not name.endswith("_c"),
+    "Open MPI 5.0.11": _open_mpi_5_has,
     "Open MPI 4.1.4 (Debian 12)": lambda name: False,
 }
 
@@ -124,7 +133,8 @@ def markdown() -> str:
         out.append(f"\n## {abi.CHAPTERS[ch]}\n\n")
         for name, st in rows:
             f = funcs[name]
-            how = {"gen": "generated", "manual": "hand-written", "error": "", "": ""}[f.impl]
+            how = {"gen": "generated", "manual": "hand-written", "bridge": "bridge", "error": "",
+                   "": ""}[f.impl]
             note = f" (`MPI_{f.error}`)" if st == DOCUMENTED_ERROR else ""
             out.append(f"- `{name}`: {st}{note}{', ' + how if how else ''}\n")
     out += _mpi4_markdown()
@@ -136,9 +146,11 @@ def _mpi4_markdown() -> list[str]:
     hosts = list(CHECKED_HOSTS)
     out = [
         "\n# MPI-4.1 additions\n\n",
-        f"{len(new)} functions of MPI-4.0/4.1 that codes already use, with the values of the "
-        "MPI 5.0 standard ABI. The host MPI must have each one: the bridge looks each up in "
-        "the host library when a rank starts. What a host lacks returns "
+        f"The {len(new)} C functions that MPI-4.0 and 4.1 added, with the prototypes and "
+        "values of the MPI 5.0 standard ABI; a *missing* one is declared in the guest `mpi.h` "
+        "and traps when called, as a missing MPI-3.1 function does. The host MPI must have "
+        "each implemented one, except those the bridge serves alone (*bridge*): the bridge "
+        "looks each up in the host library when a rank starts. What a host lacks returns "
         "`MPI_ERR_UNSUPPORTED_OPERATION` through the error handler, and the rank prints one "
         "line naming the function and the library. A large-count `_c` function the host lacks "
         "runs as its int-count version when every count fits in an `int` (*int fallback*). "
@@ -151,7 +163,9 @@ def _mpi4_markdown() -> list[str]:
         cells = []
         for h in hosts:
             have = CHECKED_HOSTS[h]
-            cells.append(on_host(f, {g.name for g in new if have(g.name)}))
-        how = {"gen": "generated", "manual": "hand-written"}.get(f.impl, f.impl)
+            cells.append(on_host(f, {g.name for g in new if have(g.name)})
+                         if f.implemented else "-")
+        how = {"gen": "generated", "manual": "hand-written", "bridge": "bridge",
+               "": "missing"}.get(f.impl, f.impl)
         out.append(f"| `{f.name}` ({how}) | {f.since} | " + " | ".join(cells) + " |\n")
     return out

@@ -825,6 +825,8 @@ def _predefined_init() -> list[str]:
     for c in consts:
         if c.name in NOT_MPI31 or int(c.value, 0) == 0:  # a 0 null is not predefined
             continue
+        if c.handle_kind not in abi.HANDLES:  # a guest-only type (MPI_Session): no table
+            continue
         host = f"MPI_{c.name}"
         if c.handle_kind == "Datatype" and c.name in HOST_DATATYPE:
             host = HOST_DATATYPE[c.name]

@@ -903,7 +903,9 @@ wasm_trap_t *cb_MPI_Alltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t 
 wasm_trap_t *cb_MPI_Alltoallv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoallv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoallw_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoallw_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoallw_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_delete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_put(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -918,7 +920,9 @@ wasm_trap_t *cb_MPI_Bsend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, s
 wasm_trap_t *cb_MPI_Bsend_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Bsend_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Buffer_attach(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Buffer_attach_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Buffer_detach(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Buffer_detach_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Cancel(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Cart_coords(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Cart_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -996,6 +1000,7 @@ wasm_trap_t *cb_MPI_Get_count_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t 
 wasm_trap_t *cb_MPI_Get_elements(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_elements_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_elements_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Get_hw_resource_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_library_version(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_processor_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_version(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1030,6 +1035,7 @@ wasm_trap_t *cb_MPI_Ialltoall_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t 
 wasm_trap_t *cb_MPI_Ialltoallv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ialltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ialltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ialltoallw_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibarrier(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibcast(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibcast_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1053,6 +1059,7 @@ wasm_trap_t *cb_MPI_Ineighbor_alltoall_c(void *, wasmtime_caller_t *, wasmtime_v
 wasm_trap_t *cb_MPI_Ineighbor_alltoallv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_alltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ineighbor_alltoallw_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_create_env(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_delete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1061,6 +1068,7 @@ wasm_trap_t *cb_MPI_Info_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *,
 wasm_trap_t *cb_MPI_Info_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_get_nkeys(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_get_nthkey(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Info_get_string(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_get_valuelen(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_set(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1075,6 +1083,8 @@ wasm_trap_t *cb_MPI_Ireduce(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, s
 wasm_trap_t *cb_MPI_Ireduce_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ireduce_scatter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ireduce_scatter_block(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ireduce_scatter_block_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ireduce_scatter_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Irsend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Irsend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Is_thread_main(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1115,7 +1125,9 @@ wasm_trap_t *cb_MPI_Neighbor_alltoallv_c(void *, wasmtime_caller_t *, wasmtime_v
 wasm_trap_t *cb_MPI_Neighbor_alltoallv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoallv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoallw_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoallw_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoallw_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_commutative(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1145,10 +1157,17 @@ wasm_trap_t *cb_MPI_Reduce_local(void *, wasmtime_caller_t *, wasmtime_val_raw_t
 wasm_trap_t *cb_MPI_Reduce_local_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_block(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_block_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_block_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_block_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_get_status(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Request_get_status_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Request_get_status_any(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Request_get_status_some(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rget(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rget_accumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rput(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1182,9 +1201,16 @@ wasm_trap_t *cb_MPI_Ssend_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *
 wasm_trap_t *cb_MPI_Ssend_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Start(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Startall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Status_get_error(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Status_get_source(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Status_get_tag(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Status_set_cancelled(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Status_set_elements(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Status_set_elements_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Status_set_elements_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Status_set_error(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Status_set_source(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Status_set_tag(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_T_category_changed(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_T_category_get_categories(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_T_category_get_cvars(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1224,6 +1250,7 @@ wasm_trap_t *cb_MPI_Testsome(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, 
 wasm_trap_t *cb_MPI_Topo_test(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_commit(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_contiguous(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_contiguous_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_darray(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_f90_complex(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_f90_integer(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1231,9 +1258,11 @@ wasm_trap_t *cb_MPI_Type_create_f90_real(void *, wasmtime_caller_t *, wasmtime_v
 wasm_trap_t *cb_MPI_Type_create_hindexed(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_hindexed_block(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_hvector(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_create_hvector_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_indexed_block(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_resized(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_create_resized_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_struct(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_create_subarray(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_delete_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1250,6 +1279,7 @@ wasm_trap_t *cb_MPI_Type_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_
 wasm_trap_t *cb_MPI_Type_get_true_extent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_true_extent_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_true_extent_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_get_value_index(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_indexed(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_match_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_set_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1258,6 +1288,7 @@ wasm_trap_t *cb_MPI_Type_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *,
 wasm_trap_t *cb_MPI_Type_size_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_size_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_vector(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_vector_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Unpack(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Unpack_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Unpack_external(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -3145,6 +3176,22 @@ CALLBACK(MPI_Get_elements_x)
     int rc = MPI_Get_elements_x(&v0, v1, &v2);
     if (rc == MPI_SUCCESS) {
         store_i64(p2, v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Get_hw_resource_info)
+{
+#define FN "MPI_Get_hw_resource_info"
+    ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    MPI_Info v0;
+    NEED_HOST4(MPI_Get_hw_resource_info);
+    int rc = HOST4(MPI_Get_hw_resource_info)(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, new_handle(K_INFO, (host_h){.info = v0}));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7051,6 +7098,31 @@ CALLBACK(MPI_Status_set_elements)
 #undef FN
 }
 
+CALLBACK(MPI_Status_set_elements_c)
+{
+#define FN "MPI_Status_set_elements_c"
+    ERRSLOT;
+    HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, STATUS_SIZE);
+    MPI_Status v0;
+    status_in(p0, &v0);
+    int rc;
+    if (host4_fn[H4_MPI_Status_set_elements_c]) {
+        rc = HOST4(MPI_Status_set_elements_c)(&v0, v1, v2);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Status_set_elements_c, errslot, FN);
+        rc = MPI_Status_set_elements(&v0, v1, (int)v2);
+    }
+    if (rc == MPI_SUCCESS) {
+        status_out(p0, &v0, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Status_set_elements_x)
 {
 #define FN "MPI_Status_set_elements_x"
@@ -7798,6 +7870,30 @@ CALLBACK(MPI_Type_contiguous)
 #undef FN
 }
 
+CALLBACK(MPI_Type_contiguous_c)
+{
+#define FN "MPI_Type_contiguous_c"
+    ERRSLOT;
+    MPI_Count v0 = (MPI_Count)a[0].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    MPI_Datatype v2;
+    int rc;
+    if (host4_fn[H4_MPI_Type_contiguous_c]) {
+        rc = HOST4(MPI_Type_contiguous_c)(v0, v1, &v2);
+    } else {
+        if (v0 != (int)v0)
+            return host4_missing(a, H4_MPI_Type_contiguous_c, errslot, FN);
+        rc = MPI_Type_contiguous((int)v0, v1, &v2);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p2, new_handle(K_DATATYPE, (host_h){.datatype = v2}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Type_create_darray)
 {
 #define FN "MPI_Type_create_darray"
@@ -7901,6 +7997,36 @@ CALLBACK(MPI_Type_create_hvector)
 #undef FN
 }
 
+CALLBACK(MPI_Type_create_hvector_c)
+{
+#define FN "MPI_Type_create_hvector_c"
+    ERRSLOT;
+    MPI_Count v0 = (MPI_Count)a[0].i64;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    uint32_t p4 = (uint32_t)a[4].i32;
+    CHECK_OUT(p4, 4);
+    MPI_Datatype v4;
+    int rc;
+    if (host4_fn[H4_MPI_Type_create_hvector_c]) {
+        rc = HOST4(MPI_Type_create_hvector_c)(v0, v1, v2, v3, &v4);
+    } else {
+        if (v0 != (int)v0)
+            return host4_missing(a, H4_MPI_Type_create_hvector_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Type_create_hvector_c, errslot, FN);
+        if (v2 != (MPI_Aint)v2)
+            return host4_missing(a, H4_MPI_Type_create_hvector_c, errslot, FN);
+        rc = MPI_Type_create_hvector((int)v0, (int)v1, (MPI_Aint)v2, v3, &v4);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Type_create_indexed_block)
 {
 #define FN "MPI_Type_create_indexed_block"
@@ -7932,6 +8058,33 @@ CALLBACK(MPI_Type_create_resized)
     CHECK_OUT(p3, 4);
     MPI_Datatype v3;
     int rc = MPI_Type_create_resized(v0, v1, v2, &v3);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p3, new_handle(K_DATATYPE, (host_h){.datatype = v3}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Type_create_resized_c)
+{
+#define FN "MPI_Type_create_resized_c"
+    ERRSLOT;
+    HANDLE_ARG(K_DATATYPE, datatype, v0, sl0, 0);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    uint32_t p3 = (uint32_t)a[3].i32;
+    CHECK_OUT(p3, 4);
+    MPI_Datatype v3;
+    int rc;
+    if (host4_fn[H4_MPI_Type_create_resized_c]) {
+        rc = HOST4(MPI_Type_create_resized_c)(v0, v1, v2, &v3);
+    } else {
+        if (v1 != (MPI_Aint)v1)
+            return host4_missing(a, H4_MPI_Type_create_resized_c, errslot, FN);
+        if (v2 != (MPI_Aint)v2)
+            return host4_missing(a, H4_MPI_Type_create_resized_c, errslot, FN);
+        rc = MPI_Type_create_resized(v0, (MPI_Aint)v1, (MPI_Aint)v2, &v3);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p3, new_handle(K_DATATYPE, (host_h){.datatype = v3}));
     }
@@ -8267,6 +8420,36 @@ CALLBACK(MPI_Type_vector)
     CHECK_OUT(p4, 4);
     MPI_Datatype v4;
     int rc = MPI_Type_vector(v0, v1, v2, v3, &v4);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Type_vector_c)
+{
+#define FN "MPI_Type_vector_c"
+    ERRSLOT;
+    MPI_Count v0 = (MPI_Count)a[0].i64;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    uint32_t p4 = (uint32_t)a[4].i32;
+    CHECK_OUT(p4, 4);
+    MPI_Datatype v4;
+    int rc;
+    if (host4_fn[H4_MPI_Type_vector_c]) {
+        rc = HOST4(MPI_Type_vector_c)(v0, v1, v2, v3, &v4);
+    } else {
+        if (v0 != (int)v0)
+            return host4_missing(a, H4_MPI_Type_vector_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Type_vector_c, errslot, FN);
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Type_vector_c, errslot, FN);
+        rc = MPI_Type_vector((int)v0, (int)v1, (int)v2, v3, &v4);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
     }
@@ -8717,13 +8900,17 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Alltoallv_c",
     "MPI_Alltoallv_init",
     "MPI_Alltoallv_init_c",
+    "MPI_Alltoallw_c",
     "MPI_Alltoallw_init",
+    "MPI_Alltoallw_init_c",
     "MPI_Barrier_init",
     "MPI_Bcast_c",
     "MPI_Bcast_init",
     "MPI_Bcast_init_c",
     "MPI_Bsend_c",
     "MPI_Bsend_init_c",
+    "MPI_Buffer_attach_c",
+    "MPI_Buffer_detach_c",
     "MPI_Comm_idup_with_info",
     "MPI_Exscan_c",
     "MPI_Exscan_init",
@@ -8736,11 +8923,13 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Gatherv_init_c",
     "MPI_Get_count_c",
     "MPI_Get_elements_c",
+    "MPI_Get_hw_resource_info",
     "MPI_Iallgather_c",
     "MPI_Iallgatherv_c",
     "MPI_Iallreduce_c",
     "MPI_Ialltoall_c",
     "MPI_Ialltoallv_c",
+    "MPI_Ialltoallw_c",
     "MPI_Ibcast_c",
     "MPI_Ibsend_c",
     "MPI_Iexscan_c",
@@ -8751,9 +8940,13 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Ineighbor_allgatherv_c",
     "MPI_Ineighbor_alltoall_c",
     "MPI_Ineighbor_alltoallv_c",
+    "MPI_Ineighbor_alltoallw_c",
     "MPI_Info_create_env",
+    "MPI_Info_get_string",
     "MPI_Irecv_c",
     "MPI_Ireduce_c",
+    "MPI_Ireduce_scatter_block_c",
+    "MPI_Ireduce_scatter_c",
     "MPI_Irsend_c",
     "MPI_Iscan_c",
     "MPI_Iscatter_c",
@@ -8777,7 +8970,9 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Neighbor_alltoallv_c",
     "MPI_Neighbor_alltoallv_init",
     "MPI_Neighbor_alltoallv_init_c",
+    "MPI_Neighbor_alltoallw_c",
     "MPI_Neighbor_alltoallw_init",
+    "MPI_Neighbor_alltoallw_init_c",
     "MPI_Pack_c",
     "MPI_Pack_external_c",
     "MPI_Pack_external_size_c",
@@ -8788,8 +8983,15 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Reduce_init",
     "MPI_Reduce_init_c",
     "MPI_Reduce_local_c",
+    "MPI_Reduce_scatter_block_c",
     "MPI_Reduce_scatter_block_init",
+    "MPI_Reduce_scatter_block_init_c",
+    "MPI_Reduce_scatter_c",
     "MPI_Reduce_scatter_init",
+    "MPI_Reduce_scatter_init_c",
+    "MPI_Request_get_status_all",
+    "MPI_Request_get_status_any",
+    "MPI_Request_get_status_some",
     "MPI_Rsend_c",
     "MPI_Rsend_init_c",
     "MPI_Scan_c",
@@ -8807,9 +9009,14 @@ const char *const host4_names[H4_LAST] = {
     "MPI_Sendrecv_replace_c",
     "MPI_Ssend_c",
     "MPI_Ssend_init_c",
+    "MPI_Status_set_elements_c",
+    "MPI_Type_contiguous_c",
+    "MPI_Type_create_hvector_c",
+    "MPI_Type_create_resized_c",
     "MPI_Type_get_extent_c",
     "MPI_Type_get_true_extent_c",
     "MPI_Type_size_c",
+    "MPI_Type_vector_c",
     "MPI_Unpack_c",
     "MPI_Unpack_external_c",
 };
@@ -8844,7 +9051,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Alltoallv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallv_init},
     {"MPI_Alltoallv_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallv_init_c},
     {"MPI_Alltoallw", "iiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw},
+    {"MPI_Alltoallw_c", "iiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw_c},
     {"MPI_Alltoallw_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw_init},
+    {"MPI_Alltoallw_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw_init_c},
     {"MPI_Attr_delete", "ii", "i", (callback_fn)cb_MPI_Attr_delete},
     {"MPI_Attr_get", "iiii", "i", (callback_fn)cb_MPI_Attr_get},
     {"MPI_Attr_put", "iii", "i", (callback_fn)cb_MPI_Attr_put},
@@ -8859,7 +9068,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Bsend_init", "iiiiiii", "i", (callback_fn)cb_MPI_Bsend_init},
     {"MPI_Bsend_init_c", "iIiiiii", "i", (callback_fn)cb_MPI_Bsend_init_c},
     {"MPI_Buffer_attach", "ii", "i", (callback_fn)cb_MPI_Buffer_attach},
+    {"MPI_Buffer_attach_c", "iI", "i", (callback_fn)cb_MPI_Buffer_attach_c},
     {"MPI_Buffer_detach", "ii", "i", (callback_fn)cb_MPI_Buffer_detach},
+    {"MPI_Buffer_detach_c", "ii", "i", (callback_fn)cb_MPI_Buffer_detach_c},
     {"MPI_Cancel", "i", "i", (callback_fn)cb_MPI_Cancel},
     {"MPI_Cart_coords", "iiii", "i", (callback_fn)cb_MPI_Cart_coords},
     {"MPI_Cart_create", "iiiiii", "i", (callback_fn)cb_MPI_Cart_create},
@@ -8937,6 +9148,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Get_elements", "iii", "i", (callback_fn)cb_MPI_Get_elements},
     {"MPI_Get_elements_c", "iii", "i", (callback_fn)cb_MPI_Get_elements_c},
     {"MPI_Get_elements_x", "iii", "i", (callback_fn)cb_MPI_Get_elements_x},
+    {"MPI_Get_hw_resource_info", "i", "i", (callback_fn)cb_MPI_Get_hw_resource_info},
     {"MPI_Get_library_version", "ii", "i", (callback_fn)cb_MPI_Get_library_version},
     {"MPI_Get_processor_name", "ii", "i", (callback_fn)cb_MPI_Get_processor_name},
     {"MPI_Get_version", "ii", "i", (callback_fn)cb_MPI_Get_version},
@@ -8971,6 +9183,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Ialltoallv", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallv},
     {"MPI_Ialltoallv_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallv_c},
     {"MPI_Ialltoallw", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallw},
+    {"MPI_Ialltoallw_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallw_c},
     {"MPI_Ibarrier", "ii", "i", (callback_fn)cb_MPI_Ibarrier},
     {"MPI_Ibcast", "iiiiii", "i", (callback_fn)cb_MPI_Ibcast},
     {"MPI_Ibcast_c", "iIiiii", "i", (callback_fn)cb_MPI_Ibcast_c},
@@ -8994,6 +9207,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Ineighbor_alltoallv", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallv},
     {"MPI_Ineighbor_alltoallv_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallv_c},
     {"MPI_Ineighbor_alltoallw", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallw},
+    {"MPI_Ineighbor_alltoallw_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallw_c},
     {"MPI_Info_create", "i", "i", (callback_fn)cb_MPI_Info_create},
     {"MPI_Info_create_env", "iii", "i", (callback_fn)cb_MPI_Info_create_env},
     {"MPI_Info_delete", "ii", "i", (callback_fn)cb_MPI_Info_delete},
@@ -9002,6 +9216,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Info_get", "iiiii", "i", (callback_fn)cb_MPI_Info_get},
     {"MPI_Info_get_nkeys", "ii", "i", (callback_fn)cb_MPI_Info_get_nkeys},
     {"MPI_Info_get_nthkey", "iii", "i", (callback_fn)cb_MPI_Info_get_nthkey},
+    {"MPI_Info_get_string", "iiiii", "i", (callback_fn)cb_MPI_Info_get_string},
     {"MPI_Info_get_valuelen", "iiii", "i", (callback_fn)cb_MPI_Info_get_valuelen},
     {"MPI_Info_set", "iii", "i", (callback_fn)cb_MPI_Info_set},
     {"MPI_Init", "ii", "i", (callback_fn)cb_MPI_Init},
@@ -9016,6 +9231,8 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Ireduce_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Ireduce_c},
     {"MPI_Ireduce_scatter", "iiiiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter},
     {"MPI_Ireduce_scatter_block", "iiiiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter_block},
+    {"MPI_Ireduce_scatter_block_c", "iiIiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter_block_c},
+    {"MPI_Ireduce_scatter_c", "iiiiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter_c},
     {"MPI_Irsend", "iiiiiii", "i", (callback_fn)cb_MPI_Irsend},
     {"MPI_Irsend_c", "iIiiiii", "i", (callback_fn)cb_MPI_Irsend_c},
     {"MPI_Is_thread_main", "i", "i", (callback_fn)cb_MPI_Is_thread_main},
@@ -9056,7 +9273,9 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Neighbor_alltoallv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallv_init},
     {"MPI_Neighbor_alltoallv_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallv_init_c},
     {"MPI_Neighbor_alltoallw", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw},
+    {"MPI_Neighbor_alltoallw_c", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw_c},
     {"MPI_Neighbor_alltoallw_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw_init},
+    {"MPI_Neighbor_alltoallw_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw_init_c},
     {"MPI_Op_commutative", "ii", "i", (callback_fn)cb_MPI_Op_commutative},
     {"MPI_Op_create", "iii", "i", (callback_fn)cb_MPI_Op_create},
     {"MPI_Op_free", "i", "i", (callback_fn)cb_MPI_Op_free},
@@ -9086,10 +9305,17 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Reduce_local_c", "iiIii", "i", (callback_fn)cb_MPI_Reduce_local_c},
     {"MPI_Reduce_scatter", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter},
     {"MPI_Reduce_scatter_block", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block},
+    {"MPI_Reduce_scatter_block_c", "iiIiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block_c},
     {"MPI_Reduce_scatter_block_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block_init},
+    {"MPI_Reduce_scatter_block_init_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block_init_c},
+    {"MPI_Reduce_scatter_c", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_c},
     {"MPI_Reduce_scatter_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_init},
+    {"MPI_Reduce_scatter_init_c", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_init_c},
     {"MPI_Request_free", "i", "i", (callback_fn)cb_MPI_Request_free},
     {"MPI_Request_get_status", "iii", "i", (callback_fn)cb_MPI_Request_get_status},
+    {"MPI_Request_get_status_all", "iiii", "i", (callback_fn)cb_MPI_Request_get_status_all},
+    {"MPI_Request_get_status_any", "iiiii", "i", (callback_fn)cb_MPI_Request_get_status_any},
+    {"MPI_Request_get_status_some", "iiiii", "i", (callback_fn)cb_MPI_Request_get_status_some},
     {"MPI_Rget", "iiiiiiiii", "i", (callback_fn)cb_MPI_Rget},
     {"MPI_Rget_accumulate", "iiiiiiiiiiiii", "i", (callback_fn)cb_MPI_Rget_accumulate},
     {"MPI_Rput", "iiiiiiiii", "i", (callback_fn)cb_MPI_Rput},
@@ -9123,9 +9349,16 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Ssend_init_c", "iIiiiii", "i", (callback_fn)cb_MPI_Ssend_init_c},
     {"MPI_Start", "i", "i", (callback_fn)cb_MPI_Start},
     {"MPI_Startall", "ii", "i", (callback_fn)cb_MPI_Startall},
+    {"MPI_Status_get_error", "ii", "i", (callback_fn)cb_MPI_Status_get_error},
+    {"MPI_Status_get_source", "ii", "i", (callback_fn)cb_MPI_Status_get_source},
+    {"MPI_Status_get_tag", "ii", "i", (callback_fn)cb_MPI_Status_get_tag},
     {"MPI_Status_set_cancelled", "ii", "i", (callback_fn)cb_MPI_Status_set_cancelled},
     {"MPI_Status_set_elements", "iii", "i", (callback_fn)cb_MPI_Status_set_elements},
+    {"MPI_Status_set_elements_c", "iiI", "i", (callback_fn)cb_MPI_Status_set_elements_c},
     {"MPI_Status_set_elements_x", "iiI", "i", (callback_fn)cb_MPI_Status_set_elements_x},
+    {"MPI_Status_set_error", "ii", "i", (callback_fn)cb_MPI_Status_set_error},
+    {"MPI_Status_set_source", "ii", "i", (callback_fn)cb_MPI_Status_set_source},
+    {"MPI_Status_set_tag", "ii", "i", (callback_fn)cb_MPI_Status_set_tag},
     {"MPI_T_category_changed", "i", "i", (callback_fn)cb_MPI_T_category_changed},
     {"MPI_T_category_get_categories", "iii", "i", (callback_fn)cb_MPI_T_category_get_categories},
     {"MPI_T_category_get_cvars", "iii", "i", (callback_fn)cb_MPI_T_category_get_cvars},
@@ -9165,6 +9398,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Topo_test", "ii", "i", (callback_fn)cb_MPI_Topo_test},
     {"MPI_Type_commit", "i", "i", (callback_fn)cb_MPI_Type_commit},
     {"MPI_Type_contiguous", "iii", "i", (callback_fn)cb_MPI_Type_contiguous},
+    {"MPI_Type_contiguous_c", "Iii", "i", (callback_fn)cb_MPI_Type_contiguous_c},
     {"MPI_Type_create_darray", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Type_create_darray},
     {"MPI_Type_create_f90_complex", "iii", "i", (callback_fn)cb_MPI_Type_create_f90_complex},
     {"MPI_Type_create_f90_integer", "ii", "i", (callback_fn)cb_MPI_Type_create_f90_integer},
@@ -9172,9 +9406,11 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Type_create_hindexed", "iiiii", "i", (callback_fn)cb_MPI_Type_create_hindexed},
     {"MPI_Type_create_hindexed_block", "iiiii", "i", (callback_fn)cb_MPI_Type_create_hindexed_block},
     {"MPI_Type_create_hvector", "iiiii", "i", (callback_fn)cb_MPI_Type_create_hvector},
+    {"MPI_Type_create_hvector_c", "IIIii", "i", (callback_fn)cb_MPI_Type_create_hvector_c},
     {"MPI_Type_create_indexed_block", "iiiii", "i", (callback_fn)cb_MPI_Type_create_indexed_block},
     {"MPI_Type_create_keyval", "iiii", "i", (callback_fn)cb_MPI_Type_create_keyval},
     {"MPI_Type_create_resized", "iiii", "i", (callback_fn)cb_MPI_Type_create_resized},
+    {"MPI_Type_create_resized_c", "iIIi", "i", (callback_fn)cb_MPI_Type_create_resized_c},
     {"MPI_Type_create_struct", "iiiii", "i", (callback_fn)cb_MPI_Type_create_struct},
     {"MPI_Type_create_subarray", "iiiiiii", "i", (callback_fn)cb_MPI_Type_create_subarray},
     {"MPI_Type_delete_attr", "ii", "i", (callback_fn)cb_MPI_Type_delete_attr},
@@ -9191,6 +9427,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Type_get_true_extent", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent},
     {"MPI_Type_get_true_extent_c", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent_c},
     {"MPI_Type_get_true_extent_x", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent_x},
+    {"MPI_Type_get_value_index", "iii", "i", (callback_fn)cb_MPI_Type_get_value_index},
     {"MPI_Type_indexed", "iiiii", "i", (callback_fn)cb_MPI_Type_indexed},
     {"MPI_Type_match_size", "iii", "i", (callback_fn)cb_MPI_Type_match_size},
     {"MPI_Type_set_attr", "iii", "i", (callback_fn)cb_MPI_Type_set_attr},
@@ -9199,6 +9436,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Type_size_c", "ii", "i", (callback_fn)cb_MPI_Type_size_c},
     {"MPI_Type_size_x", "ii", "i", (callback_fn)cb_MPI_Type_size_x},
     {"MPI_Type_vector", "iiiii", "i", (callback_fn)cb_MPI_Type_vector},
+    {"MPI_Type_vector_c", "IIIii", "i", (callback_fn)cb_MPI_Type_vector_c},
     {"MPI_Unpack", "iiiiiii", "i", (callback_fn)cb_MPI_Unpack},
     {"MPI_Unpack_c", "iIiiIii", "i", (callback_fn)cb_MPI_Unpack_c},
     {"MPI_Unpack_external", "iiiiiii", "i", (callback_fn)cb_MPI_Unpack_external},

@@ -21,13 +21,17 @@ enum {
     H4_MPI_Alltoallv_c,
     H4_MPI_Alltoallv_init,
     H4_MPI_Alltoallv_init_c,
+    H4_MPI_Alltoallw_c,
     H4_MPI_Alltoallw_init,
+    H4_MPI_Alltoallw_init_c,
     H4_MPI_Barrier_init,
     H4_MPI_Bcast_c,
     H4_MPI_Bcast_init,
     H4_MPI_Bcast_init_c,
     H4_MPI_Bsend_c,
     H4_MPI_Bsend_init_c,
+    H4_MPI_Buffer_attach_c,
+    H4_MPI_Buffer_detach_c,
     H4_MPI_Comm_idup_with_info,
     H4_MPI_Exscan_c,
     H4_MPI_Exscan_init,
@@ -40,11 +44,13 @@ enum {
     H4_MPI_Gatherv_init_c,
     H4_MPI_Get_count_c,
     H4_MPI_Get_elements_c,
+    H4_MPI_Get_hw_resource_info,
     H4_MPI_Iallgather_c,
     H4_MPI_Iallgatherv_c,
     H4_MPI_Iallreduce_c,
     H4_MPI_Ialltoall_c,
     H4_MPI_Ialltoallv_c,
+    H4_MPI_Ialltoallw_c,
     H4_MPI_Ibcast_c,
     H4_MPI_Ibsend_c,
     H4_MPI_Iexscan_c,
@@ -55,9 +61,13 @@ enum {
     H4_MPI_Ineighbor_allgatherv_c,
     H4_MPI_Ineighbor_alltoall_c,
     H4_MPI_Ineighbor_alltoallv_c,
+    H4_MPI_Ineighbor_alltoallw_c,
     H4_MPI_Info_create_env,
+    H4_MPI_Info_get_string,
     H4_MPI_Irecv_c,
     H4_MPI_Ireduce_c,
+    H4_MPI_Ireduce_scatter_block_c,
+    H4_MPI_Ireduce_scatter_c,
     H4_MPI_Irsend_c,
     H4_MPI_Iscan_c,
     H4_MPI_Iscatter_c,
@@ -81,7 +91,9 @@ enum {
     H4_MPI_Neighbor_alltoallv_c,
     H4_MPI_Neighbor_alltoallv_init,
     H4_MPI_Neighbor_alltoallv_init_c,
+    H4_MPI_Neighbor_alltoallw_c,
     H4_MPI_Neighbor_alltoallw_init,
+    H4_MPI_Neighbor_alltoallw_init_c,
     H4_MPI_Pack_c,
     H4_MPI_Pack_external_c,
     H4_MPI_Pack_external_size_c,
@@ -92,8 +104,15 @@ enum {
     H4_MPI_Reduce_init,
     H4_MPI_Reduce_init_c,
     H4_MPI_Reduce_local_c,
+    H4_MPI_Reduce_scatter_block_c,
     H4_MPI_Reduce_scatter_block_init,
+    H4_MPI_Reduce_scatter_block_init_c,
+    H4_MPI_Reduce_scatter_c,
     H4_MPI_Reduce_scatter_init,
+    H4_MPI_Reduce_scatter_init_c,
+    H4_MPI_Request_get_status_all,
+    H4_MPI_Request_get_status_any,
+    H4_MPI_Request_get_status_some,
     H4_MPI_Rsend_c,
     H4_MPI_Rsend_init_c,
     H4_MPI_Scan_c,
@@ -111,9 +130,14 @@ enum {
     H4_MPI_Sendrecv_replace_c,
     H4_MPI_Ssend_c,
     H4_MPI_Ssend_init_c,
+    H4_MPI_Status_set_elements_c,
+    H4_MPI_Type_contiguous_c,
+    H4_MPI_Type_create_hvector_c,
+    H4_MPI_Type_create_resized_c,
     H4_MPI_Type_get_extent_c,
     H4_MPI_Type_get_true_extent_c,
     H4_MPI_Type_size_c,
+    H4_MPI_Type_vector_c,
     H4_MPI_Unpack_c,
     H4_MPI_Unpack_external_c,
     H4_LAST
@@ -136,13 +160,17 @@ typedef int (*h4t_MPI_Alltoall_init_c)(const void *sendbuf, MPI_Count sendcount,
 typedef int (*h4t_MPI_Alltoallv_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm);
 typedef int (*h4t_MPI_Alltoallv_init)(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Alltoallv_init_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request);
+typedef int (*h4t_MPI_Alltoallw_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm);
 typedef int (*h4t_MPI_Alltoallw_init)(const void *sendbuf, const int sendcounts[], const int sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info, MPI_Request *request);
+typedef int (*h4t_MPI_Alltoallw_init_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Barrier_init)(MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Bcast_c)(void *buffer, MPI_Count count, MPI_Datatype datatype, int root, MPI_Comm comm);
 typedef int (*h4t_MPI_Bcast_init)(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Bcast_init_c)(void *buffer, MPI_Count count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Bsend_c)(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm);
 typedef int (*h4t_MPI_Bsend_init_c)(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request);
+typedef int (*h4t_MPI_Buffer_attach_c)(void *buffer, MPI_Count size);
+typedef int (*h4t_MPI_Buffer_detach_c)(void *buffer_addr, MPI_Count *size);
 typedef int (*h4t_MPI_Comm_idup_with_info)(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request);
 typedef int (*h4t_MPI_Exscan_c)(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm);
 typedef int (*h4t_MPI_Exscan_init)(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request);
@@ -155,11 +183,13 @@ typedef int (*h4t_MPI_Gatherv_init)(const void *sendbuf, int sendcount, MPI_Data
 typedef int (*h4t_MPI_Gatherv_init_c)(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Get_count_c)(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count);
 typedef int (*h4t_MPI_Get_elements_c)(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count);
+typedef int (*h4t_MPI_Get_hw_resource_info)(MPI_Info *hw_info);
 typedef int (*h4t_MPI_Iallgather_c)(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Iallgatherv_c)(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Iallreduce_c)(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Ialltoall_c)(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Ialltoallv_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request);
+typedef int (*h4t_MPI_Ialltoallw_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Ibcast_c)(void *buffer, MPI_Count count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Ibsend_c)(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Iexscan_c)(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request);
@@ -170,9 +200,13 @@ typedef int (*h4t_MPI_Ineighbor_allgather_c)(const void *sendbuf, MPI_Count send
 typedef int (*h4t_MPI_Ineighbor_allgatherv_c)(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Ineighbor_alltoall_c)(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Ineighbor_alltoallv_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request);
+typedef int (*h4t_MPI_Ineighbor_alltoallw_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Info_create_env)(int argc, char **argv, MPI_Info *info);
+typedef int (*h4t_MPI_Info_get_string)(MPI_Info info, const char *key, int *buflen, char *value, int *flag);
 typedef int (*h4t_MPI_Irecv_c)(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Ireduce_c)(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Request *request);
+typedef int (*h4t_MPI_Ireduce_scatter_block_c)(const void *sendbuf, void *recvbuf, MPI_Count recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request);
+typedef int (*h4t_MPI_Ireduce_scatter_c)(const void *sendbuf, void *recvbuf, const MPI_Count recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Irsend_c)(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Iscan_c)(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Iscatter_c)(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request);
@@ -196,7 +230,9 @@ typedef int (*h4t_MPI_Neighbor_alltoall_init_c)(const void *sendbuf, MPI_Count s
 typedef int (*h4t_MPI_Neighbor_alltoallv_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm);
 typedef int (*h4t_MPI_Neighbor_alltoallv_init)(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Neighbor_alltoallv_init_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request);
+typedef int (*h4t_MPI_Neighbor_alltoallw_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm);
 typedef int (*h4t_MPI_Neighbor_alltoallw_init)(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info, MPI_Request *request);
+typedef int (*h4t_MPI_Neighbor_alltoallw_init_c)(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Pack_c)(const void *inbuf, MPI_Count incount, MPI_Datatype datatype, void *outbuf, MPI_Count outsize, MPI_Count *position, MPI_Comm comm);
 typedef int (*h4t_MPI_Pack_external_c)(const char *datarep, const void *inbuf, MPI_Count incount, MPI_Datatype datatype, void *outbuf, MPI_Count outsize, MPI_Count *position);
 typedef int (*h4t_MPI_Pack_external_size_c)(const char *datarep, MPI_Count incount, MPI_Datatype datatype, MPI_Count *size);
@@ -207,8 +243,15 @@ typedef int (*h4t_MPI_Reduce_c)(const void *sendbuf, void *recvbuf, MPI_Count co
 typedef int (*h4t_MPI_Reduce_init)(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Reduce_init_c)(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request);
 typedef int (*h4t_MPI_Reduce_local_c)(const void *inbuf, void *inoutbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op);
+typedef int (*h4t_MPI_Reduce_scatter_block_c)(const void *sendbuf, void *recvbuf, MPI_Count recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm);
 typedef int (*h4t_MPI_Reduce_scatter_block_init)(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request);
+typedef int (*h4t_MPI_Reduce_scatter_block_init_c)(const void *sendbuf, void *recvbuf, MPI_Count recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request);
+typedef int (*h4t_MPI_Reduce_scatter_c)(const void *sendbuf, void *recvbuf, const MPI_Count recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm);
 typedef int (*h4t_MPI_Reduce_scatter_init)(const void *sendbuf, void *recvbuf, const int recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request);
+typedef int (*h4t_MPI_Reduce_scatter_init_c)(const void *sendbuf, void *recvbuf, const MPI_Count recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request);
+typedef int (*h4t_MPI_Request_get_status_all)(int count, const MPI_Request array_of_requests[], int *flag, MPI_Status array_of_statuses[]);
+typedef int (*h4t_MPI_Request_get_status_any)(int count, const MPI_Request array_of_requests[], int *indx, int *flag, MPI_Status *status);
+typedef int (*h4t_MPI_Request_get_status_some)(int incount, const MPI_Request array_of_requests[], int *outcount, int array_of_indices[], MPI_Status array_of_statuses[]);
 typedef int (*h4t_MPI_Rsend_c)(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm);
 typedef int (*h4t_MPI_Rsend_init_c)(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request);
 typedef int (*h4t_MPI_Scan_c)(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm);
@@ -226,9 +269,14 @@ typedef int (*h4t_MPI_Sendrecv_c)(const void *sendbuf, MPI_Count sendcount, MPI_
 typedef int (*h4t_MPI_Sendrecv_replace_c)(void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status);
 typedef int (*h4t_MPI_Ssend_c)(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm);
 typedef int (*h4t_MPI_Ssend_init_c)(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request);
+typedef int (*h4t_MPI_Status_set_elements_c)(MPI_Status *status, MPI_Datatype datatype, MPI_Count count);
+typedef int (*h4t_MPI_Type_contiguous_c)(MPI_Count count, MPI_Datatype oldtype, MPI_Datatype *newtype);
+typedef int (*h4t_MPI_Type_create_hvector_c)(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype);
+typedef int (*h4t_MPI_Type_create_resized_c)(MPI_Datatype oldtype, MPI_Count lb, MPI_Count extent, MPI_Datatype *newtype);
 typedef int (*h4t_MPI_Type_get_extent_c)(MPI_Datatype datatype, MPI_Count *lb, MPI_Count *extent);
 typedef int (*h4t_MPI_Type_get_true_extent_c)(MPI_Datatype datatype, MPI_Count *true_lb, MPI_Count *true_extent);
 typedef int (*h4t_MPI_Type_size_c)(MPI_Datatype datatype, MPI_Count *size);
+typedef int (*h4t_MPI_Type_vector_c)(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype);
 typedef int (*h4t_MPI_Unpack_c)(const void *inbuf, MPI_Count insize, MPI_Count *position, void *outbuf, MPI_Count outcount, MPI_Datatype datatype, MPI_Comm comm);
 typedef int (*h4t_MPI_Unpack_external_c)(const char *datarep, const void *inbuf, MPI_Count insize, MPI_Count *position, void *outbuf, MPI_Count outcount, MPI_Datatype datatype);
 

@@ -281,3 +281,33 @@ CALLBACK(MPI_Type_create_f90_complex)
     return f90_type(a, rc, t, (uint32_t)a[2].i32, FN);
 #undef FN
 }
+
+/* MPI-4.1: the predefined pair type of (value, index) for MINLOC/MAXLOC, or MPI_DATATYPE_NULL.
+ * The pairs are the standard's, and guest predefined handles are their ABI values; the host's
+ * answer could not be used as it is (the guest's MPI_LONG is the host's MPI_INT: wasm32). */
+CALLBACK(MPI_Type_get_value_index)
+{
+#define FN "MPI_Type_get_value_index"
+    ERRSLOT;
+    static const int32_t pairs[][3] = {
+        {ABI_FLOAT, ABI_INT, ABI_FLOAT_INT},
+        {ABI_DOUBLE, ABI_INT, ABI_DOUBLE_INT},
+        {ABI_LONG, ABI_INT, ABI_LONG_INT},
+        {ABI_INT, ABI_INT, ABI_2INT},
+        {ABI_SHORT, ABI_INT, ABI_SHORT_INT},
+        {ABI_LONG_DOUBLE, ABI_INT, ABI_LONG_DOUBLE_INT},
+        {ABI_REAL, ABI_REAL, ABI_2REAL},
+        {ABI_DOUBLE_PRECISION, ABI_DOUBLE_PRECISION, ABI_2DOUBLE_PRECISION},
+        {ABI_INTEGER, ABI_INTEGER, ABI_2INTEGER},
+    };
+    if (!lookup(K_DATATYPE, a[0].i32) || !lookup(K_DATATYPE, a[1].i32))
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
+    CHECK_OUT(a[2].i32, 4);
+    int32_t pair = ABI_DATATYPE_NULL;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (pairs[i][0] == a[0].i32 && pairs[i][1] == a[1].i32)
+            pair = pairs[i][2];
+    store_i32((uint32_t)a[2].i32, pair);
+    return ok(a);
+#undef FN
+}

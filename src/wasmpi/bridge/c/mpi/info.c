@@ -67,3 +67,35 @@ CALLBACK(MPI_Info_create_env)
     return done(a, rc, errslot, FN);
 #undef FN
 }
+
+/* MPI-4.0: buflen is in/out (the value buffer's size; the value's length with its NUL) */
+CALLBACK(MPI_Info_get_string)
+{
+#define FN "MPI_Info_get_string"
+    ERRSLOT;
+    NEED_HOST4(MPI_Info_get_string);
+    HANDLE_ARG(K_INFO, info, info, si, 0);
+    const char *key;
+    CHECK_STR(key, a[1].i32);
+    uint32_t lp = (uint32_t)a[2].i32;
+    CHECK_OUT(lp, 4);
+    CHECK_OUT(a[4].i32, 4);
+    int n = load_i32(lp);
+    if (n < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    char none[1] = {0};
+    char *value = none; /* a zero-length buffer may be any pointer: the host never sees it */
+    if (n > 0) {
+        CHECK_OUT(a[3].i32, n);
+        value = (char *)GPTR(a[3].i32);
+    }
+    int flag = 0;
+    int rc = HOST4(MPI_Info_get_string)(info, key, &n, value, &flag);
+    if (rc == MPI_SUCCESS) {
+        store_i32((uint32_t)a[4].i32, flag);
+        if (flag)
+            store_i32(lp, n);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}

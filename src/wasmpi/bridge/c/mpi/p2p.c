@@ -78,3 +78,49 @@ CALLBACK(MPI_Buffer_detach)
     return done(a, rc, errslot, FN);
 #undef FN
 }
+
+/* MPI-4 large-count forms: the host's, or the int ones while the size fits */
+CALLBACK(MPI_Buffer_attach_c)
+{
+#define FN "MPI_Buffer_attach_c"
+    ERRSLOT;
+    int64_t size = a[1].i64;
+    if (size < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    CHECK_ARRAY(a[0].i32, size, 1, "buffer");
+    int rc;
+    if (host4_fn[H4_MPI_Buffer_attach_c])
+        rc = HOST4(MPI_Buffer_attach_c)(GPTR(a[0].i32), (MPI_Count)size);
+    else if (size == (int)size)
+        rc = MPI_Buffer_attach(GPTR(a[0].i32), (int)size);
+    else
+        return host4_missing(a, H4_MPI_Buffer_attach_c, errslot, FN);
+    if (rc == MPI_SUCCESS)
+        attached_ptr = (uint32_t)a[0].i32;
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Buffer_detach_c)
+{
+#define FN "MPI_Buffer_detach_c"
+    ERRSLOT;
+    CHECK_OUT(a[0].i32, 4);
+    CHECK_OUT(a[1].i32, 8);
+    void *host = NULL;
+    MPI_Count size = 0;
+    int rc, isize = 0;
+    if (host4_fn[H4_MPI_Buffer_detach_c]) {
+        rc = HOST4(MPI_Buffer_detach_c)(&host, &size);
+    } else {
+        rc = MPI_Buffer_detach(&host, &isize);
+        size = isize;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32((uint32_t)a[0].i32, host ? (int32_t)attached_ptr : 0);
+        store_i64((uint32_t)a[1].i32, size);
+        attached_ptr = 0;
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}

@@ -437,3 +437,88 @@ CALLBACK(MPI_Grequest_complete)
     return done(a, rc, errslot, FN);
 #undef FN
 }
+
+/* ---- MPI-4.1: request statuses without completion, status accessors ----------------------- */
+
+/* the host's Request_get_status_any/all/some leave every request as it is: nothing to settle */
+CALLBACK(MPI_Request_get_status_any)
+{
+#define FN "MPI_Request_get_status_any"
+    ERRSLOT;
+    MULTI_ARGS(0, 1); /* first: the requests' communicator reports */
+    NEED_HOST4(MPI_Request_get_status_any);
+    CHECK_OUT(a[2].i32, 4);
+    CHECK_OUT(a[3].i32, 4);
+    STATUS_ARG(st, 4);
+    int idx = MPI_UNDEFINED, flag = 0;
+    int rc = HOST4(MPI_Request_get_status_any)(n, hr, &idx, &flag, st ? st : MPI_STATUS_IGNORE);
+    store_i32((uint32_t)a[2].i32, out_undef(idx));
+    store_i32((uint32_t)a[3].i32, flag);
+    if (flag)
+        STATUS_DONE(st, rc);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Request_get_status_all)
+{
+#define FN "MPI_Request_get_status_all"
+    ERRSLOT;
+    MULTI_ARGS(0, 1); /* first: the requests' communicator reports */
+    NEED_HOST4(MPI_Request_get_status_all);
+    CHECK_OUT(a[2].i32, 4);
+    STATUSES_ARG(3, n);
+    int flag = 0;
+    int rc = HOST4(MPI_Request_get_status_all)(n, hr, &flag, hs);
+    store_i32((uint32_t)a[2].i32, flag);
+    int in_status = rc != MPI_SUCCESS && abi_error(rc) == ABI_ERR_IN_STATUS;
+    if ((flag || in_status) && sp)
+        for (int i = 0; i < n; i++)
+            status_out(sp + (uint32_t)i * STATUS_SIZE, &hst[i], in_status);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Request_get_status_some)
+{
+#define FN "MPI_Request_get_status_some"
+    ERRSLOT;
+    MULTI_ARGS(0, 1); /* first: the requests' communicator reports */
+    NEED_HOST4(MPI_Request_get_status_some);
+    CHECK_OUT(a[2].i32, 4);
+    CHECK_ARRAY(a[3].i32, n, 4, "index array");
+    STATUSES_ARG(4, n);
+    int outcount = 0;
+    int rc = HOST4(MPI_Request_get_status_some)(n, hr, &outcount, (int *)GPTR(a[3].i32), hs);
+    int in_status = rc != MPI_SUCCESS && abi_error(rc) == ABI_ERR_IN_STATUS;
+    if (outcount != MPI_UNDEFINED && sp)
+        for (int k = 0; k < outcount && k < n; k++)
+            status_out(sp + (uint32_t)k * STATUS_SIZE, &hst[k], in_status);
+    store_i32((uint32_t)a[2].i32, out_undef(outcount));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+/* The guest's MPI_Status is the ABI's {MPI_SOURCE, MPI_TAG, MPI_ERROR, ...}, holding ABI
+ * values: the accessors read and write its words, and need no host function. */
+static wasm_trap_t *status_word(wasmtime_val_raw_t *a, int word, int set, const char *fn)
+{
+#define FN fn
+    ERRSLOT;
+    uint32_t sp = (uint32_t)a[0].i32;
+    CHECK_OUT(sp, STATUS_SIZE);
+    if (set) {
+        store_i32(sp + 4 * (uint32_t)word, a[1].i32);
+    } else {
+        CHECK_OUT(a[1].i32, 4);
+        store_i32((uint32_t)a[1].i32, load_i32(sp + 4 * (uint32_t)word));
+    }
+    return ok(a);
+#undef FN
+}
+CALLBACK(MPI_Status_get_source) { return status_word(a, 0, 0, "MPI_Status_get_source"); }
+CALLBACK(MPI_Status_get_tag) { return status_word(a, 1, 0, "MPI_Status_get_tag"); }
+CALLBACK(MPI_Status_get_error) { return status_word(a, 2, 0, "MPI_Status_get_error"); }
+CALLBACK(MPI_Status_set_source) { return status_word(a, 0, 1, "MPI_Status_set_source"); }
+CALLBACK(MPI_Status_set_tag) { return status_word(a, 1, 1, "MPI_Status_set_tag"); }
+CALLBACK(MPI_Status_set_error) { return status_word(a, 2, 1, "MPI_Status_set_error"); }
