@@ -42,6 +42,7 @@ SCALAR_IN = {
     "rank": ("int", "in_rank({})"), "root": ("int", "in_rank({})"), "tag": ("int", "in_tag({})"),
     "color": ("int", "in_undef({})"), "split_type": ("int", "in_split_type({})"),
     "thread_level": ("int", "in_thread({})"), "order": ("int", "in_order({})"),
+    "whence": ("int", "in_whence({})"),
     "Aint": ("MPI_Aint", "(MPI_Aint){}"), "Count": ("MPI_Count", "(MPI_Count){}"),
     "Offset": ("MPI_Offset", "(MPI_Offset){}"),
 }
@@ -84,6 +85,12 @@ COMM_SORT_CHECK = {
 }
 
 
+# Handle kinds with their own error handler: a call about such an object (its first
+# parameter, when the call has no communicator) reports errors to that object's handler,
+# and a null or bad handle to the handler of the kind's null handle (MPI_FILE_NULL's).
+ERRHANDLER_OBJECTS = ("File", "Win")
+
+
 class GenError(ValueError):
     """The table asks for a callback the generator cannot write correctly."""
 
@@ -103,6 +110,7 @@ class _Callback:
     args: dict[int, str] = field(default_factory=dict)
     scratch: bool = False
     comm: int | None = None  # index of the communicator whose handler reports errors
+    obj: int | None = None  # else the object (ERRHANDLER_OBJECTS) whose handler does
     checked: set[int] = field(default_factory=set)  # arrays bounds-checked so far
     at_root: bool = False
 
@@ -176,6 +184,9 @@ def _gen_callback(f: abi.Function) -> list[str]:
         if p.kind in ("Comm", *abi.COMM_SORTS) and p.direction == "in" and not p.array:
             cb.comm = i
             break
+    if cb.comm is None and params and params[0].kind in ERRHANDLER_OBJECTS \
+            and params[0].direction == "in" and not params[0].array:
+        cb.obj = 0
     # inputs first: scalars and handles, then arrays, then buffers (which use both)
     for i, p in enumerate(params):
         if not p.array and p.kind != "buf":
@@ -189,6 +200,9 @@ def _gen_callback(f: abi.Function) -> list[str]:
     head = [f"CALLBACK({f.name})\n{{\n#define FN \"{f.name}\"\n"]
     if cb.comm is not None:
         head.append(f"    COMM_ARG(v{cb.comm}, {cb.comm});\n")
+    elif cb.obj is not None:
+        k = params[cb.obj].kind
+        head.append(f"    OBJ_ARG(K_{k.upper()}, {k.lower()}, v{cb.obj}, sl{cb.obj}, {cb.obj});\n")
     else:
         head.append("    ERRSLOT;\n")
     if cb.scratch:
@@ -264,7 +278,7 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
     K = f"K_{k.upper()}"
     low = k.lower()
     if d == "in":
-        if i == cb.comm:
+        if i in (cb.comm, cb.obj):
             cb.args[i] = f"v{i}"
             return
         cb.pre.append(f"    HANDLE_ARG({K}, {low}, v{i}, sl{i}, {i});\n")
@@ -477,6 +491,12 @@ def guest_pointer_constants() -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(pat, GUEST_POINTER_CONSTANTS)}
 
 
+def guest_offset_constants() -> dict[str, int]:
+    """The guest mpi.h's MPI_Offset constants ``((MPI_Offset)N)`` (MPI_DISPLACEMENT_CURRENT)."""
+    pat = r"#define MPI_(\w+)\s+\(\(MPI_Offset\)(-?\d+)\)"
+    return {m.group(1): int(m.group(2)) for m in re.finditer(pat, GUEST_POINTER_CONSTANTS)}
+
+
 def abi_header() -> str:
     out = [BANNER.format(src="the ABI table (table/)"),
            "/* The guest ABI's values (MPI 5.0 standard ABI at wasm32 sizes), ABI_-prefixed so\n"
@@ -490,6 +510,8 @@ def abi_header() -> str:
     out.append("\n/* guest pointer values with a meaning (MPI_IN_PLACE, MPI_UNWEIGHTED, ...) */\n")
     for name, value in guest_pointer_constants().items():
         out.append(f"#define ABI_{name:<30} ((uint32_t){value})\n")
+    for name, value in guest_offset_constants().items():
+        out.append(f"#define ABI_{name:<30} ((int64_t){value})\n")
     out.append("\nenum {\n    K_NONE,\n")
     out.extend(f"    K_{k.upper()},\n" for k in abi.HANDLES)
     out.append("    K_LAST\n};\n\ntypedef union {\n")

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "abi.h" /* generated: ABI_ constants, handle kinds */
 
@@ -311,6 +312,19 @@ static inline int32_t comm_slot(int32_t g)
     return s ? slot_index(K_COMM, s) : -1;
 }
 /* communicator argument `var` at argument `idx`; declares errslot (one lookup for both) */
+/* Errors about another object with an error handler (a file, a window) go to that object's
+ * handler: its errslot carries the kind in the high byte (communicator slots have none). */
+#define OBJ_ERRSLOT(K, s) ((int32_t)((K) << 24) | slot_index(K, s))
+int32_t null_errslot(int kind); /* the kind's null handle: MPI_FILE_NULL's handler */
+/* object argument `var` (kind K, field `low`) at argument `idx`, the object the call is about:
+ * declares errslot; a null or bad handle reports to the null handle's error handler */
+#define OBJ_ARG(K, low, var, sv, idx) \
+    slot_t *sv = lookup(K, a[idx].i32); \
+    int32_t errslot __attribute__((unused)) = \
+        sv && !sv->predefined ? OBJ_ERRSLOT(K, sv) : null_errslot(K); \
+    if (!sv || sv->predefined) \
+        return fail(a, kind_error[K], errslot, FN); \
+    __typeof__(sv->h.low) var = sv->h.low
 #define COMM_ARG(var, idx) \
     int32_t cs_##var = comm_slot(a[idx].i32); \
     int32_t errslot __attribute__((unused)) = cs_##var >= 0 ? cs_##var : world_slot(); \
@@ -454,6 +468,23 @@ static inline void scratch_release_if(scratch_mark_t *m)
 /* Copy a host string into a guest char buffer of `cap` bytes; returns the stored length. */
 int put_string(uint32_t dst, const char *src, int cap);
 
+/* ---- the sandbox's directory grants (core/sandbox.c) ------------------------------------
+ * A guest path (absolute; relative ones count from the guest's root) resolves through the
+ * grant with the longest matching guest path, below that grant's host directory, never
+ * outside it. Each returns 0 or an ABI error class: ABI_ERR_NO_SUCH_FILE outside every grant
+ * and for escapes (`..` above a grant, symlinks leading out, absolute symlinks),
+ * ABI_ERR_READ_ONLY for write access (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC) under a read-only
+ * grant, else the class of the failing open's errno. */
+/* open(2) `flags` / `mode` of a guest path: *fd_out gets the host descriptor */
+int sandbox_open(const char *guest_path, int flags, mode_t mode, int *fd_out);
+/* the directory holding a guest path's last component (O_PATH descriptor) and that name
+ * (`cap` bytes at `last`); *readonly_out: whether its grant is read-only */
+int sandbox_open_parent(const char *guest_path, int *dirfd_out, char *last, size_t cap,
+                        int *readonly_out);
+/* remove a guest path's directory entry (a symlink itself, never its target) */
+int sandbox_unlink(const char *guest_path);
+int sandbox_uses_openat2(void);
+
 /* ---- upcalls into the guest (upcall.c) ----------------------------------------------------- */
 
 /* Call guest function `fn` (a table index) with `nargs` i32 arguments; `result` gets the i32
@@ -485,6 +516,9 @@ int user_error_host_code(int guest_code);  /* -1: not the guest's */
 int user_error_guest_code(int host_code);  /* -1: not the guest's */
 /* apply the guest error handler `eh` of a communicator to error class `cls`: 1 = return it */
 int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls);
+/* MPI-IO (mpi/io.c): MPI_SEEK_* of the guest -> host; set-up at MPI start */
+int in_whence(int x);
+void init_io(void);
 /* Request completion bookkeeping (mpi/request.c). */
 void request_settle(int32_t *g, slot_t *s, MPI_Request h, int ok);
 int32_t request_errslot(const slot_t *r);

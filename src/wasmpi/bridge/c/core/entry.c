@@ -80,6 +80,7 @@ EXPORT int wasmpi_bridge_init(const wasmpi_host_api *api)
     init_handles();
     status_layout();
     init_ops();
+    init_io();
     return MPI_SUCCESS;
 }
 

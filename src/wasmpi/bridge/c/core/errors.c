@@ -49,9 +49,12 @@ int abi_error(int rc)
 static wasm_trap_t *raise_error(wasmtime_val_raw_t *a, int cls, const char *text, int32_t cslot,
                                 const char *fn)
 {
-    slot_t *s = cslot >= 0 && cslot < T[K_COMM].n ? &T[K_COMM].s[cslot] : NULL;
-    if (!s || !s->live || s->guest == ABI_COMM_NULL) /* no communicator: MPI_COMM_WORLD's */
-        s = &T[K_COMM].s[world_slot()];
+    /* the object the call is about: a communicator slot, or OBJ_ERRSLOT(kind, slot) */
+    int kind = cslot >= 0 && cslot >> 24 ? cslot >> 24 : K_COMM;
+    int32_t idx = cslot & 0xffffff;
+    slot_t *s = cslot >= 0 && kind < K_LAST && idx < T[kind].n ? &T[kind].s[idx] : NULL;
+    if (!s || !s->live || (kind == K_COMM && s->guest == ABI_COMM_NULL))
+        s = &T[K_COMM].s[world_slot()]; /* no object: MPI_COMM_WORLD's */
     int32_t eh = s->eh;
     if (eh == ABI_ERRORS_RETURN) {
         a[0].i32 = cls;
@@ -66,6 +69,12 @@ static wasm_trap_t *raise_error(wasmtime_val_raw_t *a, int cls, const char *text
             fn, text, cls);
     abort_job(MPI_COMM_WORLD, cls);
     return trap("%s: MPI_Abort returned", fn);
+}
+
+int32_t null_errslot(int kind)
+{
+    slot_t *s = lookup(kind, guest_null[kind]);
+    return s ? OBJ_ERRSLOT(kind, s) : world_slot();
 }
 
 wasm_trap_t *fail(wasmtime_val_raw_t *a, int cls, int32_t cslot, const char *fn)

@@ -20,7 +20,7 @@ int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls)
     return 1;
 }
 
-/* Comm and window error handlers are guest functions the bridge calls; a window handler is
+/* Comm, window and file error handlers are guest functions the bridge calls; a window handler is
  * attached with MPI_Win_set_errhandler once windows exist (RMA). */
 static wasm_trap_t *create_errhandler(wasmtime_val_raw_t *a, const char *fn)
 {
@@ -39,6 +39,10 @@ static wasm_trap_t *create_errhandler(wasmtime_val_raw_t *a, const char *fn)
 }
 CALLBACK(MPI_Comm_create_errhandler) { return create_errhandler(a, "MPI_Comm_create_errhandler"); }
 CALLBACK(MPI_Win_create_errhandler) { return create_errhandler(a, "MPI_Win_create_errhandler"); }
+CALLBACK(MPI_File_create_errhandler)
+{
+    return create_errhandler(a, "MPI_File_create_errhandler");
+}
 
 CALLBACK(MPI_Comm_set_errhandler)
 {

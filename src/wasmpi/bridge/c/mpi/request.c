@@ -9,6 +9,10 @@
 int32_t request_errslot(const slot_t *r)
 {
     int32_t c = r ? r->cslot : 0;
+    int kind = c >> 24; /* a file's requests report to the file (OBJ_ERRSLOT) */
+    if (c > 0 && kind && kind < K_LAST && (c & 0xffffff) < T[kind].n &&
+            T[kind].s[c & 0xffffff].live)
+        return c;
     if (c > 0 && c < T[K_COMM].n && T[K_COMM].s[c].live)
         return c;
     return world_slot();
