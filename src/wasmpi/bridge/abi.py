@@ -78,7 +78,8 @@ HANDLE_KINDS = tuple(HANDLES)
 SCALARS = {
     "int": "int", "count": "int", "rank": "int", "root": "int", "tag": "int", "color": "int",
     "key": "int", "bool": "int", "split_type": "int", "thread_level": "int", "errcode": "int",
-    "order": "int", "whence": "int", "combiner": "int", "topo": "int", "cmp": "int", "keyval": "int",
+    "order": "int", "whence": "int", "combiner": "int", "topo": "int", "cmp": "int",
+    "keyval": "int",
     "Aint": "MPI_Aint", "Count": "MPI_Count", "Offset": "MPI_Offset",
     **{k: "MPI_Comm" for k in ("intracomm", "intercomm", "topocomm")},
 }
