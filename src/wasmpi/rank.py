@@ -31,6 +31,7 @@ def execute(opts: ExecOptions) -> int:
             return GuestTrap.exit_code
 
     bridge = Bridge(bridge_for_rank(opts.mpicc))
+    bridge.set_grants([(d.host, d.guest, d.readonly) for d in sandbox.dirs])
     missing = bridge.unsupported(module)
     if opts.strict:
         stubs.reject(missing)  # before MPI starts: every rank fails alike, nothing to abort

@@ -14,10 +14,10 @@ def gen(line: str) -> str:
 
 def test_a_call_about_a_window_reports_to_the_window() -> None:
     code = gen("Win_sync win:Win")
-    assert "if (sl0->predefined)" in code  # MPI_WIN_NULL
-    assert code.index("errslot = OBJ_ERRSLOT(K_WIN, sl0);") < code.index("MPI_Win_sync(")
+    # OBJ_ARG: the window's slot is the errslot; MPI_WIN_NULL or a bad handle is MPI_ERR_WIN
+    assert code.index("OBJ_ARG(K_WIN, win, v0, sl0, 0);") < code.index("MPI_Win_sync(")
     # a communicator argument, when there is one, stays the object of the call
-    assert "OBJ_ERRSLOT" not in gen("Win_create_x comm:Comm win:Win:out")
+    assert "OBJ_ARG" not in gen("Win_create_x comm:Comm win:Win:out")
 
 
 def test_target_displacement_is_checked_before_the_call() -> None:
@@ -26,7 +26,7 @@ def test_target_displacement_is_checked_before_the_call() -> None:
     assert "rma_target(sl8, v3, a[4].i32, (int64_t)v5, sl6, &v4)" in code
     assert "return fail(a, tc4, errslot, FN);" in code
     assert "!sl7->predefined || sl7->guest == ABI_OP_NULL" in code
-    assert code.index("OBJ_ERRSLOT") < code.index("rma_target") < code.index("MPI_Put(")
+    assert code.index("OBJ_ARG") < code.index("rma_target") < code.index("MPI_Put(")
     one = gen("Fetch_and_op o:buf(in,1,t) t:Datatype r:rank d:disp(r,1,t) win:Win")
     assert "BUF(v0, 0, (int64_t)1, sl1, 0);" in one and "(int64_t)1, sl1, &v3)" in one
 

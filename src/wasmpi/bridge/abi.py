@@ -85,8 +85,8 @@ HANDLE_KINDS = tuple(HANDLES)
 SCALARS = {
     "int": "int", "count": "int", "rank": "int", "root": "int", "tag": "int", "color": "int",
     "key": "int", "bool": "int", "split_type": "int", "thread_level": "int", "errcode": "int",
-    "order": "int", "combiner": "int", "topo": "int", "cmp": "int", "keyval": "int",
-    "verbosity": "int", "bind": "int", "scope": "int", "pvar_class": "int",
+    "order": "int", "whence": "int", "combiner": "int", "topo": "int", "cmp": "int",
+    "keyval": "int", "verbosity": "int", "bind": "int", "scope": "int", "pvar_class": "int",
     "cvar_index": "int", "pvar_index": "int", "cat_index": "int", "enum_index": "int",
     "Aint": "MPI_Aint", "Count": "MPI_Count", "Offset": "MPI_Offset",
     **{k: "MPI_Comm" for k in ("intracomm", "intercomm", "topocomm")},

@@ -43,15 +43,13 @@ SCALAR_IN = {
     "color": ("int", "in_undef({})"), "split_type": ("int", "in_split_type({})"),
     "thread_level": ("int", "in_thread({})"), "order": ("int", "in_order({})"),
     "pvar_class": ("int", "in_pvar_class({})"),
+    "whence": ("int", "in_whence({})"),
     "Aint": ("MPI_Aint", "(MPI_Aint){}"), "Count": ("MPI_Count", "(MPI_Count){}"),
     "Offset": ("MPI_Offset", "(MPI_Offset){}"),
     "assert": ("int", "in_assert({})"), "lock_type": ("int", "in_lock_type({})"),
 }
 # Scalar inputs whose translation yields -1 for a value the ABI does not define: error class.
 SCALAR_INVALID = {"assert": "ERR_ASSERT", "lock_type": "ERR_LOCKTYPE"}
-# Objects other than communicators that have their own error handler: a call about one (its
-# first input of that kind, when the call has no communicator) reports errors to it.
-OWN_ERRHANDLER = ("Win",)
 # Scalar kinds written back through a guest pointer: host type, guest size, and the
 # translation of the host value `{}` into what the guest stores.
 SCALAR_OUT = {
@@ -113,6 +111,12 @@ COMM_SORT_CHECK = {
 }
 
 
+# Handle kinds with their own error handler: a call about such an object (its first input of
+# that kind, when the call has no communicator) reports errors to that object's handler, and
+# a null or bad handle to MPI_FILE_NULL's handler (files) or MPI_COMM_WORLD's (windows).
+ERRHANDLER_OBJECTS = ("File", "Win")
+
+
 class GenError(ValueError):
     """The table asks for a callback the generator cannot write correctly."""
 
@@ -132,7 +136,7 @@ class _Callback:
     args: dict[int, str] = field(default_factory=dict)
     scratch: bool = False
     comm: int | None = None  # index of the communicator whose handler reports errors
-    errobj: int | None = None  # else the index of the object (a window) whose handler does
+    obj: int | None = None  # else the object (ERRHANDLER_OBJECTS) whose handler does
     checked: set[int] = field(default_factory=set)  # arrays bounds-checked so far
     at_root: bool = False
     keep: bool = False  # host arrays that must live as long as the request (KEEP_FRAME)
@@ -227,8 +231,8 @@ def _gen_callback(f: abi.Function) -> list[str]:
             break
     if cb.comm is None:
         for i, p in enumerate(params):
-            if p.kind in OWN_ERRHANDLER and p.direction == "in" and not p.array:
-                cb.errobj = i
+            if p.kind in ERRHANDLER_OBJECTS and p.direction == "in" and not p.array:
+                cb.obj = i
                 break
     # inputs first: scalars and handles, then arrays, then buffers (which use both)
     for i, p in enumerate(params):
@@ -260,15 +264,11 @@ def _gen_callback(f: abi.Function) -> list[str]:
         head.append(f"    COMM_ARG(v{cb.comm}, {cb.comm});\n")
     elif cb.tool:
         head.append("    TOOL_ERRSLOT;\n")
+    elif cb.obj is not None:
+        k = params[cb.obj].kind
+        head.append(f"    OBJ_ARG(K_{k.upper()}, {k.lower()}, v{cb.obj}, sl{cb.obj}, {cb.obj});\n")
     else:
         head.append("    ERRSLOT;\n")
-    if cb.errobj is not None:
-        k = params[cb.errobj].kind
-        K, e = f"K_{k.upper()}", cb.errobj
-        head.append(f"    HANDLE_ARG({K}, {k.lower()}, v{e}, sl{e}, {e});\n"
-                    f"    if (sl{e}->predefined)  /* the null handle */\n"
-                    f"        return fail(a, kind_error[{K}], errslot, FN);\n"
-                    f"    errslot = OBJ_ERRSLOT({K}, sl{e});\n")
     if cb.scratch:
         head.append("    SCRATCH_FRAME;\n")
     if cb.keep:
@@ -366,9 +366,6 @@ def _fallback_args(cb: _Callback, base: abi.Function) -> tuple[list[str], list[s
 def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
     k, d = p.kind, p.direction
     if k in abi.HANDLES:
-        if i == cb.errobj:
-            cb.args[i] = f"v{i}"
-            return
         _handle(cb, i, p)
     elif k in COMM_SORT_CHECK:
         if i != cb.comm or d != "in":
@@ -438,7 +435,7 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
     K = f"K_{k.upper()}"
     low = k.lower()
     if d == "in":
-        if i == cb.comm:
+        if i in (cb.comm, cb.obj):
             cb.args[i] = f"v{i}"
             return
         cb.pre.append(f"    HANDLE_ARG({K}, {low}, v{i}, sl{i}, {i});\n")
@@ -722,7 +719,7 @@ def _disp(cb: _Callback, i: int, p: abi.Param) -> None:
     """A target displacement of a one-sided call: the span that COUNT elements of DATATYPE
     touch there must lie in the target's window (rma_target, c/mpi/rma.c), which also turns
     a dynamic window's guest address into the target's host address."""
-    if cb.errobj is None or cb.f.params[cb.errobj].kind != "Win":
+    if cb.obj is None or cb.f.params[cb.obj].kind != "Win":
         raise cb.fail(f"{p.name}: a target displacement, but no window")
     rank, count, datatype = p.target
     r, t = cb.index(rank), cb.index(datatype)
@@ -731,7 +728,7 @@ def _disp(cb: _Callback, i: int, p: abi.Param) -> None:
     if cb.f.params[t].kind != "Datatype" or cb.f.params[t].array:
         raise cb.fail(f"{p.name}: {datatype!r} is not a datatype argument")
     n = count if count.isdigit() else cb.value(count)
-    w = cb.errobj
+    w = cb.obj
     cb.pre.append(f"    MPI_Aint v{i};\n"
                   f"    int tc{i} = rma_target(sl{w}, v{r}, a[{i}].i32, (int64_t){n}, sl{t}, "
                   f"&v{i});\n"
@@ -753,6 +750,12 @@ def guest_pointer_constants() -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(pat, GUEST_POINTER_CONSTANTS)}
 
 
+def guest_offset_constants() -> dict[str, int]:
+    """The guest mpi.h's MPI_Offset constants ``((MPI_Offset)N)`` (MPI_DISPLACEMENT_CURRENT)."""
+    pat = r"#define MPI_(\w+)\s+\(\(MPI_Offset\)(-?\d+)\)"
+    return {m.group(1): int(m.group(2)) for m in re.finditer(pat, GUEST_POINTER_CONSTANTS)}
+
+
 def abi_header() -> str:
     out = [BANNER.format(src="the ABI table (table/)"),
            "/* The guest ABI's values (MPI 5.0 standard ABI at wasm32 sizes), ABI_-prefixed so\n"
@@ -766,6 +769,8 @@ def abi_header() -> str:
     out.append("\n/* guest pointer values with a meaning (MPI_IN_PLACE, MPI_UNWEIGHTED, ...) */\n")
     for name, value in guest_pointer_constants().items():
         out.append(f"#define ABI_{name:<30} ((uint32_t){value})\n")
+    for name, value in guest_offset_constants().items():
+        out.append(f"#define ABI_{name:<30} ((int64_t){value})\n")
     out.append("\nenum {\n    K_NONE,\n")
     out.extend(f"    K_{k.upper()},\n" for k in abi.HANDLES)
     out.append("    K_LAST\n};\n\ntypedef union {\n")

@@ -7,6 +7,8 @@ then on an MPI call goes wasm -> C bridge -> host libmpi without touching Python
 from __future__ import annotations
 
 import ctypes
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -69,6 +71,9 @@ class Bridge:
                                                  ctypes.c_void_p, ctypes.c_void_p]
         dll.wasmpi_bridge_set_exports.argtypes = [ctypes.c_void_p] * 3
         dll.wasmpi_bridge_exit.argtypes = [ctypes.c_int]
+        dll.wasmpi_bridge_set_grants.argtypes = [
+            ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
+            ctypes.POINTER(ctypes.c_int)]
         self.lib = cast("BridgeLib", dll)
         lib = self.lib
         self.entries: dict[str, tuple[str, str, int]] = {}
@@ -89,6 +94,17 @@ class Bridge:
     @property
     def rank(self) -> int:
         return int(self.lib.wasmpi_bridge_rank())
+
+    def set_grants(self, grants: Sequence[tuple[str, str, bool]]) -> None:
+        """Hand the bridge the rank's directory grants (host dir, guest path, read-only), which
+        MPI calls taking a guest path (MPI_File_open, MPI_File_delete) resolve through."""
+        n = len(grants)
+        host = (ctypes.c_char_p * max(n, 1))(*(os.fsencode(h) for h, _, _ in grants))
+        guest = (ctypes.c_char_p * max(n, 1))(*(g.encode() for _, g, _ in grants))
+        ro = (ctypes.c_int * max(n, 1))(*(int(r) for _, _, r in grants))
+        err = self.lib.wasmpi_bridge_set_grants(n, host, guest, ro)
+        if err:
+            raise ToolError(f"cannot open a granted directory for MPI-IO: {os.strerror(err)}")
 
     def unsupported(self, module: wasmtime.Module) -> list[stubs.Import]:
         """The module's MPI / host-service imports that this bridge does not implement."""

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "abi.h" /* generated: ABI_ constants, handle kinds */
 #include "host4.h" /* generated: the MPI-4 host functions, resolved at run time */
@@ -305,8 +306,8 @@ wasm_trap_t *ok(wasmtime_val_raw_t *a);
 
 /* Every callback starts with the communicator slot whose error handler decides; calls
  * without a communicator report on MPI_COMM_WORLD. A call about another object with its own
- * error handler (a window) reports to that object: its errslot carries the handle kind in the
- * high byte, as guest handles do (a communicator's is its plain slot index). */
+ * error handler (a window, a file) reports to that object: its errslot carries the handle
+ * kind in the high byte, as guest handles do (a communicator's is its plain slot index). */
 #define OBJ_ERRSLOT(kind, s) ((int32_t)((uint32_t)(kind) << 24 | (uint32_t)slot_index(kind, s)))
 /* the live object an errslot names (and its kind), or NULL */
 slot_t *errslot_object(int32_t errslot, int *kind);
@@ -335,6 +336,18 @@ static inline int32_t comm_slot(int32_t g)
     return s ? slot_index(K_COMM, s) : -1;
 }
 /* communicator argument `var` at argument `idx`; declares errslot (one lookup for both) */
+/* where errors about a null or bad handle of kind K go: MPI_FILE_NULL's handler for files
+ * (the standard's default for file errors), MPI_COMM_WORLD's for other kinds */
+int32_t null_errslot(int kind);
+/* object argument `var` (kind K, field `low`) at argument `idx`, the object the call is about:
+ * declares errslot; a null or bad handle reports to the null handle's error handler */
+#define OBJ_ARG(K, low, var, sv, idx) \
+    slot_t *sv = lookup(K, a[idx].i32); \
+    int32_t errslot __attribute__((unused)) = \
+        sv && !sv->predefined ? OBJ_ERRSLOT(K, sv) : null_errslot(K); \
+    if (!sv || sv->predefined) \
+        return fail(a, kind_error[K], errslot, FN); \
+    __typeof__(sv->h.low) var = sv->h.low
 #define COMM_ARG(var, idx) \
     int32_t cs_##var = comm_slot(a[idx].i32); \
     int32_t errslot __attribute__((unused)) = cs_##var >= 0 ? cs_##var : world_slot(); \
@@ -529,6 +542,23 @@ wasm_trap_t *host4_missing(wasmtime_val_raw_t *a, int idx, int32_t errslot, cons
 /* Copy a host string into a guest char buffer of `cap` bytes; returns the stored length. */
 int put_string(uint32_t dst, const char *src, int cap);
 
+/* ---- the sandbox's directory grants (core/sandbox.c) ------------------------------------
+ * A guest path (absolute; relative ones count from the guest's root) resolves through the
+ * grant with the longest matching guest path, below that grant's host directory, never
+ * outside it. Each returns 0 or an ABI error class: ABI_ERR_NO_SUCH_FILE outside every grant
+ * and for escapes (`..` above a grant, symlinks leading out, absolute symlinks),
+ * ABI_ERR_READ_ONLY for write access (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC) under a read-only
+ * grant, else the class of the failing open's errno. */
+/* open(2) `flags` / `mode` of a guest path: *fd_out gets the host descriptor */
+int sandbox_open(const char *guest_path, int flags, mode_t mode, int *fd_out);
+/* the directory holding a guest path's last component (O_PATH descriptor) and that name
+ * (`cap` bytes at `last`); *readonly_out: whether its grant is read-only */
+int sandbox_open_parent(const char *guest_path, int *dirfd_out, char *last, size_t cap,
+                        int *readonly_out);
+/* remove a guest path's directory entry (a symlink itself, never its target) */
+int sandbox_unlink(const char *guest_path);
+int sandbox_uses_openat2(void);
+
 /* ---- upcalls into the guest (upcall.c) ----------------------------------------------------- */
 
 /* Call guest function `fn` (a table index) with `nargs` i32 arguments; `result` gets the i32
@@ -570,6 +600,9 @@ int in_lock_type(int x);
 int rma_target(const slot_t *win, int rank, int32_t disp, int64_t count, const slot_t *type,
                MPI_Aint *host_disp);
 int win_attr(const slot_t *win, int32_t keyval, int32_t *val);
+/* MPI-IO (mpi/io.c): MPI_SEEK_* of the guest -> host; set-up at MPI start */
+int in_whence(int x);
+void init_io(void);
 /* Request completion bookkeeping (mpi/request.c). */
 void request_settle(int32_t *g, slot_t *s, MPI_Request h, int ok);
 int32_t request_errslot(const slot_t *r);

@@ -81,6 +81,7 @@ EXPORT int wasmpi_bridge_init(const wasmpi_host_api *api)
     host4_resolve();
     status_layout();
     init_ops();
+    init_io();
     return MPI_SUCCESS;
 }
 

@@ -73,7 +73,8 @@ static wasm_trap_t *raise_error(wasmtime_val_raw_t *a, int cls, const char *text
     }
     int kind = K_COMM;
     slot_t *s = errslot_object(cslot, &kind);
-    if (!s || s->guest == guest_null[kind]) { /* no object: MPI_COMM_WORLD's */
+    /* no object: MPI_COMM_WORLD's (MPI_FILE_NULL has a handler of its own) */
+    if (!s || (kind != K_FILE && s->guest == guest_null[kind])) {
         s = &T[K_COMM].s[world_slot()];
         kind = K_COMM;
     }
@@ -91,6 +92,12 @@ static wasm_trap_t *raise_error(wasmtime_val_raw_t *a, int cls, const char *text
             fn, text, cls);
     abort_job(MPI_COMM_WORLD, cls);
     return trap("%s: MPI_Abort returned", fn);
+}
+
+int32_t null_errslot(int kind)
+{
+    slot_t *s = kind == K_FILE ? lookup(kind, guest_null[kind]) : NULL;
+    return s ? OBJ_ERRSLOT(kind, s) : world_slot();
 }
 
 wasm_trap_t *fail(wasmtime_val_raw_t *a, int cls, int32_t cslot, const char *fn)

@@ -358,6 +358,7 @@
 #define ABI_WIN_DUP_FN                     ((uint32_t)-1)
 #define ABI_WIN_NULL_DELETE_FN             ((uint32_t)0)
 #define ABI_CONVERSION_FN_NULL             ((uint32_t)0)
+#define ABI_DISPLACEMENT_CURRENT           ((int64_t)-1)
 
 enum {
     K_NONE,

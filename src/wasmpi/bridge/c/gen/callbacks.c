@@ -981,6 +981,65 @@ wasm_trap_t *cb_MPI_Exscan_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, 
 wasm_trap_t *cb_MPI_Exscan_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Exscan_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Fetch_and_op(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_call_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_close(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_create_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_delete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_amode(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_atomicity(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_byte_offset(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_position(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_position_shared(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_type_extent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_get_view(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iread(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iread_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iread_at(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iread_at_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iread_shared(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iwrite(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iwrite_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iwrite_at(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iwrite_at_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_iwrite_shared(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_open(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_preallocate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_all_begin(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_all_end(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_at(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_at_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_at_all_begin(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_at_all_end(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_ordered(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_ordered_begin(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_ordered_end(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_read_shared(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_seek(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_seek_shared(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_set_atomicity(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_set_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_set_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_set_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_set_view(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_sync(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_all_begin(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_all_end(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_at(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_at_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_at_all_begin(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_at_all_end(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_ordered(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_ordered_begin(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_ordered_end(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_File_write_shared(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Finalize(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Finalized(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Free_mem(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1163,6 +1222,7 @@ wasm_trap_t *cb_MPI_Reduce_scatter_block_init_c(void *, wasmtime_caller_t *, was
 wasm_trap_t *cb_MPI_Reduce_scatter_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Register_datarep(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_get_status(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_get_status_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1341,11 +1401,7 @@ wasm_trap_t *cb_MPI_Wtime(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, siz
 CALLBACK(MPI_Accumulate)
 {
 #define FN "MPI_Accumulate"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v8, sl8, 8);
-    if (sl8->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl8);
+    OBJ_ARG(K_WIN, win, v8, sl8, 8);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v3 = in_rank(a[3].i32);
@@ -2527,11 +2583,7 @@ CALLBACK(MPI_Comm_test_inter)
 CALLBACK(MPI_Compare_and_swap)
 {
 #define FN "MPI_Compare_and_swap"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v6, sl6, 6);
-    if (sl6->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl6);
+    OBJ_ARG(K_WIN, win, v6, sl6, 6);
     HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
     int v4 = in_rank(a[4].i32);
     MPI_Aint v5;
@@ -2756,11 +2808,7 @@ CALLBACK(MPI_Exscan_init_c)
 CALLBACK(MPI_Fetch_and_op)
 {
 #define FN "MPI_Fetch_and_op"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v6, sl6, 6);
-    if (sl6->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl6);
+    OBJ_ARG(K_WIN, win, v6, sl6, 6);
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v3 = in_rank(a[3].i32);
     HANDLE_ARG(K_OP, op, v5, sl5, 5);
@@ -2773,6 +2821,453 @@ CALLBACK(MPI_Fetch_and_op)
     BUF(v0, 0, (int64_t)1, sl2, 0);
     BUF(v1, 1, (int64_t)1, sl2, 0);
     int rc = MPI_Fetch_and_op(v0, v1, v2, v3, v4, v5, v6);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_get_atomicity)
+{
+#define FN "MPI_File_get_atomicity"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int v1 = 0;
+    int rc = MPI_File_get_atomicity(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_get_byte_offset)
+{
+#define FN "MPI_File_get_byte_offset"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 8);
+    MPI_Offset v2 = 0;
+    int rc = MPI_File_get_byte_offset(v0, v1, &v2);
+    if (rc == MPI_SUCCESS) {
+        store_i64(p2, v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_get_group)
+{
+#define FN "MPI_File_get_group"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    MPI_Group v1;
+    int rc = MPI_File_get_group(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, new_handle(K_GROUP, (host_h){.group = v1}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_get_info)
+{
+#define FN "MPI_File_get_info"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    MPI_Info v1;
+    int rc = MPI_File_get_info(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, new_handle(K_INFO, (host_h){.info = v1}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_get_position)
+{
+#define FN "MPI_File_get_position"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 8);
+    MPI_Offset v1 = 0;
+    int rc = MPI_File_get_position(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i64(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_get_size)
+{
+#define FN "MPI_File_get_size"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 8);
+    MPI_Offset v1 = 0;
+    int rc = MPI_File_get_size(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i64(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_get_type_extent)
+{
+#define FN "MPI_File_get_type_extent"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    MPI_Aint v2 = 0;
+    int rc = MPI_File_get_type_extent(v0, v1, &v2);
+    if (rc == MPI_SUCCESS) {
+        if (v2 != (int32_t)v2)
+            return fail(a, ABI_ERR_VALUE_TOO_LARGE, errslot, FN);
+        store_i32(p2, (int32_t)v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_iread)
+{
+#define FN "MPI_File_iread"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p4 = (uint32_t)a[4].i32;
+    CHECK_OUT(p4, 4);
+    MPI_Request v4;
+    int rc = MPI_File_iread(v0, v1, v2, v3, &v4);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p4, new_request(v4, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_iread_all)
+{
+#define FN "MPI_File_iread_all"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p4 = (uint32_t)a[4].i32;
+    CHECK_OUT(p4, 4);
+    MPI_Request v4;
+    int rc = MPI_File_iread_all(v0, v1, v2, v3, &v4);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p4, new_request(v4, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_iread_at)
+{
+#define FN "MPI_File_iread_at"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v3 = a[3].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v4, sl4, 4);
+    BUF(v2, 2, (int64_t)v3, sl4, 0);
+    uint32_t p5 = (uint32_t)a[5].i32;
+    CHECK_OUT(p5, 4);
+    MPI_Request v5;
+    int rc = MPI_File_iread_at(v0, v1, v2, v3, v4, &v5);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p5, new_request(v5, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_iread_at_all)
+{
+#define FN "MPI_File_iread_at_all"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v3 = a[3].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v4, sl4, 4);
+    BUF(v2, 2, (int64_t)v3, sl4, 0);
+    uint32_t p5 = (uint32_t)a[5].i32;
+    CHECK_OUT(p5, 4);
+    MPI_Request v5;
+    int rc = MPI_File_iread_at_all(v0, v1, v2, v3, v4, &v5);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p5, new_request(v5, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_iwrite)
+{
+#define FN "MPI_File_iwrite"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p4 = (uint32_t)a[4].i32;
+    CHECK_OUT(p4, 4);
+    MPI_Request v4;
+    int rc = MPI_File_iwrite(v0, v1, v2, v3, &v4);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p4, new_request(v4, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_iwrite_all)
+{
+#define FN "MPI_File_iwrite_all"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p4 = (uint32_t)a[4].i32;
+    CHECK_OUT(p4, 4);
+    MPI_Request v4;
+    int rc = MPI_File_iwrite_all(v0, v1, v2, v3, &v4);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p4, new_request(v4, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_iwrite_at)
+{
+#define FN "MPI_File_iwrite_at"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v3 = a[3].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v4, sl4, 4);
+    BUF(v2, 2, (int64_t)v3, sl4, 0);
+    uint32_t p5 = (uint32_t)a[5].i32;
+    CHECK_OUT(p5, 4);
+    MPI_Request v5;
+    int rc = MPI_File_iwrite_at(v0, v1, v2, v3, v4, &v5);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p5, new_request(v5, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_iwrite_at_all)
+{
+#define FN "MPI_File_iwrite_at_all"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v3 = a[3].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v4, sl4, 4);
+    BUF(v2, 2, (int64_t)v3, sl4, 0);
+    uint32_t p5 = (uint32_t)a[5].i32;
+    CHECK_OUT(p5, 4);
+    MPI_Request v5;
+    int rc = MPI_File_iwrite_at_all(v0, v1, v2, v3, v4, &v5);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p5, new_request(v5, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_read)
+{
+#define FN "MPI_File_read"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    STATUS_ARG(v4, 4);
+    int rc = MPI_File_read(v0, v1, v2, v3, v4 ? v4 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v4)
+            status_out(v4_p, v4, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_read_all)
+{
+#define FN "MPI_File_read_all"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    STATUS_ARG(v4, 4);
+    int rc = MPI_File_read_all(v0, v1, v2, v3, v4 ? v4 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v4)
+            status_out(v4_p, v4, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_read_at)
+{
+#define FN "MPI_File_read_at"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v3 = a[3].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v4, sl4, 4);
+    BUF(v2, 2, (int64_t)v3, sl4, 0);
+    STATUS_ARG(v5, 5);
+    int rc = MPI_File_read_at(v0, v1, v2, v3, v4, v5 ? v5 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v5)
+            status_out(v5_p, v5, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_read_at_all)
+{
+#define FN "MPI_File_read_at_all"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v3 = a[3].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v4, sl4, 4);
+    BUF(v2, 2, (int64_t)v3, sl4, 0);
+    STATUS_ARG(v5, 5);
+    int rc = MPI_File_read_at_all(v0, v1, v2, v3, v4, v5 ? v5 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v5)
+            status_out(v5_p, v5, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_seek)
+{
+#define FN "MPI_File_seek"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v2 = in_whence(a[2].i32);
+    int rc = MPI_File_seek(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_set_atomicity)
+{
+#define FN "MPI_File_set_atomicity"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v1 = a[1].i32;
+    int rc = MPI_File_set_atomicity(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_set_info)
+{
+#define FN "MPI_File_set_info"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    HANDLE_ARG(K_INFO, info, v1, sl1, 1);
+    int rc = MPI_File_set_info(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_set_size)
+{
+#define FN "MPI_File_set_size"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int rc = MPI_File_set_size(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_sync)
+{
+#define FN "MPI_File_sync"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int rc = MPI_File_sync(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_write)
+{
+#define FN "MPI_File_write"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    STATUS_ARG(v4, 4);
+    int rc = MPI_File_write(v0, v1, v2, v3, v4 ? v4 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v4)
+            status_out(v4_p, v4, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_write_all)
+{
+#define FN "MPI_File_write_all"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    STATUS_ARG(v4, 4);
+    int rc = MPI_File_write_all(v0, v1, v2, v3, v4 ? v4 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v4)
+            status_out(v4_p, v4, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_write_at)
+{
+#define FN "MPI_File_write_at"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v3 = a[3].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v4, sl4, 4);
+    BUF(v2, 2, (int64_t)v3, sl4, 0);
+    STATUS_ARG(v5, 5);
+    int rc = MPI_File_write_at(v0, v1, v2, v3, v4, v5 ? v5 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v5)
+            status_out(v5_p, v5, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_File_write_at_all)
+{
+#define FN "MPI_File_write_at_all"
+    OBJ_ARG(K_FILE, file, v0, sl0, 0);
+    MPI_Offset v1 = (MPI_Offset)a[1].i64;
+    int v3 = a[3].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v4, sl4, 4);
+    BUF(v2, 2, (int64_t)v3, sl4, 0);
+    STATUS_ARG(v5, 5);
+    int rc = MPI_File_write_at_all(v0, v1, v2, v3, v4, v5 ? v5 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v5)
+            status_out(v5_p, v5, 0);
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -3018,11 +3513,7 @@ CALLBACK(MPI_Gatherv_init_c)
 CALLBACK(MPI_Get)
 {
 #define FN "MPI_Get"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
-    if (sl7->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    OBJ_ARG(K_WIN, win, v7, sl7, 7);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v3 = in_rank(a[3].i32);
@@ -3041,11 +3532,7 @@ CALLBACK(MPI_Get)
 CALLBACK(MPI_Get_accumulate)
 {
 #define FN "MPI_Get_accumulate"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v11, sl11, 11);
-    if (sl11->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl11);
+    OBJ_ARG(K_WIN, win, v11, sl11, 11);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v4 = a[4].i32;
@@ -6009,11 +6496,7 @@ CALLBACK(MPI_Publish_name)
 CALLBACK(MPI_Put)
 {
 #define FN "MPI_Put"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
-    if (sl7->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    OBJ_ARG(K_WIN, win, v7, sl7, 7);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v3 = in_rank(a[3].i32);
@@ -6032,11 +6515,7 @@ CALLBACK(MPI_Put)
 CALLBACK(MPI_Raccumulate)
 {
 #define FN "MPI_Raccumulate"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v8, sl8, 8);
-    if (sl8->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl8);
+    OBJ_ARG(K_WIN, win, v8, sl8, 8);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v3 = in_rank(a[3].i32);
@@ -6292,11 +6771,7 @@ CALLBACK(MPI_Reduce_local_c)
 CALLBACK(MPI_Rget)
 {
 #define FN "MPI_Rget"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
-    if (sl7->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    OBJ_ARG(K_WIN, win, v7, sl7, 7);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v3 = in_rank(a[3].i32);
@@ -6321,11 +6796,7 @@ CALLBACK(MPI_Rget)
 CALLBACK(MPI_Rget_accumulate)
 {
 #define FN "MPI_Rget_accumulate"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v11, sl11, 11);
-    if (sl11->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl11);
+    OBJ_ARG(K_WIN, win, v11, sl11, 11);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v4 = a[4].i32;
@@ -6356,11 +6827,7 @@ CALLBACK(MPI_Rget_accumulate)
 CALLBACK(MPI_Rput)
 {
 #define FN "MPI_Rput"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
-    if (sl7->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    OBJ_ARG(K_WIN, win, v7, sl7, 7);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
     int v3 = in_rank(a[3].i32);
@@ -8572,11 +9039,7 @@ CALLBACK(MPI_Unpack_external_c)
 CALLBACK(MPI_Win_complete)
 {
 #define FN "MPI_Win_complete"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     int rc = MPI_Win_complete(v0);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8585,11 +9048,7 @@ CALLBACK(MPI_Win_complete)
 CALLBACK(MPI_Win_fence)
 {
 #define FN "MPI_Win_fence"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
-    if (sl1->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_assert(a[0].i32);
     if (v0 < 0)
         return fail(a, ABI_ERR_ASSERT, errslot, FN);
@@ -8601,11 +9060,7 @@ CALLBACK(MPI_Win_fence)
 CALLBACK(MPI_Win_flush)
 {
 #define FN "MPI_Win_flush"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
-    if (sl1->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
     int rc = MPI_Win_flush(v0, v1);
     return done(a, rc, errslot, FN);
@@ -8615,11 +9070,7 @@ CALLBACK(MPI_Win_flush)
 CALLBACK(MPI_Win_flush_all)
 {
 #define FN "MPI_Win_flush_all"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     int rc = MPI_Win_flush_all(v0);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8628,11 +9079,7 @@ CALLBACK(MPI_Win_flush_all)
 CALLBACK(MPI_Win_flush_local)
 {
 #define FN "MPI_Win_flush_local"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
-    if (sl1->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
     int rc = MPI_Win_flush_local(v0, v1);
     return done(a, rc, errslot, FN);
@@ -8642,11 +9089,7 @@ CALLBACK(MPI_Win_flush_local)
 CALLBACK(MPI_Win_flush_local_all)
 {
 #define FN "MPI_Win_flush_local_all"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     int rc = MPI_Win_flush_local_all(v0);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8655,11 +9098,7 @@ CALLBACK(MPI_Win_flush_local_all)
 CALLBACK(MPI_Win_get_group)
 {
 #define FN "MPI_Win_get_group"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     uint32_t p1 = (uint32_t)a[1].i32;
     CHECK_OUT(p1, 4);
     MPI_Group v1;
@@ -8674,11 +9113,7 @@ CALLBACK(MPI_Win_get_group)
 CALLBACK(MPI_Win_get_info)
 {
 #define FN "MPI_Win_get_info"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     uint32_t p1 = (uint32_t)a[1].i32;
     CHECK_OUT(p1, 4);
     MPI_Info v1;
@@ -8693,11 +9128,7 @@ CALLBACK(MPI_Win_get_info)
 CALLBACK(MPI_Win_get_name)
 {
 #define FN "MPI_Win_get_name"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     uint32_t p1 = (uint32_t)a[1].i32;
     CHECK_OUT(p1, ABI_MAX_OBJECT_NAME);
     char v1[MPI_MAX_OBJECT_NAME + 1];
@@ -8716,11 +9147,7 @@ CALLBACK(MPI_Win_get_name)
 CALLBACK(MPI_Win_lock)
 {
 #define FN "MPI_Win_lock"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v3, sl3, 3);
-    if (sl3->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl3);
+    OBJ_ARG(K_WIN, win, v3, sl3, 3);
     int v0 = in_lock_type(a[0].i32);
     if (v0 < 0)
         return fail(a, ABI_ERR_LOCKTYPE, errslot, FN);
@@ -8736,11 +9163,7 @@ CALLBACK(MPI_Win_lock)
 CALLBACK(MPI_Win_lock_all)
 {
 #define FN "MPI_Win_lock_all"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
-    if (sl1->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_assert(a[0].i32);
     if (v0 < 0)
         return fail(a, ABI_ERR_ASSERT, errslot, FN);
@@ -8752,11 +9175,7 @@ CALLBACK(MPI_Win_lock_all)
 CALLBACK(MPI_Win_post)
 {
 #define FN "MPI_Win_post"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v2, sl2, 2);
-    if (sl2->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl2);
+    OBJ_ARG(K_WIN, win, v2, sl2, 2);
     HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
     int v1 = in_assert(a[1].i32);
     if (v1 < 0)
@@ -8769,11 +9188,7 @@ CALLBACK(MPI_Win_post)
 CALLBACK(MPI_Win_set_info)
 {
 #define FN "MPI_Win_set_info"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     HANDLE_ARG(K_INFO, info, v1, sl1, 1);
     int rc = MPI_Win_set_info(v0, v1);
     return done(a, rc, errslot, FN);
@@ -8783,11 +9198,7 @@ CALLBACK(MPI_Win_set_info)
 CALLBACK(MPI_Win_set_name)
 {
 #define FN "MPI_Win_set_name"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     const char *v1;
     CHECK_STR(v1, a[1].i32);
     int rc = MPI_Win_set_name(v0, v1);
@@ -8798,11 +9209,7 @@ CALLBACK(MPI_Win_set_name)
 CALLBACK(MPI_Win_start)
 {
 #define FN "MPI_Win_start"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v2, sl2, 2);
-    if (sl2->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl2);
+    OBJ_ARG(K_WIN, win, v2, sl2, 2);
     HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
     int v1 = in_assert(a[1].i32);
     if (v1 < 0)
@@ -8815,11 +9222,7 @@ CALLBACK(MPI_Win_start)
 CALLBACK(MPI_Win_sync)
 {
 #define FN "MPI_Win_sync"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     int rc = MPI_Win_sync(v0);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8828,11 +9231,7 @@ CALLBACK(MPI_Win_sync)
 CALLBACK(MPI_Win_test)
 {
 #define FN "MPI_Win_test"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     uint32_t p1 = (uint32_t)a[1].i32;
     CHECK_OUT(p1, 4);
     int v1 = 0;
@@ -8847,11 +9246,7 @@ CALLBACK(MPI_Win_test)
 CALLBACK(MPI_Win_unlock)
 {
 #define FN "MPI_Win_unlock"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
-    if (sl1->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
     int rc = MPI_Win_unlock(v0, v1);
     return done(a, rc, errslot, FN);
@@ -8861,11 +9256,7 @@ CALLBACK(MPI_Win_unlock)
 CALLBACK(MPI_Win_unlock_all)
 {
 #define FN "MPI_Win_unlock_all"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     int rc = MPI_Win_unlock_all(v0);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8874,11 +9265,7 @@ CALLBACK(MPI_Win_unlock_all)
 CALLBACK(MPI_Win_wait)
 {
 #define FN "MPI_Win_wait"
-    ERRSLOT;
-    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
-    if (sl0->predefined)  /* the null handle */
-        return fail(a, kind_error[K_WIN], errslot, FN);
-    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    OBJ_ARG(K_WIN, win, v0, sl0, 0);
     int rc = MPI_Win_wait(v0);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9129,6 +9516,65 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Exscan_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Exscan_init},
     {"MPI_Exscan_init_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Exscan_init_c},
     {"MPI_Fetch_and_op", "iiiiiii", "i", (callback_fn)cb_MPI_Fetch_and_op},
+    {"MPI_File_call_errhandler", "ii", "i", (callback_fn)cb_MPI_File_call_errhandler},
+    {"MPI_File_close", "i", "i", (callback_fn)cb_MPI_File_close},
+    {"MPI_File_create_errhandler", "ii", "i", (callback_fn)cb_MPI_File_create_errhandler},
+    {"MPI_File_delete", "ii", "i", (callback_fn)cb_MPI_File_delete},
+    {"MPI_File_get_amode", "ii", "i", (callback_fn)cb_MPI_File_get_amode},
+    {"MPI_File_get_atomicity", "ii", "i", (callback_fn)cb_MPI_File_get_atomicity},
+    {"MPI_File_get_byte_offset", "iIi", "i", (callback_fn)cb_MPI_File_get_byte_offset},
+    {"MPI_File_get_errhandler", "ii", "i", (callback_fn)cb_MPI_File_get_errhandler},
+    {"MPI_File_get_group", "ii", "i", (callback_fn)cb_MPI_File_get_group},
+    {"MPI_File_get_info", "ii", "i", (callback_fn)cb_MPI_File_get_info},
+    {"MPI_File_get_position", "ii", "i", (callback_fn)cb_MPI_File_get_position},
+    {"MPI_File_get_position_shared", "ii", "i", (callback_fn)cb_MPI_File_get_position_shared},
+    {"MPI_File_get_size", "ii", "i", (callback_fn)cb_MPI_File_get_size},
+    {"MPI_File_get_type_extent", "iii", "i", (callback_fn)cb_MPI_File_get_type_extent},
+    {"MPI_File_get_view", "iiiii", "i", (callback_fn)cb_MPI_File_get_view},
+    {"MPI_File_iread", "iiiii", "i", (callback_fn)cb_MPI_File_iread},
+    {"MPI_File_iread_all", "iiiii", "i", (callback_fn)cb_MPI_File_iread_all},
+    {"MPI_File_iread_at", "iIiiii", "i", (callback_fn)cb_MPI_File_iread_at},
+    {"MPI_File_iread_at_all", "iIiiii", "i", (callback_fn)cb_MPI_File_iread_at_all},
+    {"MPI_File_iread_shared", "iiiii", "i", (callback_fn)cb_MPI_File_iread_shared},
+    {"MPI_File_iwrite", "iiiii", "i", (callback_fn)cb_MPI_File_iwrite},
+    {"MPI_File_iwrite_all", "iiiii", "i", (callback_fn)cb_MPI_File_iwrite_all},
+    {"MPI_File_iwrite_at", "iIiiii", "i", (callback_fn)cb_MPI_File_iwrite_at},
+    {"MPI_File_iwrite_at_all", "iIiiii", "i", (callback_fn)cb_MPI_File_iwrite_at_all},
+    {"MPI_File_iwrite_shared", "iiiii", "i", (callback_fn)cb_MPI_File_iwrite_shared},
+    {"MPI_File_open", "iiiii", "i", (callback_fn)cb_MPI_File_open},
+    {"MPI_File_preallocate", "iI", "i", (callback_fn)cb_MPI_File_preallocate},
+    {"MPI_File_read", "iiiii", "i", (callback_fn)cb_MPI_File_read},
+    {"MPI_File_read_all", "iiiii", "i", (callback_fn)cb_MPI_File_read_all},
+    {"MPI_File_read_all_begin", "iiii", "i", (callback_fn)cb_MPI_File_read_all_begin},
+    {"MPI_File_read_all_end", "iii", "i", (callback_fn)cb_MPI_File_read_all_end},
+    {"MPI_File_read_at", "iIiiii", "i", (callback_fn)cb_MPI_File_read_at},
+    {"MPI_File_read_at_all", "iIiiii", "i", (callback_fn)cb_MPI_File_read_at_all},
+    {"MPI_File_read_at_all_begin", "iIiii", "i", (callback_fn)cb_MPI_File_read_at_all_begin},
+    {"MPI_File_read_at_all_end", "iii", "i", (callback_fn)cb_MPI_File_read_at_all_end},
+    {"MPI_File_read_ordered", "iiiii", "i", (callback_fn)cb_MPI_File_read_ordered},
+    {"MPI_File_read_ordered_begin", "iiii", "i", (callback_fn)cb_MPI_File_read_ordered_begin},
+    {"MPI_File_read_ordered_end", "iii", "i", (callback_fn)cb_MPI_File_read_ordered_end},
+    {"MPI_File_read_shared", "iiiii", "i", (callback_fn)cb_MPI_File_read_shared},
+    {"MPI_File_seek", "iIi", "i", (callback_fn)cb_MPI_File_seek},
+    {"MPI_File_seek_shared", "iIi", "i", (callback_fn)cb_MPI_File_seek_shared},
+    {"MPI_File_set_atomicity", "ii", "i", (callback_fn)cb_MPI_File_set_atomicity},
+    {"MPI_File_set_errhandler", "ii", "i", (callback_fn)cb_MPI_File_set_errhandler},
+    {"MPI_File_set_info", "ii", "i", (callback_fn)cb_MPI_File_set_info},
+    {"MPI_File_set_size", "iI", "i", (callback_fn)cb_MPI_File_set_size},
+    {"MPI_File_set_view", "iIiiii", "i", (callback_fn)cb_MPI_File_set_view},
+    {"MPI_File_sync", "i", "i", (callback_fn)cb_MPI_File_sync},
+    {"MPI_File_write", "iiiii", "i", (callback_fn)cb_MPI_File_write},
+    {"MPI_File_write_all", "iiiii", "i", (callback_fn)cb_MPI_File_write_all},
+    {"MPI_File_write_all_begin", "iiii", "i", (callback_fn)cb_MPI_File_write_all_begin},
+    {"MPI_File_write_all_end", "iii", "i", (callback_fn)cb_MPI_File_write_all_end},
+    {"MPI_File_write_at", "iIiiii", "i", (callback_fn)cb_MPI_File_write_at},
+    {"MPI_File_write_at_all", "iIiiii", "i", (callback_fn)cb_MPI_File_write_at_all},
+    {"MPI_File_write_at_all_begin", "iIiii", "i", (callback_fn)cb_MPI_File_write_at_all_begin},
+    {"MPI_File_write_at_all_end", "iii", "i", (callback_fn)cb_MPI_File_write_at_all_end},
+    {"MPI_File_write_ordered", "iiiii", "i", (callback_fn)cb_MPI_File_write_ordered},
+    {"MPI_File_write_ordered_begin", "iiii", "i", (callback_fn)cb_MPI_File_write_ordered_begin},
+    {"MPI_File_write_ordered_end", "iii", "i", (callback_fn)cb_MPI_File_write_ordered_end},
+    {"MPI_File_write_shared", "iiiii", "i", (callback_fn)cb_MPI_File_write_shared},
     {"MPI_Finalize", "", "i", (callback_fn)cb_MPI_Finalize},
     {"MPI_Finalized", "i", "i", (callback_fn)cb_MPI_Finalized},
     {"MPI_Free_mem", "i", "i", (callback_fn)cb_MPI_Free_mem},
@@ -9311,6 +9757,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Reduce_scatter_c", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_c},
     {"MPI_Reduce_scatter_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_init},
     {"MPI_Reduce_scatter_init_c", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_init_c},
+    {"MPI_Register_datarep", "iiiii", "i", (callback_fn)cb_MPI_Register_datarep},
     {"MPI_Request_free", "i", "i", (callback_fn)cb_MPI_Request_free},
     {"MPI_Request_get_status", "iii", "i", (callback_fn)cb_MPI_Request_get_status},
     {"MPI_Request_get_status_all", "iiii", "i", (callback_fn)cb_MPI_Request_get_status_all},

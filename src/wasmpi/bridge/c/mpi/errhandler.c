@@ -16,9 +16,10 @@ int call_errhandler(int32_t eh, int kind, int32_t guest, int cls)
     store_i32(args, guest);
     store_i32(args + 4, cls);
     int32_t argv[2] = {(int32_t)args, (int32_t)(args + 4)};
-    upcall_variadic(e->fn, argv, 2, kind == K_WIN
-                    ? "window error handler (MPI_Win_create_errhandler)"
-                    : "communicator error handler (MPI_Comm_create_errhandler)");
+    upcall_variadic(e->fn, argv, 2,
+                    kind == K_WIN    ? "window error handler (MPI_Win_create_errhandler)"
+                    : kind == K_FILE ? "file error handler (MPI_File_create_errhandler)"
+                                     : "communicator error handler (MPI_Comm_create_errhandler)");
     guest_free(args);
     return 1;
 }
@@ -28,8 +29,8 @@ int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls)
     return call_errhandler(eh, K_COMM, comm_guest, cls);
 }
 
-/* Comm and window error handlers are guest functions the bridge calls; a window handler is
- * attached with MPI_Win_set_errhandler once windows exist (RMA). */
+/* Comm, window and file error handlers are guest functions the bridge calls; each may only be
+ * attached to the kind of object it was created for. */
 static wasm_trap_t *create_errhandler(wasmtime_val_raw_t *a, int kind, const char *fn)
 {
 #define FN fn
@@ -53,6 +54,10 @@ CALLBACK(MPI_Comm_create_errhandler)
 CALLBACK(MPI_Win_create_errhandler)
 {
     return create_errhandler(a, K_WIN, "MPI_Win_create_errhandler");
+}
+CALLBACK(MPI_File_create_errhandler)
+{
+    return create_errhandler(a, K_FILE, "MPI_File_create_errhandler");
 }
 
 CALLBACK(MPI_Comm_set_errhandler)
