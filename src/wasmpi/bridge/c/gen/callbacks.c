@@ -724,6 +724,7 @@ wasm_trap_t *cb_MPI_Comm_create_errhandler(void *, wasmtime_caller_t *, wasmtime
 wasm_trap_t *cb_MPI_Comm_create_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_create_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_delete_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_disconnect(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_dup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_dup_with_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -732,6 +733,7 @@ wasm_trap_t *cb_MPI_Comm_get_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_
 wasm_trap_t *cb_MPI_Comm_get_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_get_parent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_idup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_rank(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -742,6 +744,8 @@ wasm_trap_t *cb_MPI_Comm_set_errhandler(void *, wasmtime_caller_t *, wasmtime_va
 wasm_trap_t *cb_MPI_Comm_set_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_set_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_spawn(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_spawn_multiple(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_split(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_split_type(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_test_inter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -1201,6 +1205,28 @@ CALLBACK(MPI_Comm_create_group)
     int rc = MPI_Comm_create_group(v0, v1, v2, &v3);
     if (rc == MPI_SUCCESS) {
         store_i32(p3, new_comm(v3, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Comm_disconnect)
+{
+#define FN "MPI_Comm_disconnect"
+    ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int32_t g0 = load_i32(p0);
+    slot_t *sl0 = lookup(K_COMM, g0);
+    if (!sl0 || sl0->predefined)
+        return fail(a, kind_error[K_COMM], errslot, FN);
+    MPI_Comm v0 = sl0->h.comm;
+    errslot = slot_index(K_COMM, sl0);
+    int rc = MPI_Comm_disconnect(&v0);
+    if (rc == MPI_SUCCESS) {
+        sl0 = lookup(K_COMM, g0);
+        slot_free(K_COMM, sl0);
+        store_i32(p0, guest_null[K_COMM]);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3800,6 +3826,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_create_group", "iiii", "i", (callback_fn)cb_MPI_Comm_create_group},
     {"MPI_Comm_create_keyval", "iiii", "i", (callback_fn)cb_MPI_Comm_create_keyval},
     {"MPI_Comm_delete_attr", "ii", "i", (callback_fn)cb_MPI_Comm_delete_attr},
+    {"MPI_Comm_disconnect", "i", "i", (callback_fn)cb_MPI_Comm_disconnect},
     {"MPI_Comm_dup", "ii", "i", (callback_fn)cb_MPI_Comm_dup},
     {"MPI_Comm_dup_with_info", "iii", "i", (callback_fn)cb_MPI_Comm_dup_with_info},
     {"MPI_Comm_free", "i", "i", (callback_fn)cb_MPI_Comm_free},
@@ -3808,6 +3835,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_get_errhandler", "ii", "i", (callback_fn)cb_MPI_Comm_get_errhandler},
     {"MPI_Comm_get_info", "ii", "i", (callback_fn)cb_MPI_Comm_get_info},
     {"MPI_Comm_get_name", "iii", "i", (callback_fn)cb_MPI_Comm_get_name},
+    {"MPI_Comm_get_parent", "i", "i", (callback_fn)cb_MPI_Comm_get_parent},
     {"MPI_Comm_group", "ii", "i", (callback_fn)cb_MPI_Comm_group},
     {"MPI_Comm_idup", "iii", "i", (callback_fn)cb_MPI_Comm_idup},
     {"MPI_Comm_rank", "ii", "i", (callback_fn)cb_MPI_Comm_rank},
@@ -3818,6 +3846,8 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_set_info", "ii", "i", (callback_fn)cb_MPI_Comm_set_info},
     {"MPI_Comm_set_name", "ii", "i", (callback_fn)cb_MPI_Comm_set_name},
     {"MPI_Comm_size", "ii", "i", (callback_fn)cb_MPI_Comm_size},
+    {"MPI_Comm_spawn", "iiiiiiii", "i", (callback_fn)cb_MPI_Comm_spawn},
+    {"MPI_Comm_spawn_multiple", "iiiiiiiii", "i", (callback_fn)cb_MPI_Comm_spawn_multiple},
     {"MPI_Comm_split", "iiii", "i", (callback_fn)cb_MPI_Comm_split},
     {"MPI_Comm_split_type", "iiiii", "i", (callback_fn)cb_MPI_Comm_split_type},
     {"MPI_Comm_test_inter", "ii", "i", (callback_fn)cb_MPI_Comm_test_inter},
