@@ -64,7 +64,11 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true")
     i.add_argument("--coverage", action="store_true",
                    help="list the MPI-3.1 C functions by chapter: implemented, documented "
-                   "error or missing")
+                   "error or missing; and the MPI-4 ones, probed in the host MPI")
+    i.add_argument("--mpi", metavar="MPICC", help="host MPI to probe for MPI-4 functions "
+                   "(default: as for run)")
+    i.add_argument("--no-host", action="store_true",
+                   help="with --coverage: do not build the bridge to probe the host MPI")
     k = sub.add_parser("cache", help="cache info|clean")
     k.add_argument("action", choices=["info", "clean"])
     return ap
@@ -124,9 +128,15 @@ def dispatch(argv: list[str]) -> int:
         from .inspect import inspect
 
         if ns.coverage:
-            from .bridge import coverage
+            from .bridge import build, coverage
+            from .hostmpi import select
 
-            print(coverage.text(), end="")
+            if ns.no_host:
+                print(coverage.text(), end="")
+                return 0
+            mpi = select(ns.mpi)
+            names = [f.name for f in coverage.mpi4_functions()]
+            print(coverage.text(mpi.mpicc, build.host_provides(mpi, names)), end="")
             return 0
         if ns.module is None:
             raise UsageError("inspect: give a module, or --coverage")

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.mpi
 
 CONSTRUCTORS = ["contiguous", "vector", "hvector", "indexed", "hindexed", "indexed_block",
                 "hindexed_block", "struct", "subarray", "darray", "resized", "dup"]
-LOCAL = ["predefined_contents", "match_size", "names", "external32", "f90_unsupported"]
+LOCAL = ["predefined_contents", "match_size", "names", "external32", "f90"]
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])

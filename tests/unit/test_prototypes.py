@@ -2,7 +2,8 @@
 
 The reference is the MPI 5.0 standard-ABI header ``mpi_abi.h`` that the mpich wheel ships: its
 C bindings of the MPI-3.1 functions are the standard's (MPI-4 and 5 added functions and the
-large-count ``_c`` variants, but changed no existing C binding). Parameter names are ignored;
+large-count ``_c`` variants, but changed no existing C binding), and so are those of the MPI-4
+functions the table has (``since=4.0``). Parameter names are ignored;
 types are compared after C's own adjustments (``T x[]`` is ``T *x``).
 """
 
@@ -53,7 +54,7 @@ def test_guest_prototypes_match_the_standard() -> None:
     ref = prototypes(ref_path.read_text())
     ours = prototypes(gen_guest.guest_header())
     names = [f.name for f in abi.functions()]
-    assert len(names) == 385
+    assert len([f for f in abi.functions() if not f.mpi4]) == 385
     compared, wrong = 0, []
     for name in names:
         if name not in ref:

@@ -52,6 +52,9 @@ class HandleKind:
 
     name: str
     error: str  # error class (constants.abi name) for a bad handle of this kind
+    #: the host returns the same object to every query (MPI_T enumerations): the guest gets
+    #: one handle per host object, so that it can compare them
+    interned: bool = False
 
 
 #: Every handle kind, declared once: the guest typedefs, the bridge's handle tables,
@@ -69,6 +72,10 @@ HANDLES = {
         HandleKind("Win", "ERR_WIN"),
         HandleKind("File", "ERR_FILE"),
         HandleKind("Message", "ERR_REQUEST"),
+        HandleKind("T_enum", "T_ERR_INVALID_HANDLE", interned=True),
+        HandleKind("T_cvar_handle", "T_ERR_INVALID_HANDLE"),
+        HandleKind("T_pvar_handle", "T_ERR_INVALID_HANDLE"),
+        HandleKind("T_pvar_session", "T_ERR_INVALID_SESSION"),
     )
 }
 HANDLE_KINDS = tuple(HANDLES)
@@ -79,8 +86,13 @@ SCALARS = {
     "int": "int", "count": "int", "rank": "int", "root": "int", "tag": "int", "color": "int",
     "key": "int", "bool": "int", "split_type": "int", "thread_level": "int", "errcode": "int",
     "order": "int", "combiner": "int", "topo": "int", "cmp": "int", "keyval": "int",
+    "verbosity": "int", "bind": "int", "scope": "int", "pvar_class": "int",
+    "cvar_index": "int", "pvar_index": "int", "cat_index": "int", "enum_index": "int",
     "Aint": "MPI_Aint", "Count": "MPI_Count", "Offset": "MPI_Offset",
     **{k: "MPI_Comm" for k in ("intracomm", "intercomm", "topocomm")},
+    # one-sided: an MPI_MODE_* bitmask, MPI_LOCK_*, a predefined accumulate op, and a target
+    # displacement disp(RANK,COUNT,DATATYPE) checked against the target's window
+    "assert": "int", "lock_type": "int", "rma_op": "MPI_Op", "disp": "MPI_Aint",
 }
 #: Input communicators restricted to one sort (the bridge checks it: some host MPIs crash or
 #: assert instead of returning MPI_ERR_COMM): intra-, intercommunicator, and an
@@ -123,6 +135,7 @@ class Param:
     cap: str = ""  # str out: capacity (constant name or parameter name)
     ctype_raw: str = ""  # fn<T> and c<T>
     buffer: Buffer | None = None
+    target: tuple[str, ...] = ()  # disp(RANK,COUNT,DATATYPE): what the target touches
 
     @property
     def wasm(self) -> str:
@@ -174,6 +187,12 @@ class Function:
     chapter: str = ""
     variadic: bool = False
     error: str = ""  # impl == "error": the error class every call returns
+    since: str = "3.1"  # the MPI version that added the function (``since=4.0`` in the table)
+
+    @property
+    def mpi4(self) -> bool:
+        """Added after MPI-3.1: the host MPI may lack it, so the bridge resolves it at run time."""
+        return self.since != "3.1"
 
     @property
     def wasm_params(self) -> str:
@@ -236,6 +255,7 @@ def int_constants() -> dict[str, int]:
 _BUF_RE = re.compile(r"^(v?buf)\((.*)\)$")
 _ARRAY_RE = re.compile(r"^(\w+)\[([\w*@()]+)\]$")
 _STR_RE = re.compile(r"^str\((\w+)\)$")
+_DISP_RE = re.compile(r"^disp\((\w+),(\w+),(\w+)\)$")
 _LINE_RE = re.compile(r"^(\w+)\s*(.*?)\s*(?:->\s*(\w+))?\s*(?:@(gen|manual|error)(?:\((\w+)\))?)?$")
 
 
@@ -266,6 +286,10 @@ def parse_param(token: str, where: str) -> Param:
         else:
             buf = Buffer(direction, fields[1], fields[2], flags=flags)
         return Param(name, "buf", direction, buffer=buf)
+    m = _DISP_RE.match(spec)
+    if m:
+        rank, count, datatype = m.groups()
+        return Param(name, "disp", target=(rank, count, datatype))
     kind, _, direction = spec.partition(":")
     direction = direction or "in"
     if direction not in DIRECTIONS:
@@ -279,6 +303,8 @@ def parse_param(token: str, where: str) -> Param:
         if el not in ELEMENTS:
             raise TableError(f"{where}: {token!r}: unknown array element kind {el!r}")
         return Param(name, el, direction, length=length, array=True)
+    if kind == "disp":
+        raise TableError(f"{where}: {token!r}: disp takes (RANK,COUNT,DATATYPE)")
     if kind in ("str", "ptr", "cptr", "Status", "strlen") or kind in HANDLES or kind in SCALARS:
         if direction == "free" and kind not in HANDLES and kind != "keyval":
             raise TableError(f"{where}: {token!r}: only handles and keyvals are freed")
@@ -286,7 +312,19 @@ def parse_param(token: str, where: str) -> Param:
     raise TableError(f"{where}: {token!r}: unknown kind {kind!r}")
 
 
+#: MPI versions a table line may give with ``since=``; the default is 3.1.
+VERSIONS = ("3.1", "4.0", "4.1")
+_SINCE_RE = re.compile(r"\s+since=(\S+)")
+
+
 def parse_line(line: str, chapter: str, where: str) -> Function:
+    since = "3.1"
+    m = _SINCE_RE.search(line)
+    if m:
+        since = m.group(1)
+        if since not in VERSIONS:
+            raise TableError(f"{where}: since={since} (one of {', '.join(VERSIONS)})")
+        line = line[: m.start()] + line[m.end():]
     m = _LINE_RE.match(line)
     if not m:
         raise TableError(f"{where}: cannot parse {line!r}")
@@ -305,7 +343,7 @@ def parse_line(line: str, chapter: str, where: str) -> Function:
     if len(set(names)) != len(names):
         raise TableError(f"{where}: MPI_{name}: duplicate parameter names")
     return Function("MPI_" + name, tuple(params), ret or "int", impl or "", chapter, variadic,
-                    error or "")
+                    error or "", since)
 
 
 @functools.cache

@@ -78,3 +78,14 @@ def build(mpi: HostMPI) -> Path:
 
     path, _ = cache.get_or_build(bridge_path(mpi), compile_to)
     return path
+
+
+def host_provides(mpi: HostMPI, names: list[str]) -> set[str]:
+    """Which of the MPI functions ``names`` the host MPI's library provides, as the bridge
+    finds them at run time (c/core/host4.c): the bridge is built (or taken from the cache) and
+    asked, without initializing MPI."""
+    lib = ctypes.CDLL(str(build(mpi)))
+    has = lib.wasmpi_bridge_host_has
+    has.argtypes = [ctypes.c_char_p]
+    has.restype = ctypes.c_int
+    return {n for n in names if has(n.encode())}

@@ -1,10 +1,13 @@
-"""How much of the MPI-3.1 C API this wasmpi carries, by chapter, from the ABI table.
+"""How much of the MPI-3.1 C API this wasmpi carries, by chapter, from the ABI table, and
+which MPI-4 functions it adds (those need the host MPI to have them).
 
 ``wasmpi inspect --coverage`` prints it; ``docs/coverage.md`` is generated from it (and kept
 in step by ``python -m wasmpi.bridge.gen --check``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from . import abi
 
@@ -19,10 +22,46 @@ def status(f: abi.Function) -> str:
 
 
 def by_chapter() -> dict[str, list[tuple[str, str]]]:
+    """The MPI-3.1 functions by chapter, with their status."""
     out: dict[str, list[tuple[str, str]]] = {c: [] for c in abi.CHAPTERS}
     for f in abi.functions():
-        out[f.chapter].append((f.name, status(f)))
+        if not f.mpi4:
+            out[f.chapter].append((f.name, status(f)))
     return out
+
+
+def mpi4_functions() -> list[abi.Function]:
+    return [f for f in abi.functions() if f.mpi4]
+
+
+#: how an MPI-4 function runs on a host MPI
+HOST, FALLBACK, UNSUPPORTED = "yes", "int fallback", "unsupported"
+
+
+def fallback_of(f: abi.Function) -> abi.Function | None:
+    """The int-count function a large-count ``X_c`` falls back to (gen_bridge._host4_call)."""
+    base = abi.by_name().get(f.name[:-2]) if f.name.endswith("_c") and f.impl == "gen" else None
+    return base if base is not None and base.implemented else None
+
+
+def on_host(f: abi.Function, provided: set[str]) -> str:
+    """HOST when the host MPI has ``f``; FALLBACK when only its int-count version is there
+    (counts that do not fit in int are then MPI_ERR_UNSUPPORTED_OPERATION); else UNSUPPORTED."""
+    if f.name in provided:
+        return HOST
+    base = fallback_of(f)
+    if base is not None and (not base.mpi4 or base.name in provided):
+        return FALLBACK
+    return UNSUPPORTED
+
+
+#: What the host MPIs we checked provide, by wasmpi's probe (``wasmpi inspect --coverage``):
+#: a predicate on the function name. Open MPI 5.0 has no large-count function.
+CHECKED_HOSTS: dict[str, Callable[[str], bool]] = {
+    "MPICH 5.0.2": lambda name: True,
+    "Open MPI 5.0.11": lambda name: not name.endswith("_c"),
+    "Open MPI 4.1.4 (Debian 12)": lambda name: False,
+}
 
 
 def totals(rows: list[tuple[str, str]]) -> dict[str, int]:
@@ -36,13 +75,25 @@ def _summary(rows: list[tuple[str, str]]) -> str:
             f"{t[MISSING]} missing")
 
 
-def text() -> str:
+def text(host: str = "", provided: set[str] | None = None) -> str:
+    """The coverage report; with ``provided`` (the functions the host MPI ``host`` has), what
+    each MPI-4 function does on that host."""
     chapters = by_chapter()
     every = [r for rows in chapters.values() for r in rows]
     lines = [f"MPI-3.1 C API: {len(every)} functions: {_summary(every)}"]
     for ch, rows in chapters.items():
         lines.append(f"\n{abi.CHAPTERS[ch]} ({ch}): {_summary(rows)}")
         lines.extend(f"  {st:<16} {name}" for name, st in rows)
+    new = mpi4_functions()
+    lines.append(f"\nMPI-4.1 additions: {len(new)} functions: "
+                 f"{_summary([(f.name, status(f)) for f in new])}")
+    if provided is None:
+        lines.append("(host MPI not probed)")
+    else:
+        lines.append(f"on the host MPI {host}:")
+    for f in new:
+        where = f"  on host: {on_host(f, provided)}" if provided is not None else ""
+        lines.append(f"  {status(f):<16} {f.name:<32} since {f.since}{where}".rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -76,4 +127,31 @@ def markdown() -> str:
             how = {"gen": "generated", "manual": "hand-written", "error": "", "": ""}[f.impl]
             note = f" (`MPI_{f.error}`)" if st == DOCUMENTED_ERROR else ""
             out.append(f"- `{name}`: {st}{note}{', ' + how if how else ''}\n")
+    out += _mpi4_markdown()
     return "".join(out)
+
+
+def _mpi4_markdown() -> list[str]:
+    new = mpi4_functions()
+    hosts = list(CHECKED_HOSTS)
+    out = [
+        "\n# MPI-4.1 additions\n\n",
+        f"{len(new)} functions of MPI-4.0/4.1 that codes already use, with the values of the "
+        "MPI 5.0 standard ABI. The host MPI must have each one: the bridge looks each up in "
+        "the host library when a rank starts. What a host lacks returns "
+        "`MPI_ERR_UNSUPPORTED_OPERATION` through the error handler, and the rank prints one "
+        "line naming the function and the library. A large-count `_c` function the host lacks "
+        "runs as its int-count version when every count fits in an `int` (*int fallback*). "
+        "`wasmpi inspect --coverage [--mpi MPICC]` probes the selected host MPI; Open MPI 4.1 "
+        "has none of these functions.\n\n",
+        "| function | since | " + " | ".join(hosts) + " |\n",
+        "|---|---|" + "---|" * len(hosts) + "\n",
+    ]
+    for f in new:
+        cells = []
+        for h in hosts:
+            have = CHECKED_HOSTS[h]
+            cells.append(on_host(f, {g.name for g in new if have(g.name)}))
+        how = {"gen": "generated", "manual": "hand-written"}.get(f.impl, f.impl)
+        out.append(f"| `{f.name}` ({how}) | {f.since} | " + " | ".join(cells) + " |\n")
+    return out

@@ -24,6 +24,7 @@ def outputs() -> dict[Path, str]:
         GUEST_HEADER: guest_header(),
         BRIDGE_GEN / "abi.h": gen_bridge.abi_header(),
         BRIDGE_GEN / "callbacks.c": gen_bridge.callbacks(),
+        BRIDGE_GEN / "host4.h": gen_bridge.host4_header(),
         COVERAGE_DOC: coverage.markdown(),
     }
 

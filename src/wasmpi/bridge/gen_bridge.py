@@ -42,9 +42,16 @@ SCALAR_IN = {
     "rank": ("int", "in_rank({})"), "root": ("int", "in_rank({})"), "tag": ("int", "in_tag({})"),
     "color": ("int", "in_undef({})"), "split_type": ("int", "in_split_type({})"),
     "thread_level": ("int", "in_thread({})"), "order": ("int", "in_order({})"),
+    "pvar_class": ("int", "in_pvar_class({})"),
     "Aint": ("MPI_Aint", "(MPI_Aint){}"), "Count": ("MPI_Count", "(MPI_Count){}"),
     "Offset": ("MPI_Offset", "(MPI_Offset){}"),
+    "assert": ("int", "in_assert({})"), "lock_type": ("int", "in_lock_type({})"),
 }
+# Scalar inputs whose translation yields -1 for a value the ABI does not define: error class.
+SCALAR_INVALID = {"assert": "ERR_ASSERT", "lock_type": "ERR_LOCKTYPE"}
+# Objects other than communicators that have their own error handler: a call about one (its
+# first input of that kind, when the call has no communicator) reports errors to it.
+OWN_ERRHANDLER = ("Win",)
 # Scalar kinds written back through a guest pointer: host type, guest size, and the
 # translation of the host value `{}` into what the guest stores.
 SCALAR_OUT = {
@@ -52,6 +59,9 @@ SCALAR_OUT = {
     "rank": ("int", 4, "out_rank({})"), "cmp": ("int", 4, "out_cmp({})"),
     "topo": ("int", 4, "out_topo({})"), "combiner": ("int", 4, "out_combiner({})"),
     "strlen": ("int", 4, "{}"),
+    "thread_level": ("int", 4, "out_thread_level({})"),
+    "verbosity": ("int", 4, "out_verbosity({})"), "bind": ("int", 4, "out_bind({})"),
+    "scope": ("int", 4, "out_scope({})"), "pvar_class": ("int", 4, "out_pvar_class({})"),
     "Aint": ("MPI_Aint", 4, "(int32_t){}"), "Count": ("MPI_Count", 8, "{}"),
     "Offset": ("MPI_Offset", 8, "{}"),
 }
@@ -61,11 +71,30 @@ ELEMENT_IN = {
     "int": ("int", 4, None), "count": ("int", 4, None), "bool": ("int", 4, None),
     "rank": ("int", 4, "in_rank({})"), "distrib": ("int", 4, "in_distrib({})"),
     "darg": ("int", 4, "in_darg({})"), "Aint": ("MPI_Aint", 4, "(MPI_Aint){}"),
+    "Count": ("MPI_Count", 8, None),
 }
 ELEMENT_OUT = {
     "int": ("int", 4, None), "count": ("int", 4, None), "bool": ("int", 4, None),
     "rank": ("int", 4, "out_rank({})"), "Aint": ("MPI_Aint", 4, "(int32_t){}"),
 }
+# Integer kinds whose host values differ from the standard ABI's, translated both ways by
+# generated functions in_KIND() / out_KIND() over the constants of that prefix (every MPI-3.1
+# host defines them all, as enumerators or macros, so no #ifdef).
+ENUM_KINDS = {
+    "thread_level": "THREAD_", "verbosity": "T_VERBOSITY_", "bind": "T_BIND_",
+    "scope": "T_SCOPE_", "pvar_class": "T_PVAR_CLASS_",
+}
+# MPI_T indices, checked by the bridge before the host sees them (MPICH's MPI_T crashes on an
+# index out of range, Open MPI says MPI_T_ERR_INVALID): the C check of value {v}, 0 or an ABI
+# MPI_T error code (mpi/tool.c); enum_index is an item of the call's T_enum {e}.
+TOOL_INDEX = {
+    "cvar_index": "cvar_index_check({v})", "pvar_index": "pvar_index_check({v})",
+    "cat_index": "cat_index_check({v})", "enum_index": "enum_index_check({e}, {v})",
+}
+# Predefined handles that some host defines as a variable, not a macro (MPICH's
+# MPI_T_PVAR_ALL_HANDLES), so `#ifdef` cannot test them; the standard requires them all.
+HOST_NOT_MACRO = {"T_PVAR_ALL_HANDLES"}
+
 # Array lengths and buffer scales that are properties of the communicator argument.
 COMM_SIZES = {
     "peers": "peers({c})", "size": "{c}->size", "cartdim": "cart_ndims({c}->h.comm)",
@@ -103,8 +132,28 @@ class _Callback:
     args: dict[int, str] = field(default_factory=dict)
     scratch: bool = False
     comm: int | None = None  # index of the communicator whose handler reports errors
+    errobj: int | None = None  # else the index of the object (a window) whose handler does
     checked: set[int] = field(default_factory=set)  # arrays bounds-checked so far
     at_root: bool = False
+    keep: bool = False  # host arrays that must live as long as the request (KEEP_FRAME)
+    request: int | None = None  # index of the request output
+    late: list[str] = field(default_factory=list)  # after the outputs (MPI_T strings)
+
+    @property
+    def tool(self) -> bool:
+        """An MPI_T function: returns its error code and never calls an error handler
+        (MPI-3.1 14.3.1), so errors go to ERRSLOT_RETURN."""
+        return self.f.name.startswith("MPI_T_")
+
+    @property
+    def optional_outs(self) -> bool:
+        """MPI_T get_info routines ignore an output whose pointer is NULL (MPI-3.1 14.3)."""
+        return self.tool and self.f.name.endswith("_get_info")
+
+    @property
+    def has_request(self) -> bool:
+        return any(p.kind == "Request" and p.direction == "out" and not p.array
+                   for p in self.f.params)
 
     def fail(self, msg: str) -> GenError:
         return GenError(f"{self.f.name}: {msg}; mark it @manual and write it in "
@@ -125,7 +174,7 @@ class _Callback:
         """Host value of a scalar input parameter (a length or count)."""
         j = self.index(name)
         p = self.f.params[j]
-        if p.array or p.direction != "in" or p.kind not in ("int", "count", "Aint"):
+        if p.array or p.direction != "in" or p.kind not in ("int", "count", "Aint", "Count"):
             raise self.fail(f"{name!r} is used as a length but is not an int input")
         return f"v{j}"
 
@@ -176,36 +225,70 @@ def _gen_callback(f: abi.Function) -> list[str]:
         if p.kind in ("Comm", *abi.COMM_SORTS) and p.direction == "in" and not p.array:
             cb.comm = i
             break
+    if cb.comm is None:
+        for i, p in enumerate(params):
+            if p.kind in OWN_ERRHANDLER and p.direction == "in" and not p.array:
+                cb.errobj = i
+                break
     # inputs first: scalars and handles, then arrays, then buffers (which use both)
     for i, p in enumerate(params):
-        if not p.array and p.kind != "buf":
+        if not p.array and p.kind not in ("buf", "disp"):
             _scalar_or_handle(cb, i, p)
     for i, p in enumerate(params):
         if p.array:
             _array(cb, i, p)
     for i, p in enumerate(params):
+        if p.kind == "disp":
+            _disp(cb, i, p)
+    for i, p in enumerate(params):
         if p.kind == "buf":
             _buffer(cb, i, p)
+    call = ", ".join(cb.args[i] for i in range(len(params)))
+    # before the head: a fallback may need a scratch or keep frame
+    invoke = _host4_call(cb, call) if f.mpi4 else [f"    int rc = {f.name}({call});\n"]
+    if cb.request is not None:
+        r = cb.request
+        if cb.keep:  # the request owns the host arrays from now on
+            cb.post.append(f"        int32_t r{r} = new_request(v{r}, errslot);\n"
+                           f"        keep_attach(&keep_, r{r});\n        store_i32(p{r}, r{r});\n")
+        else:
+            cb.post.append(f"        store_i32(p{r}, new_request(v{r}, errslot));\n")
     head = [f"CALLBACK({f.name})\n{{\n#define FN \"{f.name}\"\n"]
     if cb.comm is not None:
+        if cb.tool:
+            raise cb.fail("an MPI_T function with a communicator")
         head.append(f"    COMM_ARG(v{cb.comm}, {cb.comm});\n")
+    elif cb.tool:
+        head.append("    TOOL_ERRSLOT;\n")
     else:
         head.append("    ERRSLOT;\n")
+    if cb.errobj is not None:
+        k = params[cb.errobj].kind
+        K, e = f"K_{k.upper()}", cb.errobj
+        head.append(f"    HANDLE_ARG({K}, {k.lower()}, v{e}, sl{e}, {e});\n"
+                    f"    if (sl{e}->predefined)  /* the null handle */\n"
+                    f"        return fail(a, kind_error[{K}], errslot, FN);\n"
+                    f"    errslot = OBJ_ERRSLOT({K}, sl{e});\n")
     if cb.scratch:
         head.append("    SCRATCH_FRAME;\n")
+    if cb.keep:
+        head.append("    KEEP_FRAME;\n")
     if cb.at_root:
         root = next(i for i, p in enumerate(params) if p.kind == "root")
         head.append(f"    int at_root = is_root({cb.cslot()}, in_rank(a[{root}].i32));\n")
-    call = ", ".join(cb.args[i] for i in range(len(params)))
-    body = head + cb.pre + cb.outs
+    body = head + cb.pre + cb.outs + cb.late
+    if sum(ln.count("KEEP(") for ln in body + invoke) > 6:  # KEEP_MAX in bridge.h
+        raise cb.fail("more kept arrays than KEEP_MAX")
     if f.ret == "Aint":
+        if f.mpi4:
+            raise cb.fail("an MPI-4 function returning Aint")
         if cb.post or any(p.direction != "in" for p in params):
             raise cb.fail("an Aint-returning function with output arguments")
         body.append(f"    a[0].i32 = (int32_t){f.name}({call});\n    return NULL;\n")
     elif f.ret != "int":
         raise cb.fail(f"return type {f.ret}")
     else:
-        body.append(f"    int rc = {f.name}({call});\n")
+        body += invoke
         if cb.post:
             body.append("    if (rc == MPI_SUCCESS) {\n")
             body += cb.post
@@ -215,23 +298,107 @@ def _gen_callback(f: abi.Function) -> list[str]:
     return body
 
 
+def _host4_call(cb: _Callback, call: str) -> list[str]:
+    """The call of an MPI-4 function through the host pointer resolved at start-up; a host
+    without it reports MPI_ERR_UNSUPPORTED_OPERATION. A large-count ``X_c`` whose ``X`` is in
+    the table falls back to ``X`` when every count fits that function's types."""
+    f = cb.f
+    name = f.name
+    base = abi.by_name().get(name[:-2]) if name.endswith("_c") else None
+    if base is None or not base.implemented:
+        return [f"    NEED_HOST4({name});\n    int rc = HOST4({name})({call});\n"]
+    pre, post, args = _fallback_args(cb, base)
+    missing = f"return host4_missing(a, H4_{name}, errslot, FN)"
+    out = [f"    int rc;\n    if (host4_fn[H4_{name}]) {{\n"
+           f"        rc = HOST4({name})({call});\n    }} else {{\n"]
+    if base.mpi4:
+        out.append(f"        if (!host4_fn[H4_{base.name}])\n            {missing};\n")
+    out += [ln.replace("MISSING", missing) for ln in pre]
+    target = f"HOST4({base.name})" if base.mpi4 else base.name
+    out.append(f"        rc = {target}({', '.join(args)});\n")
+    out += post
+    out.append("    }\n")
+    return out
+
+
+def _fallback_args(cb: _Callback, base: abi.Function) -> tuple[list[str], list[str], list[str]]:
+    """Arguments of the int-count function ``base`` from those of the large-count one: counts
+    narrowed (MISSING when one does not fit), count outputs widened after the call."""
+    f = cb.f
+    if [p.name for p in f.params] != [p.name for p in base.params]:
+        raise cb.fail(f"the parameters differ from {base.name}'s")
+    pre: list[str] = []
+    post: list[str] = []
+    args: list[str] = []
+    for i, (p, q) in enumerate(zip(f.params, base.params, strict=True)):
+        same = (p.kind, p.direction, p.array, p.length) == (q.kind, q.direction, q.array,
+                                                             q.length)
+        if same and p.buffer == q.buffer:
+            args.append(cb.args[i])
+        elif p.kind == "Count" and not p.array and q.kind in SCALAR_IN and p.direction == "in":
+            ctype = SCALAR_IN[q.kind][0]
+            pre.append(f"        if (v{i} != ({ctype})v{i})\n            MISSING;\n")
+            args.append(f"({ctype})v{i}")
+        elif (p.kind == "Count" and not p.array and q.kind in SCALAR_OUT
+              and p.direction == q.direction and p.direction in ("out", "inout")):
+            ctype = SCALAR_OUT[q.kind][0]
+            if p.direction == "inout":
+                pre.append(f"        if (v{i} != ({ctype})v{i})\n            MISSING;\n")
+            pre.append(f"        {ctype} w{i} = ({ctype})v{i};\n")
+            post.append(f"        v{i} = w{i};\n")
+            args.append(f"&w{i}")
+        elif (p.array and p.direction == q.direction == "in" and p.length == q.length
+              and p.kind == "Count" and q.kind == "count"):
+            pre.append(f"        {_host_array(cb)}(w{i}, int, n{i});\n"
+                       f"        for (int64_t j = 0; j < n{i}; j++) {{\n"
+                       f"            int64_t c_ = load_i64(a[{i}].i32 + 8 * (uint32_t)j);\n"
+                       f"            if (c_ != (int)c_)\n                MISSING;\n"
+                       f"            w{i}[j] = (int)c_;\n        }}\n")
+            args.append(f"w{i}")
+        elif (p.array and p.direction == q.direction == "in" and p.length == q.length
+              and p.kind == "Aint" and q.kind == "int"):
+            args.append(f"(const int *)GPTR(a[{i}].i32)")  # guest MPI_Aint is 32-bit
+        else:
+            raise cb.fail(f"{p.name}: no int-count fallback from {p.kind} to {q.kind}")
+    return pre, post, args
+
+
 def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
     k, d = p.kind, p.direction
     if k in abi.HANDLES:
+        if i == cb.errobj:
+            cb.args[i] = f"v{i}"
+            return
         _handle(cb, i, p)
     elif k in COMM_SORT_CHECK:
         if i != cb.comm or d != "in":
             raise cb.fail(f"{p.name}: {k} that is not the call's communicator")
         cb.pre.append(COMM_SORT_CHECK[k].format(c=cb.cslot()))
         cb.args[i] = f"v{i}"
+    elif k == "rma_op" and d == "in":  # accumulate ops: predefined (MPI_REPLACE, MPI_NO_OP too)
+        cb.pre.append(f"    HANDLE_ARG(K_OP, op, v{i}, sl{i}, {i});\n"
+                      f"    if (!sl{i}->predefined || sl{i}->guest == ABI_OP_NULL)\n"
+                      f"        return fail(a, ABI_ERR_OP, errslot, FN);\n")
+        cb.args[i] = f"v{i}"
     elif k == "keyval" and d == "in":
         cb.pre.append(f"    int v{i};\n    if (!get_keyval(a[{i}].i32, &v{i}))\n"
                       f"        return fail(a, ABI_ERR_KEYVAL, errslot, FN);\n")
+        cb.args[i] = f"v{i}"
+    elif d == "in" and k in TOOL_INDEX:
+        enums = [j for j, q in enumerate(cb.f.params[:i]) if q.kind == "T_enum"]
+        if k == "enum_index" and not enums:
+            raise cb.fail(f"{p.name}: an enum_index without an MPI_T_enum before it")
+        check = TOOL_INDEX[k].format(v=f"v{i}", e=f"v{enums[0]}" if enums else "")
+        cb.pre.append(f"    int v{i} = a[{i}].i32, e{i} = {check};\n    if (e{i})\n"
+                      f"        return fail(a, e{i}, errslot, FN);\n")
         cb.args[i] = f"v{i}"
     elif d == "in" and k in SCALAR_IN:
         ctype, conv = SCALAR_IN[k]
         raw = f"a[{i}].i64" if p.wasm == "I" else f"a[{i}].i32"
         cb.pre.append(f"    {ctype} v{i} = {conv.format(raw)};\n")
+        if k in SCALAR_INVALID:
+            cb.pre.append(f"    if (v{i} < 0)\n"
+                          f"        return fail(a, {_abi_int(SCALAR_INVALID[k])}, errslot, FN);\n")
         cb.args[i] = f"v{i}"
     elif d in ("out", "inout") and k in SCALAR_OUT:
         ctype, size, conv = SCALAR_OUT[k]
@@ -240,14 +407,21 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
         load = "load_i64" if size == 8 else "load_i32"
         store = "store_i64" if size == 8 else "store_i32"
         init = f"({ctype}){load}(p{i})" if d == "inout" else "0"
-        cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n    CHECK_OUT(p{i}, {size});\n"
-                       f"    {ctype} v{i} = {init};\n")
+        # the host always gets a pointer to a local, so a NULL the guest may pass never
+        # reaches it (MPI_T strings' lengths: NULL means "return nothing")
+        opt = cb.optional_outs or (cb.tool and d == "inout")
+        check = f"    if (p{i})\n    " if opt else ""
+        if opt and d == "inout":
+            init = f"p{i} ? {init} : 0"
+        cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n"
+                       f"{check}    CHECK_OUT(p{i}, {size});\n    {ctype} v{i} = {init};\n")
         cb.args[i] = f"&v{i}"
         if k == "Aint":
             cb.post.append(f"        if (v{i} != (int32_t)v{i})\n"
                            f"            return fail(a, ABI_ERR_VALUE_TOO_LARGE, errslot, FN);\n")
         if k != "strlen":  # a string's length is stored with the string
-            cb.post.append(f"        {store}(p{i}, {conv.format(f'v{i}')});\n")
+            cond = f"if (p{i})\n            " if opt else ""
+            cb.post.append(f"        {cond}{store}(p{i}, {conv.format(f'v{i}')});\n")
     elif k == "str" and d == "in":
         cb.pre.append(f"    const char *v{i};\n    CHECK_STR(v{i}, a[{i}].i32);\n")
         cb.args[i] = f"v{i}"
@@ -268,6 +442,8 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             cb.args[i] = f"v{i}"
             return
         cb.pre.append(f"    HANDLE_ARG({K}, {low}, v{i}, sl{i}, {i});\n")
+        if k == "T_pvar_handle":
+            _pvar_in_session(cb, i, cb.pre)
         if k == "Op":  # predefined ops on long double types are the bridge's own
             types = [j for j, q in enumerate(cb.f.params) if q.kind == "Datatype"
                      and q.direction == "in" and not q.array]
@@ -277,19 +453,31 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
                 cb.pre.append(f"    v{i} = reduce_op(sl{i}, sl{types[0]});\n")
         cb.args[i] = f"v{i}"
     elif d == "out":
-        cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n    CHECK_OUT(p{i}, 4);\n"
-                       f"    MPI_{k} v{i};\n")
+        opt = cb.optional_outs
+        check = f"    if (p{i})\n    " if opt else ""
+        cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n"
+                       f"{check}    CHECK_OUT(p{i}, 4);\n    MPI_{k} v{i};\n")
         cb.args[i] = f"&v{i}"
-        if k == "Comm":
+        if cb.tool and k == "Datatype":  # a predefined type: the guest's of the same size
+            new = f"tool_datatype(v{i})"
+        elif abi.HANDLES[k].interned:
+            h = f"(host_h){{.{low} = v{i}}}"
+            cb.outs.append(f"    int32_t g{i};\n")
+            new = f"(g{i} = guest_of({K}, {h})) != guest_null[{K}] ? g{i} : new_handle({K}, {h})"
+        elif k == "Comm":
             parent = "errslot" if cb.comm is not None else "-1"
             new = f"new_comm(v{i}, {parent})"
+        elif k == "Request":  # stored last: it may take over the call's kept arrays
+            cb.request = i
+            return
         elif k == "Request":
             new = f"new_request(v{i}, errslot)"
         elif k in ("Op", "Errhandler"):
             raise cb.fail(f"{p.name}: new {k} handles carry guest functions")
         else:
             new = f"new_handle({K}, (host_h){{.{low} = v{i}}})"
-        cb.post.append(f"        store_i32(p{i}, {new});\n")
+        cond = f"if (p{i})\n            " if opt else ""
+        cb.post.append(f"        {cond}store_i32(p{i}, {new});\n")
     elif d in ("inout", "free"):
         cb.outs.append(
             f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n    CHECK_OUT(p{i}, 4);\n"
@@ -297,6 +485,8 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             f"    if (!sl{i}{' || sl' + str(i) + '->predefined' if d == 'free' else ''})\n"
             f"        return fail(a, kind_error[{K}], errslot, FN);\n"
             f"    MPI_{k} v{i} = sl{i}->h.{low};\n")
+        if k == "T_pvar_handle":
+            _pvar_in_session(cb, i, cb.outs)
         if k == "Comm" and cb.comm is None:  # e.g. a delete function failing in Comm_free
             cb.outs.append(f"    errslot = slot_index(K_COMM, sl{i});\n")
         cb.args[i] = f"&v{i}"
@@ -319,6 +509,17 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
         raise cb.fail(f"{p.name}: handle direction {d}")
 
 
+def _pvar_in_session(cb: _Callback, i: int, code: list[str]) -> None:
+    """A pvar handle belongs to the session it was allocated in (its slot's cslot): with
+    another session, MPICH follows freed memory, so the bridge answers."""
+    sessions = [j for j, q in enumerate(cb.f.params) if q.kind == "T_pvar_session"]
+    if not sessions or sessions[0] > i:
+        raise cb.fail("a pvar handle without its session before it")
+    code.append(f"    if (!sl{i}->predefined && sl{i}->cslot != "
+                  f"slot_index(K_T_PVAR_SESSION, sl{sessions[0]}))\n"
+                  f"        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);\n")
+
+
 def _string_out(cb: _Callback, i: int, p: abi.Param) -> None:
     cap = p.cap
     lens = [j for j, q in enumerate(cb.f.params) if q.kind == "strlen"]
@@ -331,6 +532,9 @@ def _string_out(cb: _Callback, i: int, p: abi.Param) -> None:
             cb.post.append(f"        store_i32(p{lens[0]}, {stored});\n")
         else:
             cb.post.append(f"        {stored};\n")
+    elif cb.tool:
+        _tool_string_out(cb, i, p)
+        return
     else:  # capacity given by a parameter: MPI writes at most that many chars and a NUL
         if lens:
             raise cb.fail(f"{p.name}: a string of parameter capacity with a length out")
@@ -339,6 +543,27 @@ def _string_out(cb: _Callback, i: int, p: abi.Param) -> None:
                        f"    CHECK_OUT(a[{i}].i32, (int64_t){n} + 1);\n"
                        f"    char *v{i} = (char *)GPTR(a[{i}].i32);\n")
     cb.args[i] = f"v{i}"
+
+
+def _tool_string_out(cb: _Callback, i: int, p: abi.Param) -> None:
+    """An MPI_T string (MPI-3.1 14.3.3): its length argument is in/out, the buffer's size on
+    input and the characters written plus the NUL on output; with a NULL buffer or a zero
+    length only the length is returned, with a NULL length nothing. Both host MPIs follow
+    this when given a NULL buffer, so the guest's buffer goes to the host as it is."""
+    j = cb.index(p.cap)
+    q = cb.f.params[j]
+    if q.kind != "int" or q.direction != "inout" or q.array:
+        raise cb.fail(f"{p.name}: the MPI_T string length {q.name!r} is not an int in/out")
+    cb.late.append(f"    if (p{j} && v{j} < 0)\n"
+                   f"        return fail(a, ABI_T_ERR_INVALID, errslot, FN);\n"
+                   f"    char *v{i} = NULL;\n"
+                   f"    if (a[{i}].i32 && v{j} > 0) {{\n"
+                   f"        CHECK_OUT(a[{i}].i32, v{j});\n"
+                   f"        v{i} = (char *)GPTR(a[{i}].i32);\n    }}\n")
+    cb.args[i] = f"v{i}"
+    # Open MPI counts no NUL for an empty string (the length must be at least 1)
+    cb.post.append(f"        if (v{j} < 1) {{\n            v{j} = 1;\n"
+                   f"            if (v{i})\n                v{i}[0] = 0;\n        }}\n")
 
 
 def _status(cb: _Callback, i: int, p: abi.Param) -> None:
@@ -374,10 +599,9 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
         cb.args[i] = f"(int (*)[3])GPTR(a[{i}].i32)"
     elif k in abi.HANDLES and d == "in":
         low, K = k.lower(), f"K_{k.upper()}"
-        cb.scratch = True
         cb.pre.append(
             f"    CHECK_ARRAY(a[{i}].i32, n{i}, 4, {what});\n"
-            f"    SCRATCH(v{i}, MPI_{k}, n{i});\n"
+            f"    {_host_array(cb)}(v{i}, MPI_{k}, n{i});\n"
             f"    for (int64_t j = 0; j < n{i}; j++) {{\n"
             f"        slot_t *s_ = lookup({K}, load_i32(a[{i}].i32 + 4 * (uint32_t)j));\n"
             f"        if (!s_)\n            return fail(a, kind_error[{K}], errslot, FN);\n"
@@ -387,11 +611,10 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
         ctype, size, conv = ELEMENT_IN[k]
         cb.pre.append(f"    CHECK_ARRAY(a[{i}].i32, n{i}, {size}, {what});\n")
         if conv is None:
-            cb.args[i] = f"(const int *)GPTR(a[{i}].i32)"
+            cb.args[i] = f"(const {ctype} *)GPTR(a[{i}].i32)"
         else:
-            cb.scratch = True
             elem = f"a[{i}].i32 + 4 * (uint32_t)j"
-            cb.pre.append(f"    SCRATCH(v{i}, {ctype}, n{i});\n"
+            cb.pre.append(f"    {_host_array(cb)}(v{i}, {ctype}, n{i});\n"
                           f"    for (int64_t j = 0; j < n{i}; j++)\n"
                           f"        v{i}[j] = {conv.format(f'load_i32({elem})')};\n")
             cb.args[i] = f"v{i}"
@@ -423,6 +646,17 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
         raise cb.fail(f"{p.name}: array of {k}, direction {d}")
 
 
+def _host_array(cb: _Callback) -> str:
+    """The macro that allocates a host copy of a guest input array: in the callback's scratch
+    frame, or kept for the request of a nonblocking or persistent call (the host MPI may read
+    it until the request completes or is freed)."""
+    if cb.has_request:
+        cb.keep = True
+        return "KEEP"
+    cb.scratch = True
+    return "SCRATCH"
+
+
 def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
     b = p.buffer
     assert b is not None
@@ -441,17 +675,38 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
                 raise cb.fail(f"{p.name}: {cb.f.params[q].name} is not an array")
         if "root" in b.flags and "@root" not in cb.f.params[counts].length:
             raise cb.fail(f"{p.name}: a root-only vector buffer needs [..@root] arrays")
-        cb.pre.append(f"    VBUF(v{i}, {i}, (const int *)GPTR(a[{counts}].i32), "
+        ck, dk = cb.f.params[counts].kind, cb.f.params[displs].kind
+        if ck not in ("count", "Count") or dk not in ("int", "Aint"):
+            raise cb.fail(f"{p.name}: counts of {ck}, displacements of {dk}")
+        # guest displacements are 32-bit either way (MPI_Aint is 32-bit in wasm32)
+        macro, ctype = ("VBUF_C", "int64_t") if ck == "Count" else ("VBUF", "int")
+        cb.pre.append(f"    {macro}(v{i}, {i}, (const {ctype} *)GPTR(a[{counts}].i32), "
                       f"(const int *)GPTR(a[{displs}].i32), n{counts}, {slot}, {place});\n")
     else:
         if b.count == "*" or b.datatype == "*":
             raise cb.fail(f"{p.name}: a buffer of unknown size")
+        m = re.fullmatch(r"size\((\w+)\)", b.count)
+        if m:  # the bytes of the variable an MPI_T handle is bound to
+            j = cb.index(m.group(1))
+            hk = cb.f.params[j].kind
+            if hk not in ("T_cvar_handle", "T_pvar_handle") or b.datatype != "bytes":
+                raise cb.fail(f"{p.name}: size() of {hk}, or a datatype with it")
+            # MPI_T_PVAR_ALL_HANDLES is no variable: it only starts, stops and resets
+            cb.pre.append(f"    if (sl{j}->predefined)\n"
+                          f"        return fail(a, kind_error[K_{hk.upper()}], errslot, FN);\n"
+                          f"    BUF(v{i}, {i}, sl{j}->extent, NULL, 0);\n")
+            cb.args[i] = f"v{i}"
+            return
         name, _, scale = b.count.partition("*")
-        count = f"(int64_t){cb.value(name)}"
+        count = f"(int64_t){name if name.isdigit() else cb.value(name)}"
         if scale:
             if scale not in COMM_SIZES:
                 raise cb.fail(f"{p.name}: count scale {scale!r}")
-            count += " * " + COMM_SIZES[scale].format(c=cb.cslot())
+            n = COMM_SIZES[scale].format(c=cb.cslot())
+            if cb.f.param(name).kind == "Count":  # 64-bit counts: saturate, never overflow
+                count = f"count_mul({count}, {n})"
+            else:
+                count += f" * {n}"
         if "root" in b.flags:
             count = f"({cb.root_cond()} ? {count} : 0)"
         if "sender" in b.flags:  # the root's whole group passes MPI_ROOT or MPI_PROC_NULL
@@ -460,6 +715,27 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
                 raise cb.fail(f"{p.name}: a sender buffer, but no root parameter")
             count = f"({cb.cslot()}->rsize && v{roots[0]} < 0 ? 0 : {count})"
         cb.pre.append(f"    BUF(v{i}, {i}, {count}, {slot}, {place});\n")
+    cb.args[i] = f"v{i}"
+
+
+def _disp(cb: _Callback, i: int, p: abi.Param) -> None:
+    """A target displacement of a one-sided call: the span that COUNT elements of DATATYPE
+    touch there must lie in the target's window (rma_target, c/mpi/rma.c), which also turns
+    a dynamic window's guest address into the target's host address."""
+    if cb.errobj is None or cb.f.params[cb.errobj].kind != "Win":
+        raise cb.fail(f"{p.name}: a target displacement, but no window")
+    rank, count, datatype = p.target
+    r, t = cb.index(rank), cb.index(datatype)
+    if cb.f.params[r].kind != "rank" or cb.f.params[r].direction != "in":
+        raise cb.fail(f"{p.name}: {rank!r} is not a rank input")
+    if cb.f.params[t].kind != "Datatype" or cb.f.params[t].array:
+        raise cb.fail(f"{p.name}: {datatype!r} is not a datatype argument")
+    n = count if count.isdigit() else cb.value(count)
+    w = cb.errobj
+    cb.pre.append(f"    MPI_Aint v{i};\n"
+                  f"    int tc{i} = rma_target(sl{w}, v{r}, a[{i}].i32, (int64_t){n}, sl{t}, "
+                  f"&v{i});\n"
+                  f"    if (tc{i})\n        return fail(a, tc{i}, errslot, FN);\n")
     cb.args[i] = f"v{i}"
 
 
@@ -500,10 +776,40 @@ def abi_header() -> str:
     out.extend(f"    case K_{k.upper()}: return x.{k.lower()} == y.{k.lower()};\n"
                for k in abi.HANDLES)
     out.append("    }\n    return 0;\n}\n\n")
+    out.append("/* host <-> ABI values of the integer kinds that differ (generated) */\n")
+    for kind in ENUM_KINDS:
+        for d in ("in", "out"):
+            if not (d == "in" and kind == "thread_level"):
+                out.append(f"int {d}_{kind}(int x);\n")
+    out.append("int t_error_to_abi(int host_code);\n\n")
     out.append("/* ABI error class of a bad handle, by kind */\n"
                "extern const int kind_error[K_LAST];\n"
                "/* host call that frees a handle of a kind (*h is set to the null handle) */\n"
                "\n#endif\n")
+    return "".join(out)
+
+
+# ---- host4.h ---------------------------------------------------------------------------------
+
+
+def host4_functions() -> list[abi.Function]:
+    """The MPI-4 functions the bridge calls in the host MPI, which resolves them at run time."""
+    return [f for f in abi.functions() if f.mpi4 and f.impl in ("gen", "manual")]
+
+
+def host4_header() -> str:
+    from .gen_guest import parameters
+
+    out = [BANNER.format(src="the ABI table (table/)"),
+           "/* The host MPI's MPI-4 functions: never named (the host <mpi.h> may lack them), but\n"
+           " * looked up at start-up (core/host4.c) and called through pointers of these types,\n"
+           " * which are the standard's C bindings in the host's own MPI types. */\n"
+           "#ifndef WASMPI_GEN_HOST4_H\n#define WASMPI_GEN_HOST4_H\n\nenum {\n"]
+    funcs = host4_functions()
+    out.extend(f"    H4_{f.name},\n" for f in funcs)
+    out.append("    H4_LAST\n};\n\nextern const char *const host4_names[H4_LAST];\n\n")
+    out.extend(f"typedef int (*h4t_{f.name})({parameters(f)});\n" for f in funcs)
+    out.append("\n#endif\n")
     return "".join(out)
 
 
@@ -517,7 +823,7 @@ def _predefined_init() -> list[str]:
     consts = sorted((c for c in abi.constants() if c.kind == "handle"),
                     key=lambda c: c.handle_kind == "Datatype" and c.name in HOST_DATATYPE)
     for c in consts:
-        if c.name in NOT_MPI31:
+        if c.name in NOT_MPI31 or int(c.value, 0) == 0:  # a 0 null is not predefined
             continue
         host = f"MPI_{c.name}"
         if c.handle_kind == "Datatype" and c.name in HOST_DATATYPE:
@@ -527,10 +833,12 @@ def _predefined_init() -> list[str]:
             size, extent = BYTES_DATATYPE[c.name]
             out.append(f'    predefine_bytes({c.value}, "MPI_{c.name}", {size}, {extent});\n')
             continue
-        out.append(
-            f"#ifdef {host}\n    predefine(K_{c.handle_kind.upper()}, {c.value}, "
-            f'"MPI_{c.name}", (host_h){{.{field_} = {host}}});\n#endif\n'
-        )
+        define = (f"    predefine(K_{c.handle_kind.upper()}, {c.value}, "
+                  f'"MPI_{c.name}", (host_h){{.{field_} = {host}}});\n')
+        if c.name in HOST_NOT_MACRO:
+            out.append(define)
+        else:
+            out.append(f"#ifdef {host}\n{define}#endif\n")
     out.append("}\n\n")
     return out
 
@@ -556,6 +864,30 @@ def _error_maps() -> list[str]:
     for c in errs:
         out.append(f"#ifdef MPI_{c.name}\n    case ABI_{c.name}: return MPI_{c.name};\n#endif\n")
     out.append("    default: return -1;\n    }\n}\n\n")
+    out.append("/* Host MPI_T error code -> standard ABI MPI_T error code (0: not one). */\n")
+    out.append("int t_error_to_abi(int c)\n{\n")
+    for c in abi.constants():
+        if c.kind == "int" and c.name.startswith("T_ERR_"):
+            out.append(f"#ifdef MPI_{c.name}\n    if (c == MPI_{c.name}) return ABI_{c.name};\n"
+                       "#endif\n")
+    out.append("    return 0;\n}\n\n")
+    return out
+
+
+def _enum_maps() -> list[str]:
+    out = []
+    for kind, prefix in ENUM_KINDS.items():
+        names = [c.name for c in abi.constants()
+                 if c.kind == "int" and c.name.startswith(prefix)]
+        if not names:
+            raise GenError(f"no constants MPI_{prefix}* for the {kind} kind")
+        for d, frm, to in (("in", "ABI", "MPI"), ("out", "MPI", "ABI")):
+            if d == "in" and kind == "thread_level":
+                continue  # in_thread() rounds up to a level (core/handles.c)
+            fn = f"{d}_{kind}"
+            out.append(f"int {fn}(int x)\n{{\n")
+            out.extend(f"    if (x == {frm}_{n}) return {to}_{n};\n" for n in names)
+            out.append("    return x;\n}\n\n")
     return out
 
 
@@ -564,6 +896,7 @@ def callbacks() -> str:
     out += _predefined_init()
     out += _kind_code()
     out += _error_maps()
+    out += _enum_maps()
     funcs = [f for f in abi.functions() if f.implemented and not f.variadic]
     out.extend(f"wasm_trap_t *cb_{f.name}(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, "
                "size_t);\n" for f in funcs)
@@ -573,6 +906,9 @@ def callbacks() -> str:
             out += _gen_callback(f)
         elif f.impl == "error":
             out += _error_callback(f)
+    out.append("const char *const host4_names[H4_LAST] = {\n")
+    out.extend(f'    "{f.name}",\n' for f in host4_functions())
+    out.append("};\n\n")
     out.append("const bridge_entry ENTRIES[] = {\n")
     for f in funcs:
         out.append(f'    {{"{f.name}", "{f.wasm_params}", "{f.wasm_results}", '

@@ -47,10 +47,6 @@ typedef void (MPI_Win_errhandler_function)(MPI_Win *win, int *error_code, ...);
 typedef MPI_Comm_errhandler_function MPI_Comm_errhandler_fn;
 typedef MPI_File_errhandler_function MPI_File_errhandler_fn;
 typedef MPI_Win_errhandler_function MPI_Win_errhandler_fn;
-typedef struct MPI_ABI_T_enum *MPI_T_enum;
-typedef struct MPI_ABI_T_cvar_handle *MPI_T_cvar_handle;
-typedef struct MPI_ABI_T_pvar_handle *MPI_T_pvar_handle;
-typedef struct MPI_ABI_T_pvar_session *MPI_T_pvar_session;
 """
 
 # Predefined callbacks: NULL is 0; the DUP functions are -1, which no function-table index can

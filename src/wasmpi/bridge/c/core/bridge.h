@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "abi.h" /* generated: ABI_ constants, handle kinds */
+#include "host4.h" /* generated: the MPI-4 host functions, resolved at run time */
 
 /* ---- the wasmtime C API, as far as the bridge uses it ------------------------------------
  * The loader hands the function pointers over at start-up (wasmpi_host_api), so the bridge
@@ -303,8 +304,31 @@ static inline wasm_trap_t *done(wasmtime_val_raw_t *a, int rc, int32_t cslot, co
 wasm_trap_t *ok(wasmtime_val_raw_t *a);
 
 /* Every callback starts with the communicator slot whose error handler decides; calls
- * without a communicator report on MPI_COMM_WORLD. */
+ * without a communicator report on MPI_COMM_WORLD. A call about another object with its own
+ * error handler (a window) reports to that object: its errslot carries the handle kind in the
+ * high byte, as guest handles do (a communicator's is its plain slot index). */
+#define OBJ_ERRSLOT(kind, s) ((int32_t)((uint32_t)(kind) << 24 | (uint32_t)slot_index(kind, s)))
+/* the live object an errslot names (and its kind), or NULL */
+slot_t *errslot_object(int32_t errslot, int *kind);
 #define ERRSLOT int32_t errslot __attribute__((unused)) = world_slot()
+/* MPI_T functions return their error codes and never call an error handler (MPI-3.1 14.3):
+ * fail() and done() with this slot return the (MPI_T) error code as it is (mpi/tool.c). */
+#define ERRSLOT_RETURN (-2)
+/* The guest's MPI_T_init_thread calls not yet finalized: MPI_T functions need one (MPICH
+ * counts its own MPI_Init as one, and Open MPI does not; the guest sees the standard). */
+extern int g_tool_inits;
+#define TOOL_ERRSLOT \
+    int32_t errslot __attribute__((unused)) = ERRSLOT_RETURN; \
+    if (g_tool_inits <= 0) \
+        return fail(a, ABI_T_ERR_NOT_INITIALIZED, errslot, FN)
+int tool_error(int host_rc);
+/* the guest's predefined datatype of an MPI_T variable's host type: the same size */
+int32_t tool_datatype(MPI_Datatype h);
+/* 0 for an index of the host's variables, categories or enum items, else an ABI MPI_T code */
+int cvar_index_check(int i);
+int pvar_index_check(int i);
+int cat_index_check(int i);
+int enum_index_check(MPI_T_enum e, int i);
 static inline int32_t comm_slot(int32_t g)
 {
     slot_t *s = lookup(K_COMM, g);
@@ -352,6 +376,16 @@ static inline void span(const slot_t *t, int64_t count, int64_t *lo, int64_t *hi
 }
 int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t *lo,
           int64_t *hi);
+/* Element counts above this cannot fit in a 32-bit linear memory unless the datatype has
+ * extent 0: larger MPI_Count values are MPI_ERR_COUNT before any span is computed. */
+#define BIG_COUNT ((int64_t)1 << 32)
+int vspan_c(const slot_t *t, const int64_t *counts, const int *displs, int n, int64_t *lo,
+            int64_t *hi);
+/* count * n without overflow (saturates: BUF then reports MPI_ERR_COUNT) */
+static inline int64_t count_mul(int64_t c, int64_t n)
+{
+    return n > 0 && c > INT64_MAX / n ? INT64_MAX : c * n;
+}
 
 /* buffer argument `var` at argument `idx`, holding `count` elements of datatype slot `ts`;
  * ts == NULL: `count` bytes */
@@ -366,6 +400,8 @@ int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t 
         if (c_ > 0) { \
             int64_t lo_ = 0, hi_ = c_; \
             const slot_t *t_ = (ts); \
+            if (c_ > BIG_COUNT && (!t_ || t_->extent)) \
+                return fail(a, ABI_ERR_COUNT, errslot, FN); \
             if (t_) span(t_, c_, &lo_, &hi_); \
             CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
         } \
@@ -378,6 +414,18 @@ int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t 
         var = GPTR(p_); \
         int64_t lo_ = 0, hi_ = 0; \
         int any_ = (n) > 0 ? vspan((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
+        if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
+        if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
+    } while (0)
+/* VBUF with MPI_Count counts (the large-count `_c` functions) */
+#define VBUF_C(var, idx, counts, displs, n, ts, place_ok) \
+    void *var; \
+    do { \
+        uint32_t p_ = (uint32_t)a[idx].i32; \
+        if ((place_ok) && p_ == ABI_IN_PLACE) { var = MPI_IN_PLACE; break; } \
+        var = GPTR(p_); \
+        int64_t lo_ = 0, hi_ = 0; \
+        int any_ = (n) > 0 ? vspan_c((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
         if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
         if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
     } while (0)
@@ -449,6 +497,33 @@ static inline void scratch_release_if(scratch_mark_t *m)
     type *var = (type *)scratch_alloc(sizeof(type) * (size_t)((n) > 0 ? (n) : 1)); \
     if (!var) return fail(a, ABI_ERR_NO_MEM, errslot, FN)
 
+/* ---- keep: arrays a nonblocking or persistent call hands the host MPI ---------------------
+ * Host copies of guest arrays (widened displacements, narrowed counts) must outlive the call
+ * while the request lives: they are malloc'd into the callback's keep_ and either released
+ * when it returns (blocking call, error) or handed to the request, which frees them when it
+ * is completed (nonblocking) or freed (persistent). */
+#define KEEP_MAX 6
+typedef struct { void *p[KEEP_MAX]; int n; } keep_t;
+void keep_release(keep_t *k);
+void *keep_alloc(keep_t *k, size_t bytes);
+void keep_attach(keep_t *k, int32_t request); /* the request owns them from now on */
+#define KEEP_FRAME keep_t keep_ __attribute__((cleanup(keep_release))) = {{0}, 0}
+#define KEEP(var, type, n) \
+    type *var = (type *)keep_alloc(&keep_, sizeof(type) * (size_t)((n) > 0 ? (n) : 1)); \
+    if (!var) return fail(a, ABI_ERR_NO_MEM, errslot, FN)
+
+/* ---- MPI-4 host functions (core/host4.c) --------------------------------------------------- */
+
+extern void *host4_fn[H4_LAST];
+void host4_resolve(void);
+/* MPI_ERR_UNSUPPORTED_OPERATION through the error handler, and a line on stderr (once per
+ * function and rank) naming the host function `idx` that is missing */
+wasm_trap_t *host4_missing(wasmtime_val_raw_t *a, int idx, int32_t errslot, const char *fn);
+/* the host's MPI-4 function NAME through its typed pointer (NULL when the host lacks it) */
+#define HOST4(name) ((h4t_##name)host4_fn[H4_##name])
+#define NEED_HOST4(name) \
+    if (!host4_fn[H4_##name]) return host4_missing(a, H4_##name, errslot, FN)
+
 /* ---- strings ------------------------------------------------------------------------------ */
 
 /* Copy a host string into a guest char buffer of `cap` bytes; returns the stored length. */
@@ -485,6 +560,16 @@ int user_error_host_code(int guest_code);  /* -1: not the guest's */
 int user_error_guest_code(int host_code);  /* -1: not the guest's */
 /* apply the guest error handler `eh` of a communicator to error class `cls`: 1 = return it */
 int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls);
+/* the same for an object of handle kind `kind` (K_COMM, K_WIN, ...) */
+int call_errhandler(int32_t eh, int kind, int32_t guest, int cls);
+/* One-sided (mpi/rma.c): MPI_MODE_* bitmasks and MPI_LOCK_* (-1 for an undefined value); the
+ * target check of a displacement (0 or an ABI error class; *host_disp is what the host gets);
+ * the predefined window attributes (1 when `keyval` is one, *val its guest value). */
+int in_assert(int x);
+int in_lock_type(int x);
+int rma_target(const slot_t *win, int rank, int32_t disp, int64_t count, const slot_t *type,
+               MPI_Aint *host_disp);
+int win_attr(const slot_t *win, int32_t keyval, int32_t *val);
 /* Request completion bookkeeping (mpi/request.c). */
 void request_settle(int32_t *g, slot_t *s, MPI_Request h, int ok);
 int32_t request_errslot(const slot_t *r);

@@ -78,6 +78,7 @@ EXPORT int wasmpi_bridge_init(const wasmpi_host_api *api)
     MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     init_handles();
+    host4_resolve();
     status_layout();
     init_ops();
     return MPI_SUCCESS;

@@ -18,6 +18,12 @@ static const char *abi_class_text(int c)
     case ABI_ERR_KEYVAL: return "invalid keyval";
     case ABI_ERR_NO_MEM: return "out of memory";
     case ABI_ERR_UNSUPPORTED_OPERATION: return "operation not supported by wasmpi";
+    case ABI_ERR_WIN: return "invalid window";
+    case ABI_ERR_RMA_RANGE: return "target memory is not part of the window";
+    case ABI_ERR_RMA_SHARED: return "memory cannot be shared";
+    case ABI_ERR_RMA_FLAVOR: return "wrong window flavor";
+    case ABI_ERR_ASSERT: return "invalid assert argument";
+    case ABI_ERR_LOCKTYPE: return "invalid lock type";
     }
     return "error";
 }
@@ -44,21 +50,40 @@ int abi_error(int rc)
     return g >= 0 ? g : class_to_abi(cls);
 }
 
+slot_t *errslot_object(int32_t errslot, int *kind)
+{
+    if (errslot < 0)
+        return NULL;
+    int k = errslot >> 24 ? errslot >> 24 : K_COMM;
+    int32_t i = errslot & 0xffffff;
+    if (k >= K_LAST || i >= T[k].n || !T[k].s[i].live)
+        return NULL;
+    *kind = k;
+    return &T[k].s[i];
+}
+
 /* Report an error of ABI class `cls` to the guest: return it under MPI_ERRORS_RETURN, call the
  * guest's own handler, or print and abort the job under MPI_ERRORS_ARE_FATAL (the default). */
 static wasm_trap_t *raise_error(wasmtime_val_raw_t *a, int cls, const char *text, int32_t cslot,
                                 const char *fn)
 {
-    slot_t *s = cslot >= 0 && cslot < T[K_COMM].n ? &T[K_COMM].s[cslot] : NULL;
-    if (!s || !s->live || s->guest == ABI_COMM_NULL) /* no communicator: MPI_COMM_WORLD's */
+    if (cslot == ERRSLOT_RETURN) {
+        a[0].i32 = cls;
+        return NULL;
+    }
+    int kind = K_COMM;
+    slot_t *s = errslot_object(cslot, &kind);
+    if (!s || s->guest == guest_null[kind]) { /* no object: MPI_COMM_WORLD's */
         s = &T[K_COMM].s[world_slot()];
+        kind = K_COMM;
+    }
     int32_t eh = s->eh;
     if (eh == ABI_ERRORS_RETURN) {
         a[0].i32 = cls;
         return NULL;
     }
     if (eh != ABI_ERRORS_ARE_FATAL && eh != ABI_ERRORS_ABORT
-            && call_comm_errhandler(eh, s->guest, cls)) {
+            && call_errhandler(eh, kind, s->guest, cls)) {
         a[0].i32 = cls;
         return NULL;
     }
@@ -75,6 +100,8 @@ wasm_trap_t *fail(wasmtime_val_raw_t *a, int cls, int32_t cslot, const char *fn)
 
 wasm_trap_t *done_error(wasmtime_val_raw_t *a, int rc, int32_t cslot, const char *fn)
 {
+    if (cslot == ERRSLOT_RETURN)
+        return raise_error(a, tool_error(rc), "", cslot, fn);
     char text[MPI_MAX_ERROR_STRING];
     int len = 0;
     if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS)

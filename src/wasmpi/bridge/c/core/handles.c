@@ -308,6 +308,64 @@ int vspan(const slot_t *t, const int *counts, const int *displs, int n, int64_t 
     return any;
 }
 
+int vspan_c(const slot_t *t, const int64_t *counts, const int *displs, int n, int64_t *lo,
+            int64_t *hi)
+{
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        if (counts[i] < 0 || (counts[i] > BIG_COUNT && t->extent))
+            return -1;
+        if (counts[i] == 0)
+            continue;
+        int64_t l, h, off = (int64_t)(displs ? displs[i] : 0) * t->extent;
+        span(t, counts[i], &l, &h);
+        if (!any || off + l < *lo) *lo = off + l;
+        if (!any || off + h > *hi) *hi = off + h;
+        any = 1;
+    }
+    return any;
+}
+
+void keep_release(keep_t *k)
+{
+    for (int i = 0; i < k->n; i++)
+        free(k->p[i]);
+    k->n = 0;
+}
+
+void *keep_alloc(keep_t *k, size_t bytes)
+{
+    if (k->n == KEEP_MAX)
+        return NULL;
+    void *p = malloc(bytes);
+    if (p)
+        k->p[k->n++] = p;
+    return p;
+}
+
+static void keep_free(void *state, int ok)
+{
+    (void)ok;
+    keep_release(state);
+    free(state);
+}
+
+void keep_attach(keep_t *k, int32_t request)
+{
+    slot_t *s = lookup(K_REQUEST, request);
+    if (!s || s->predefined || s->on_complete)
+        return; /* completed already (or owned otherwise): the arrays go when the call returns */
+    keep_t *mine = malloc(sizeof *mine);
+    if (!mine) { /* leaked rather than freed under the host MPI's feet */
+        k->n = 0;
+        return;
+    }
+    *mine = *k;
+    k->n = 0;
+    s->on_complete = keep_free;
+    s->state = mine;
+}
+
 int put_string(uint32_t dst, const char *src, int cap)
 {
     int len = (int)strlen(src);

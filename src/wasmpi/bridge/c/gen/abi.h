@@ -107,6 +107,11 @@
 #define ABI_REAL16                         0x000002e2
 #define ABI_COMPLEX16                      0x000002e3
 #define ABI_COMPLEX32                      0x000002eb
+#define ABI_T_ENUM_NULL                    0x00000000
+#define ABI_T_CVAR_HANDLE_NULL             0x00000000
+#define ABI_T_PVAR_HANDLE_NULL             0x00000000
+#define ABI_T_PVAR_ALL_HANDLES             0x00000001
+#define ABI_T_PVAR_SESSION_NULL            0x00000000
 #define ABI_F_STATUS_SIZE                  (8)
 #define ABI_F_SOURCE                       (0)
 #define ABI_F_TAG                          (1)
@@ -175,6 +180,61 @@
 #define ABI_ERR_ERRHANDLER                 (61)
 #define ABI_ERR_ABI                        (62)
 #define ABI_ERR_LASTCODE                   (0x3fff)
+#define ABI_T_ERR_CANNOT_INIT              (1001)
+#define ABI_T_ERR_NOT_ACCESSIBLE           (1002)
+#define ABI_T_ERR_NOT_INITIALIZED          (1003)
+#define ABI_T_ERR_NOT_SUPPORTED            (1004)
+#define ABI_T_ERR_MEMORY                   (1005)
+#define ABI_T_ERR_INVALID                  (1006)
+#define ABI_T_ERR_INVALID_INDEX            (1007)
+#define ABI_T_ERR_INVALID_ITEM             (1008)
+#define ABI_T_ERR_INVALID_SESSION          (1009)
+#define ABI_T_ERR_INVALID_HANDLE           (1010)
+#define ABI_T_ERR_INVALID_NAME             (1011)
+#define ABI_T_ERR_OUT_OF_HANDLES           (1012)
+#define ABI_T_ERR_OUT_OF_SESSIONS          (1013)
+#define ABI_T_ERR_CVAR_SET_NOT_NOW         (1014)
+#define ABI_T_ERR_CVAR_SET_NEVER           (1015)
+#define ABI_T_ERR_PVAR_NO_WRITE            (1016)
+#define ABI_T_ERR_PVAR_NO_STARTSTOP        (1017)
+#define ABI_T_ERR_PVAR_NO_ATOMIC           (1018)
+#define ABI_T_VERBOSITY_USER_BASIC         (0x09)
+#define ABI_T_VERBOSITY_USER_DETAIL        (0x0a)
+#define ABI_T_VERBOSITY_USER_ALL           (0x0c)
+#define ABI_T_VERBOSITY_TUNER_BASIC        (0x11)
+#define ABI_T_VERBOSITY_TUNER_DETAIL       (0x12)
+#define ABI_T_VERBOSITY_TUNER_ALL          (0x14)
+#define ABI_T_VERBOSITY_MPIDEV_BASIC       (0x21)
+#define ABI_T_VERBOSITY_MPIDEV_DETAIL      (0x22)
+#define ABI_T_VERBOSITY_MPIDEV_ALL         (0x24)
+#define ABI_T_BIND_NO_OBJECT               (1)
+#define ABI_T_BIND_MPI_COMM                (2)
+#define ABI_T_BIND_MPI_DATATYPE            (3)
+#define ABI_T_BIND_MPI_ERRHANDLER          (4)
+#define ABI_T_BIND_MPI_FILE                (5)
+#define ABI_T_BIND_MPI_GROUP               (6)
+#define ABI_T_BIND_MPI_OP                  (7)
+#define ABI_T_BIND_MPI_REQUEST             (8)
+#define ABI_T_BIND_MPI_WIN                 (9)
+#define ABI_T_BIND_MPI_MESSAGE             (10)
+#define ABI_T_BIND_MPI_INFO                (11)
+#define ABI_T_SCOPE_CONSTANT               (1)
+#define ABI_T_SCOPE_READONLY               (2)
+#define ABI_T_SCOPE_LOCAL                  (3)
+#define ABI_T_SCOPE_GROUP                  (4)
+#define ABI_T_SCOPE_GROUP_EQ               (5)
+#define ABI_T_SCOPE_ALL                    (6)
+#define ABI_T_SCOPE_ALL_EQ                 (7)
+#define ABI_T_PVAR_CLASS_STATE             (1)
+#define ABI_T_PVAR_CLASS_LEVEL             (2)
+#define ABI_T_PVAR_CLASS_SIZE              (3)
+#define ABI_T_PVAR_CLASS_PERCENTAGE        (4)
+#define ABI_T_PVAR_CLASS_HIGHWATERMARK     (5)
+#define ABI_T_PVAR_CLASS_LOWWATERMARK      (6)
+#define ABI_T_PVAR_CLASS_COUNTER           (7)
+#define ABI_T_PVAR_CLASS_AGGREGATE         (8)
+#define ABI_T_PVAR_CLASS_TIMER             (9)
+#define ABI_T_PVAR_CLASS_GENERIC           (10)
 #define ABI_MODE_APPEND                    (1)
 #define ABI_MODE_CREATE                    (2)
 #define ABI_MODE_DELETE_ON_CLOSE           (4)
@@ -305,6 +365,10 @@ enum {
     K_WIN,
     K_FILE,
     K_MESSAGE,
+    K_T_ENUM,
+    K_T_CVAR_HANDLE,
+    K_T_PVAR_HANDLE,
+    K_T_PVAR_SESSION,
     K_LAST
 };
 
@@ -319,6 +383,10 @@ typedef union {
     MPI_Win win;
     MPI_File file;
     MPI_Message message;
+    MPI_T_enum t_enum;
+    MPI_T_cvar_handle t_cvar_handle;
+    MPI_T_pvar_handle t_pvar_handle;
+    MPI_T_pvar_session t_pvar_session;
 } host_h;
 
 static inline int same_handle(int kind, host_h x, host_h y)
@@ -334,9 +402,25 @@ static inline int same_handle(int kind, host_h x, host_h y)
     case K_WIN: return x.win == y.win;
     case K_FILE: return x.file == y.file;
     case K_MESSAGE: return x.message == y.message;
+    case K_T_ENUM: return x.t_enum == y.t_enum;
+    case K_T_CVAR_HANDLE: return x.t_cvar_handle == y.t_cvar_handle;
+    case K_T_PVAR_HANDLE: return x.t_pvar_handle == y.t_pvar_handle;
+    case K_T_PVAR_SESSION: return x.t_pvar_session == y.t_pvar_session;
     }
     return 0;
 }
+
+/* host <-> ABI values of the integer kinds that differ (generated) */
+int out_thread_level(int x);
+int in_verbosity(int x);
+int out_verbosity(int x);
+int in_bind(int x);
+int out_bind(int x);
+int in_scope(int x);
+int out_scope(int x);
+int in_pvar_class(int x);
+int out_pvar_class(int x);
+int t_error_to_abi(int host_code);
 
 /* ABI error class of a bad handle, by kind */
 extern const int kind_error[K_LAST];

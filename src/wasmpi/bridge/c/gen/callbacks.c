@@ -268,6 +268,7 @@ void init_predefined(void)
 #ifdef MPI_COMPLEX32
     predefine(K_DATATYPE, 0x000002eb, "MPI_COMPLEX32", (host_h){.datatype = MPI_COMPLEX32});
 #endif
+    predefine(K_T_PVAR_HANDLE, 0x00000001, "MPI_T_PVAR_ALL_HANDLES", (host_h){.t_pvar_handle = MPI_T_PVAR_ALL_HANDLES});
 #ifdef MPI_INT32_T
     predefine(K_DATATYPE, 0x00000201, "MPI_AINT", (host_h){.datatype = MPI_INT32_T});
 #endif
@@ -296,6 +297,10 @@ const int kind_error[K_LAST] = {
     [K_WIN] = ABI_ERR_WIN,
     [K_FILE] = ABI_ERR_FILE,
     [K_MESSAGE] = ABI_ERR_REQUEST,
+    [K_T_ENUM] = ABI_T_ERR_INVALID_HANDLE,
+    [K_T_CVAR_HANDLE] = ABI_T_ERR_INVALID_HANDLE,
+    [K_T_PVAR_HANDLE] = ABI_T_ERR_INVALID_HANDLE,
+    [K_T_PVAR_SESSION] = ABI_T_ERR_INVALID_SESSION,
 };
 
 /* Host error class -> standard ABI error class. */
@@ -686,26 +691,232 @@ int abi_to_class(int c)
     }
 }
 
+/* Host MPI_T error code -> standard ABI MPI_T error code (0: not one). */
+int t_error_to_abi(int c)
+{
+#ifdef MPI_T_ERR_CANNOT_INIT
+    if (c == MPI_T_ERR_CANNOT_INIT) return ABI_T_ERR_CANNOT_INIT;
+#endif
+#ifdef MPI_T_ERR_NOT_ACCESSIBLE
+    if (c == MPI_T_ERR_NOT_ACCESSIBLE) return ABI_T_ERR_NOT_ACCESSIBLE;
+#endif
+#ifdef MPI_T_ERR_NOT_INITIALIZED
+    if (c == MPI_T_ERR_NOT_INITIALIZED) return ABI_T_ERR_NOT_INITIALIZED;
+#endif
+#ifdef MPI_T_ERR_NOT_SUPPORTED
+    if (c == MPI_T_ERR_NOT_SUPPORTED) return ABI_T_ERR_NOT_SUPPORTED;
+#endif
+#ifdef MPI_T_ERR_MEMORY
+    if (c == MPI_T_ERR_MEMORY) return ABI_T_ERR_MEMORY;
+#endif
+#ifdef MPI_T_ERR_INVALID
+    if (c == MPI_T_ERR_INVALID) return ABI_T_ERR_INVALID;
+#endif
+#ifdef MPI_T_ERR_INVALID_INDEX
+    if (c == MPI_T_ERR_INVALID_INDEX) return ABI_T_ERR_INVALID_INDEX;
+#endif
+#ifdef MPI_T_ERR_INVALID_ITEM
+    if (c == MPI_T_ERR_INVALID_ITEM) return ABI_T_ERR_INVALID_ITEM;
+#endif
+#ifdef MPI_T_ERR_INVALID_SESSION
+    if (c == MPI_T_ERR_INVALID_SESSION) return ABI_T_ERR_INVALID_SESSION;
+#endif
+#ifdef MPI_T_ERR_INVALID_HANDLE
+    if (c == MPI_T_ERR_INVALID_HANDLE) return ABI_T_ERR_INVALID_HANDLE;
+#endif
+#ifdef MPI_T_ERR_INVALID_NAME
+    if (c == MPI_T_ERR_INVALID_NAME) return ABI_T_ERR_INVALID_NAME;
+#endif
+#ifdef MPI_T_ERR_OUT_OF_HANDLES
+    if (c == MPI_T_ERR_OUT_OF_HANDLES) return ABI_T_ERR_OUT_OF_HANDLES;
+#endif
+#ifdef MPI_T_ERR_OUT_OF_SESSIONS
+    if (c == MPI_T_ERR_OUT_OF_SESSIONS) return ABI_T_ERR_OUT_OF_SESSIONS;
+#endif
+#ifdef MPI_T_ERR_CVAR_SET_NOT_NOW
+    if (c == MPI_T_ERR_CVAR_SET_NOT_NOW) return ABI_T_ERR_CVAR_SET_NOT_NOW;
+#endif
+#ifdef MPI_T_ERR_CVAR_SET_NEVER
+    if (c == MPI_T_ERR_CVAR_SET_NEVER) return ABI_T_ERR_CVAR_SET_NEVER;
+#endif
+#ifdef MPI_T_ERR_PVAR_NO_WRITE
+    if (c == MPI_T_ERR_PVAR_NO_WRITE) return ABI_T_ERR_PVAR_NO_WRITE;
+#endif
+#ifdef MPI_T_ERR_PVAR_NO_STARTSTOP
+    if (c == MPI_T_ERR_PVAR_NO_STARTSTOP) return ABI_T_ERR_PVAR_NO_STARTSTOP;
+#endif
+#ifdef MPI_T_ERR_PVAR_NO_ATOMIC
+    if (c == MPI_T_ERR_PVAR_NO_ATOMIC) return ABI_T_ERR_PVAR_NO_ATOMIC;
+#endif
+    return 0;
+}
+
+int out_thread_level(int x)
+{
+    if (x == MPI_THREAD_SINGLE) return ABI_THREAD_SINGLE;
+    if (x == MPI_THREAD_FUNNELED) return ABI_THREAD_FUNNELED;
+    if (x == MPI_THREAD_SERIALIZED) return ABI_THREAD_SERIALIZED;
+    if (x == MPI_THREAD_MULTIPLE) return ABI_THREAD_MULTIPLE;
+    return x;
+}
+
+int in_verbosity(int x)
+{
+    if (x == ABI_T_VERBOSITY_USER_BASIC) return MPI_T_VERBOSITY_USER_BASIC;
+    if (x == ABI_T_VERBOSITY_USER_DETAIL) return MPI_T_VERBOSITY_USER_DETAIL;
+    if (x == ABI_T_VERBOSITY_USER_ALL) return MPI_T_VERBOSITY_USER_ALL;
+    if (x == ABI_T_VERBOSITY_TUNER_BASIC) return MPI_T_VERBOSITY_TUNER_BASIC;
+    if (x == ABI_T_VERBOSITY_TUNER_DETAIL) return MPI_T_VERBOSITY_TUNER_DETAIL;
+    if (x == ABI_T_VERBOSITY_TUNER_ALL) return MPI_T_VERBOSITY_TUNER_ALL;
+    if (x == ABI_T_VERBOSITY_MPIDEV_BASIC) return MPI_T_VERBOSITY_MPIDEV_BASIC;
+    if (x == ABI_T_VERBOSITY_MPIDEV_DETAIL) return MPI_T_VERBOSITY_MPIDEV_DETAIL;
+    if (x == ABI_T_VERBOSITY_MPIDEV_ALL) return MPI_T_VERBOSITY_MPIDEV_ALL;
+    return x;
+}
+
+int out_verbosity(int x)
+{
+    if (x == MPI_T_VERBOSITY_USER_BASIC) return ABI_T_VERBOSITY_USER_BASIC;
+    if (x == MPI_T_VERBOSITY_USER_DETAIL) return ABI_T_VERBOSITY_USER_DETAIL;
+    if (x == MPI_T_VERBOSITY_USER_ALL) return ABI_T_VERBOSITY_USER_ALL;
+    if (x == MPI_T_VERBOSITY_TUNER_BASIC) return ABI_T_VERBOSITY_TUNER_BASIC;
+    if (x == MPI_T_VERBOSITY_TUNER_DETAIL) return ABI_T_VERBOSITY_TUNER_DETAIL;
+    if (x == MPI_T_VERBOSITY_TUNER_ALL) return ABI_T_VERBOSITY_TUNER_ALL;
+    if (x == MPI_T_VERBOSITY_MPIDEV_BASIC) return ABI_T_VERBOSITY_MPIDEV_BASIC;
+    if (x == MPI_T_VERBOSITY_MPIDEV_DETAIL) return ABI_T_VERBOSITY_MPIDEV_DETAIL;
+    if (x == MPI_T_VERBOSITY_MPIDEV_ALL) return ABI_T_VERBOSITY_MPIDEV_ALL;
+    return x;
+}
+
+int in_bind(int x)
+{
+    if (x == ABI_T_BIND_NO_OBJECT) return MPI_T_BIND_NO_OBJECT;
+    if (x == ABI_T_BIND_MPI_COMM) return MPI_T_BIND_MPI_COMM;
+    if (x == ABI_T_BIND_MPI_DATATYPE) return MPI_T_BIND_MPI_DATATYPE;
+    if (x == ABI_T_BIND_MPI_ERRHANDLER) return MPI_T_BIND_MPI_ERRHANDLER;
+    if (x == ABI_T_BIND_MPI_FILE) return MPI_T_BIND_MPI_FILE;
+    if (x == ABI_T_BIND_MPI_GROUP) return MPI_T_BIND_MPI_GROUP;
+    if (x == ABI_T_BIND_MPI_OP) return MPI_T_BIND_MPI_OP;
+    if (x == ABI_T_BIND_MPI_REQUEST) return MPI_T_BIND_MPI_REQUEST;
+    if (x == ABI_T_BIND_MPI_WIN) return MPI_T_BIND_MPI_WIN;
+    if (x == ABI_T_BIND_MPI_MESSAGE) return MPI_T_BIND_MPI_MESSAGE;
+    if (x == ABI_T_BIND_MPI_INFO) return MPI_T_BIND_MPI_INFO;
+    return x;
+}
+
+int out_bind(int x)
+{
+    if (x == MPI_T_BIND_NO_OBJECT) return ABI_T_BIND_NO_OBJECT;
+    if (x == MPI_T_BIND_MPI_COMM) return ABI_T_BIND_MPI_COMM;
+    if (x == MPI_T_BIND_MPI_DATATYPE) return ABI_T_BIND_MPI_DATATYPE;
+    if (x == MPI_T_BIND_MPI_ERRHANDLER) return ABI_T_BIND_MPI_ERRHANDLER;
+    if (x == MPI_T_BIND_MPI_FILE) return ABI_T_BIND_MPI_FILE;
+    if (x == MPI_T_BIND_MPI_GROUP) return ABI_T_BIND_MPI_GROUP;
+    if (x == MPI_T_BIND_MPI_OP) return ABI_T_BIND_MPI_OP;
+    if (x == MPI_T_BIND_MPI_REQUEST) return ABI_T_BIND_MPI_REQUEST;
+    if (x == MPI_T_BIND_MPI_WIN) return ABI_T_BIND_MPI_WIN;
+    if (x == MPI_T_BIND_MPI_MESSAGE) return ABI_T_BIND_MPI_MESSAGE;
+    if (x == MPI_T_BIND_MPI_INFO) return ABI_T_BIND_MPI_INFO;
+    return x;
+}
+
+int in_scope(int x)
+{
+    if (x == ABI_T_SCOPE_CONSTANT) return MPI_T_SCOPE_CONSTANT;
+    if (x == ABI_T_SCOPE_READONLY) return MPI_T_SCOPE_READONLY;
+    if (x == ABI_T_SCOPE_LOCAL) return MPI_T_SCOPE_LOCAL;
+    if (x == ABI_T_SCOPE_GROUP) return MPI_T_SCOPE_GROUP;
+    if (x == ABI_T_SCOPE_GROUP_EQ) return MPI_T_SCOPE_GROUP_EQ;
+    if (x == ABI_T_SCOPE_ALL) return MPI_T_SCOPE_ALL;
+    if (x == ABI_T_SCOPE_ALL_EQ) return MPI_T_SCOPE_ALL_EQ;
+    return x;
+}
+
+int out_scope(int x)
+{
+    if (x == MPI_T_SCOPE_CONSTANT) return ABI_T_SCOPE_CONSTANT;
+    if (x == MPI_T_SCOPE_READONLY) return ABI_T_SCOPE_READONLY;
+    if (x == MPI_T_SCOPE_LOCAL) return ABI_T_SCOPE_LOCAL;
+    if (x == MPI_T_SCOPE_GROUP) return ABI_T_SCOPE_GROUP;
+    if (x == MPI_T_SCOPE_GROUP_EQ) return ABI_T_SCOPE_GROUP_EQ;
+    if (x == MPI_T_SCOPE_ALL) return ABI_T_SCOPE_ALL;
+    if (x == MPI_T_SCOPE_ALL_EQ) return ABI_T_SCOPE_ALL_EQ;
+    return x;
+}
+
+int in_pvar_class(int x)
+{
+    if (x == ABI_T_PVAR_CLASS_STATE) return MPI_T_PVAR_CLASS_STATE;
+    if (x == ABI_T_PVAR_CLASS_LEVEL) return MPI_T_PVAR_CLASS_LEVEL;
+    if (x == ABI_T_PVAR_CLASS_SIZE) return MPI_T_PVAR_CLASS_SIZE;
+    if (x == ABI_T_PVAR_CLASS_PERCENTAGE) return MPI_T_PVAR_CLASS_PERCENTAGE;
+    if (x == ABI_T_PVAR_CLASS_HIGHWATERMARK) return MPI_T_PVAR_CLASS_HIGHWATERMARK;
+    if (x == ABI_T_PVAR_CLASS_LOWWATERMARK) return MPI_T_PVAR_CLASS_LOWWATERMARK;
+    if (x == ABI_T_PVAR_CLASS_COUNTER) return MPI_T_PVAR_CLASS_COUNTER;
+    if (x == ABI_T_PVAR_CLASS_AGGREGATE) return MPI_T_PVAR_CLASS_AGGREGATE;
+    if (x == ABI_T_PVAR_CLASS_TIMER) return MPI_T_PVAR_CLASS_TIMER;
+    if (x == ABI_T_PVAR_CLASS_GENERIC) return MPI_T_PVAR_CLASS_GENERIC;
+    return x;
+}
+
+int out_pvar_class(int x)
+{
+    if (x == MPI_T_PVAR_CLASS_STATE) return ABI_T_PVAR_CLASS_STATE;
+    if (x == MPI_T_PVAR_CLASS_LEVEL) return ABI_T_PVAR_CLASS_LEVEL;
+    if (x == MPI_T_PVAR_CLASS_SIZE) return ABI_T_PVAR_CLASS_SIZE;
+    if (x == MPI_T_PVAR_CLASS_PERCENTAGE) return ABI_T_PVAR_CLASS_PERCENTAGE;
+    if (x == MPI_T_PVAR_CLASS_HIGHWATERMARK) return ABI_T_PVAR_CLASS_HIGHWATERMARK;
+    if (x == MPI_T_PVAR_CLASS_LOWWATERMARK) return ABI_T_PVAR_CLASS_LOWWATERMARK;
+    if (x == MPI_T_PVAR_CLASS_COUNTER) return ABI_T_PVAR_CLASS_COUNTER;
+    if (x == MPI_T_PVAR_CLASS_AGGREGATE) return ABI_T_PVAR_CLASS_AGGREGATE;
+    if (x == MPI_T_PVAR_CLASS_TIMER) return ABI_T_PVAR_CLASS_TIMER;
+    if (x == MPI_T_PVAR_CLASS_GENERIC) return ABI_T_PVAR_CLASS_GENERIC;
+    return x;
+}
+
 wasm_trap_t *cb_MPI_Abort(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Accumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Add_error_class(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Add_error_code(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Add_error_string(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Aint_add(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Aint_diff(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Allgather(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allgather_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allgather_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allgather_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Allgatherv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allgatherv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allgatherv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allgatherv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alloc_mem(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Allreduce(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allreduce_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allreduce_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Allreduce_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoall_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoall_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoall_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoallv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoallv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoallv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Alltoallw_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_delete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Attr_put(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Barrier(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Barrier_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Bcast(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Bcast_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Bcast_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Bcast_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Bsend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Bsend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Bsend_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Bsend_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Buffer_attach(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Buffer_detach(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Cancel(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -717,8 +928,11 @@ wasm_trap_t *cb_MPI_Cart_rank(void *, wasmtime_caller_t *, wasmtime_val_raw_t *,
 wasm_trap_t *cb_MPI_Cart_shift(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Cart_sub(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Cartdim_get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Close_port(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_accept(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_call_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_compare(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_connect(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_create_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_create_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -736,6 +950,8 @@ wasm_trap_t *cb_MPI_Comm_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_
 wasm_trap_t *cb_MPI_Comm_get_parent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_idup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_idup_with_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_join(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_rank(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_remote_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_remote_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -749,6 +965,7 @@ wasm_trap_t *cb_MPI_Comm_spawn_multiple(void *, wasmtime_caller_t *, wasmtime_va
 wasm_trap_t *cb_MPI_Comm_split(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_split_type(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_test_inter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Compare_and_swap(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Dims_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Dist_graph_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Dist_graph_create_adjacent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -758,14 +975,28 @@ wasm_trap_t *cb_MPI_Errhandler_free(void *, wasmtime_caller_t *, wasmtime_val_ra
 wasm_trap_t *cb_MPI_Error_class(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Error_string(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Exscan(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Exscan_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Exscan_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Exscan_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Fetch_and_op(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Finalize(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Finalized(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Free_mem(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Gather(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Gather_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Gather_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Gather_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Gatherv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Gatherv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Gatherv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Gatherv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Get(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Get_accumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_address(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_count(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Get_count_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_elements(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Get_elements_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_elements_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_library_version(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Get_processor_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -791,25 +1022,41 @@ wasm_trap_t *cb_MPI_Group_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *
 wasm_trap_t *cb_MPI_Group_translate_ranks(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Group_union(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Iallgather(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Iallgather_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Iallgatherv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Iallgatherv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Iallreduce(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Iallreduce_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ialltoall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ialltoall_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ialltoallv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ialltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ialltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibarrier(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibcast(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ibcast_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ibsend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ibsend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Iexscan(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Iexscan_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Igather(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Igather_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Igatherv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Igatherv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Improbe(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Imrecv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Imrecv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_allgather(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ineighbor_allgather_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_allgatherv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ineighbor_allgatherv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_alltoall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ineighbor_alltoall_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_alltoallv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ineighbor_alltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ineighbor_alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Info_create_env(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_delete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_dup(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Info_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -825,58 +1072,152 @@ wasm_trap_t *cb_MPI_Intercomm_create(void *, wasmtime_caller_t *, wasmtime_val_r
 wasm_trap_t *cb_MPI_Intercomm_merge(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Iprobe(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Irecv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Irecv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ireduce(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ireduce_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ireduce_scatter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ireduce_scatter_block(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Irsend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Irsend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Is_thread_main(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Iscan(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Iscan_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Iscatter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Iscatter_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Iscatterv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Iscatterv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Isend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Isend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Isendrecv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Isendrecv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Isendrecv_replace(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Isendrecv_replace_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Issend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Issend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Keyval_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Keyval_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Lookup_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Mprobe(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Mrecv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Mrecv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_allgather(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_allgather_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_allgather_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_allgather_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_allgatherv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_allgatherv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_allgatherv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_allgatherv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoall_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoall_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoall_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoallv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoallv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoallv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoallv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Neighbor_alltoallw(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Neighbor_alltoallw_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_commutative(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Op_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Open_port(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Pack(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Pack_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Pack_external(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Pack_external_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Pack_external_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Pack_external_size_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Pack_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Pack_size_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Probe(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Publish_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Put(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Query_thread(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Raccumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Recv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Recv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Recv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Recv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_local(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_local_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Reduce_scatter_block(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_block_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Reduce_scatter_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Request_get_status(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Rget(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Rget_accumulate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Rput(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rsend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Rsend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Rsend_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Rsend_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Scan(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scan_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scan_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scan_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Scatter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scatter_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scatter_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scatter_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Scatterv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scatterv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scatterv_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Scatterv_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Send(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Send_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Send_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Send_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Sendrecv(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Sendrecv_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Sendrecv_replace(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Sendrecv_replace_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ssend(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ssend_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Ssend_init(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Ssend_init_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Start(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Startall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Status_set_cancelled(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Status_set_elements(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Status_set_elements_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_changed(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_categories(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_cvars(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_index(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_num(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_category_get_pvars(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_get_index(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_get_num(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_handle_alloc(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_handle_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_read(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_cvar_write(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_enum_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_enum_get_item(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_finalize(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_init_thread(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_get_index(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_get_num(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_handle_alloc(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_handle_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_read(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_readreset(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_reset(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_session_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_session_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_start(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_stop(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_T_pvar_write(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Test(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Test_cancelled(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Testall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -905,28 +1246,94 @@ wasm_trap_t *cb_MPI_Type_get_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_
 wasm_trap_t *cb_MPI_Type_get_contents(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_envelope(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_extent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_get_extent_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_extent_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_true_extent(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_get_true_extent_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_get_true_extent_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_indexed(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_match_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_set_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_set_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Type_size_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_size_x(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Type_vector(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Unpack(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Unpack_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Unpack_external(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Unpack_external_c(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Unpublish_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Wait(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitall(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitany(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Waitsome(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_allocate(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_allocate_shared(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_attach(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_call_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_complete(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_create(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_create_dynamic(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Win_create_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Win_create_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_delete_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_detach(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_fence(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_flush(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_flush_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_flush_local(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_flush_local_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_free(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Win_free_keyval(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_group(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_get_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_lock(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_lock_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_post(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_set_attr(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_set_errhandler(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_set_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_set_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_shared_query(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_start(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_sync(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_test(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_unlock(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_unlock_all(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Win_wait(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Wtick(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Wtime(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+
+CALLBACK(MPI_Accumulate)
+{
+#define FN "MPI_Accumulate"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v8, sl8, 8);
+    if (sl8->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl8);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    HANDLE_ARG(K_OP, op, v7, sl7, 7);
+    if (!sl7->predefined || sl7->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl8, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc = MPI_Accumulate(v0, v1, v2, v3, v4, v5, v6, v7, v8);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
 
 CALLBACK(MPI_Aint_add)
 {
@@ -965,6 +1372,86 @@ CALLBACK(MPI_Allgather)
 #undef FN
 }
 
+CALLBACK(MPI_Allgather_c)
+{
+#define FN "MPI_Allgather_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    BUF(v0, 0, (int64_t)v1, sl2, 1);
+    BUF(v3, 3, count_mul((int64_t)v4, peers(COMM_SLOT(v6))), sl5, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Allgather_c]) {
+        rc = HOST4(MPI_Allgather_c)(v0, v1, v2, v3, v4, v5, v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Allgather_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Allgather_c, errslot, FN);
+        rc = MPI_Allgather(v0, (int)v1, v2, v3, (int)v4, v5, v6);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Allgather_init)
+{
+#define FN "MPI_Allgather_init"
+    COMM_ARG(v6, 6);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, (int64_t)v1, sl2, 1);
+    BUF(v3, 3, (int64_t)v4 * peers(COMM_SLOT(v6)), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    NEED_HOST4(MPI_Allgather_init);
+    int rc = HOST4(MPI_Allgather_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Allgather_init_c)
+{
+#define FN "MPI_Allgather_init_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, (int64_t)v1, sl2, 1);
+    BUF(v3, 3, count_mul((int64_t)v4, peers(COMM_SLOT(v6))), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Allgather_init_c]) {
+        rc = HOST4(MPI_Allgather_init_c)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    } else {
+        if (!host4_fn[H4_MPI_Allgather_init])
+            return host4_missing(a, H4_MPI_Allgather_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Allgather_init_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Allgather_init_c, errslot, FN);
+        rc = HOST4(MPI_Allgather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Allgatherv)
 {
 #define FN "MPI_Allgatherv"
@@ -979,6 +1466,115 @@ CALLBACK(MPI_Allgatherv)
     BUF(v0, 0, (int64_t)v1, sl2, 1);
     VBUF(v3, 3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
     int rc = MPI_Allgatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Allgatherv_c)
+{
+#define FN "MPI_Allgatherv_c"
+    COMM_ARG(v7, 7);
+    SCRATCH_FRAME;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int64_t n4 = peers(COMM_SLOT(v7));
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = peers(COMM_SLOT(v7));
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    SCRATCH(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (int64_t)v1, sl2, 1);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Allgatherv_c]) {
+        rc = HOST4(MPI_Allgatherv_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Allgatherv_c, errslot, FN);
+        SCRATCH(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Allgatherv_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = MPI_Allgatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Allgatherv_init)
+{
+#define FN "MPI_Allgatherv_init"
+    COMM_ARG(v7, 7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    HANDLE_ARG(K_INFO, info, v8, sl8, 8);
+    int64_t n4 = peers(COMM_SLOT(v7));
+    CHECK_ARRAY(a[4].i32, n4, 4, "recvcounts array");
+    int64_t n5 = peers(COMM_SLOT(v7));
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    BUF(v0, 0, (int64_t)v1, sl2, 1);
+    VBUF(v3, 3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    NEED_HOST4(MPI_Allgatherv_init);
+    int rc = HOST4(MPI_Allgatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_request(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Allgatherv_init_c)
+{
+#define FN "MPI_Allgatherv_init_c"
+    COMM_ARG(v7, 7);
+    KEEP_FRAME;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    HANDLE_ARG(K_INFO, info, v8, sl8, 8);
+    int64_t n4 = peers(COMM_SLOT(v7));
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = peers(COMM_SLOT(v7));
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    KEEP(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (int64_t)v1, sl2, 1);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc;
+    if (host4_fn[H4_MPI_Allgatherv_init_c]) {
+        rc = HOST4(MPI_Allgatherv_init_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7, v8, &v9);
+    } else {
+        if (!host4_fn[H4_MPI_Allgatherv_init])
+            return host4_missing(a, H4_MPI_Allgatherv_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Allgatherv_init_c, errslot, FN);
+        KEEP(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Allgatherv_init_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = HOST4(MPI_Allgatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r9 = new_request(v9, errslot);
+        keep_attach(&keep_, r9);
+        store_i32(p9, r9);
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -998,6 +1594,82 @@ CALLBACK(MPI_Allreduce)
 #undef FN
 }
 
+CALLBACK(MPI_Allreduce_c)
+{
+#define FN "MPI_Allreduce_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Allreduce_c]) {
+        rc = HOST4(MPI_Allreduce_c)(v0, v1, v2, v3, v4, v5);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Allreduce_c, errslot, FN);
+        rc = MPI_Allreduce(v0, v1, (int)v2, v3, v4, v5);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Allreduce_init)
+{
+#define FN "MPI_Allreduce_init"
+    COMM_ARG(v5, 5);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    HANDLE_ARG(K_INFO, info, v6, sl6, 6);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    NEED_HOST4(MPI_Allreduce_init);
+    int rc = HOST4(MPI_Allreduce_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Allreduce_init_c)
+{
+#define FN "MPI_Allreduce_init_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    HANDLE_ARG(K_INFO, info, v6, sl6, 6);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    int rc;
+    if (host4_fn[H4_MPI_Allreduce_init_c]) {
+        rc = HOST4(MPI_Allreduce_init_c)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    } else {
+        if (!host4_fn[H4_MPI_Allreduce_init])
+            return host4_missing(a, H4_MPI_Allreduce_init_c, errslot, FN);
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Allreduce_init_c, errslot, FN);
+        rc = HOST4(MPI_Allreduce_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Alltoall)
 {
 #define FN "MPI_Alltoall"
@@ -1009,6 +1681,86 @@ CALLBACK(MPI_Alltoall)
     BUF(v0, 0, (int64_t)v1 * peers(COMM_SLOT(v6)), sl2, 1);
     BUF(v3, 3, (int64_t)v4 * peers(COMM_SLOT(v6)), sl5, 0);
     int rc = MPI_Alltoall(v0, v1, v2, v3, v4, v5, v6);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Alltoall_c)
+{
+#define FN "MPI_Alltoall_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    BUF(v0, 0, count_mul((int64_t)v1, peers(COMM_SLOT(v6))), sl2, 1);
+    BUF(v3, 3, count_mul((int64_t)v4, peers(COMM_SLOT(v6))), sl5, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Alltoall_c]) {
+        rc = HOST4(MPI_Alltoall_c)(v0, v1, v2, v3, v4, v5, v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Alltoall_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Alltoall_c, errslot, FN);
+        rc = MPI_Alltoall(v0, (int)v1, v2, v3, (int)v4, v5, v6);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Alltoall_init)
+{
+#define FN "MPI_Alltoall_init"
+    COMM_ARG(v6, 6);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, (int64_t)v1 * peers(COMM_SLOT(v6)), sl2, 1);
+    BUF(v3, 3, (int64_t)v4 * peers(COMM_SLOT(v6)), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    NEED_HOST4(MPI_Alltoall_init);
+    int rc = HOST4(MPI_Alltoall_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Alltoall_init_c)
+{
+#define FN "MPI_Alltoall_init_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, count_mul((int64_t)v1, peers(COMM_SLOT(v6))), sl2, 1);
+    BUF(v3, 3, count_mul((int64_t)v4, peers(COMM_SLOT(v6))), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Alltoall_init_c]) {
+        rc = HOST4(MPI_Alltoall_init_c)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    } else {
+        if (!host4_fn[H4_MPI_Alltoall_init])
+            return host4_missing(a, H4_MPI_Alltoall_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Alltoall_init_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Alltoall_init_c, errslot, FN);
+        rc = HOST4(MPI_Alltoall_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1034,11 +1786,162 @@ CALLBACK(MPI_Alltoallv)
 #undef FN
 }
 
+CALLBACK(MPI_Alltoallv_c)
+{
+#define FN "MPI_Alltoallv_c"
+    COMM_ARG(v8, 8);
+    SCRATCH_FRAME;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    int64_t n1 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[2].i32, n2, 4, "sdispls array");
+    SCRATCH(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    int64_t n5 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[5].i32, n5, 8, "recvcounts array");
+    int64_t n6 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[6].i32, n6, 4, "rdispls array");
+    SCRATCH(v6, MPI_Aint, n6);
+    for (int64_t j = 0; j < n6; j++)
+        v6[j] = (MPI_Aint)load_i32(a[6].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 1);
+    VBUF_C(v4, 4, (const int64_t *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), n5, sl7, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Alltoallv_c]) {
+        rc = HOST4(MPI_Alltoallv_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, (const MPI_Count *)GPTR(a[5].i32), v6, v7, v8);
+    } else {
+        SCRATCH(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Alltoallv_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        SCRATCH(w5, int, n5);
+        for (int64_t j = 0; j < n5; j++) {
+            int64_t c_ = load_i64(a[5].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Alltoallv_c, errslot, FN);
+            w5[j] = (int)c_;
+        }
+        rc = MPI_Alltoallv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Alltoallv_init)
+{
+#define FN "MPI_Alltoallv_init"
+    COMM_ARG(v8, 8);
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    HANDLE_ARG(K_INFO, info, v9, sl9, 9);
+    int64_t n1 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[1].i32, n1, 4, "sendcounts array");
+    int64_t n2 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[2].i32, n2, 4, "sdispls array");
+    int64_t n5 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[5].i32, n5, 4, "recvcounts array");
+    int64_t n6 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[6].i32, n6, 4, "rdispls array");
+    VBUF(v0, 0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 1);
+    VBUF(v4, 4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), n5, sl7, 0);
+    uint32_t p10 = (uint32_t)a[10].i32;
+    CHECK_OUT(p10, 4);
+    MPI_Request v10;
+    NEED_HOST4(MPI_Alltoallv_init);
+    int rc = HOST4(MPI_Alltoallv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p10, new_request(v10, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Alltoallv_init_c)
+{
+#define FN "MPI_Alltoallv_init_c"
+    COMM_ARG(v8, 8);
+    KEEP_FRAME;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    HANDLE_ARG(K_INFO, info, v9, sl9, 9);
+    int64_t n1 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[2].i32, n2, 4, "sdispls array");
+    KEEP(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    int64_t n5 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[5].i32, n5, 8, "recvcounts array");
+    int64_t n6 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[6].i32, n6, 4, "rdispls array");
+    KEEP(v6, MPI_Aint, n6);
+    for (int64_t j = 0; j < n6; j++)
+        v6[j] = (MPI_Aint)load_i32(a[6].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 1);
+    VBUF_C(v4, 4, (const int64_t *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), n5, sl7, 0);
+    uint32_t p10 = (uint32_t)a[10].i32;
+    CHECK_OUT(p10, 4);
+    MPI_Request v10;
+    int rc;
+    if (host4_fn[H4_MPI_Alltoallv_init_c]) {
+        rc = HOST4(MPI_Alltoallv_init_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, (const MPI_Count *)GPTR(a[5].i32), v6, v7, v8, v9, &v10);
+    } else {
+        if (!host4_fn[H4_MPI_Alltoallv_init])
+            return host4_missing(a, H4_MPI_Alltoallv_init_c, errslot, FN);
+        KEEP(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Alltoallv_init_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        KEEP(w5, int, n5);
+        for (int64_t j = 0; j < n5; j++) {
+            int64_t c_ = load_i64(a[5].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Alltoallv_init_c, errslot, FN);
+            w5[j] = (int)c_;
+        }
+        rc = HOST4(MPI_Alltoallv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r10 = new_request(v10, errslot);
+        keep_attach(&keep_, r10);
+        store_i32(p10, r10);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Barrier)
 {
 #define FN "MPI_Barrier"
     COMM_ARG(v0, 0);
     int rc = MPI_Barrier(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Barrier_init)
+{
+#define FN "MPI_Barrier_init"
+    COMM_ARG(v0, 0);
+    HANDLE_ARG(K_INFO, info, v1, sl1, 1);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    MPI_Request v2;
+    NEED_HOST4(MPI_Barrier_init);
+    int rc = HOST4(MPI_Barrier_init)(v0, v1, &v2);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p2, new_request(v2, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1052,6 +1955,76 @@ CALLBACK(MPI_Bcast)
     int v3 = in_rank(a[3].i32);
     BUF(v0, 0, (int64_t)v1, sl2, 0);
     int rc = MPI_Bcast(v0, v1, v2, v3, v4);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Bcast_c)
+{
+#define FN "MPI_Bcast_c"
+    COMM_ARG(v4, 4);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Bcast_c]) {
+        rc = HOST4(MPI_Bcast_c)(v0, v1, v2, v3, v4);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Bcast_c, errslot, FN);
+        rc = MPI_Bcast(v0, (int)v1, v2, v3, v4);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Bcast_init)
+{
+#define FN "MPI_Bcast_init"
+    COMM_ARG(v4, 4);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    HANDLE_ARG(K_INFO, info, v5, sl5, 5);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    NEED_HOST4(MPI_Bcast_init);
+    int rc = HOST4(MPI_Bcast_init)(v0, v1, v2, v3, v4, v5, &v6);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Bcast_init_c)
+{
+#define FN "MPI_Bcast_init_c"
+    COMM_ARG(v4, 4);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    HANDLE_ARG(K_INFO, info, v5, sl5, 5);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Bcast_init_c]) {
+        rc = HOST4(MPI_Bcast_init_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (!host4_fn[H4_MPI_Bcast_init])
+            return host4_missing(a, H4_MPI_Bcast_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Bcast_init_c, errslot, FN);
+        rc = HOST4(MPI_Bcast_init)(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1070,6 +2043,27 @@ CALLBACK(MPI_Bsend)
 #undef FN
 }
 
+CALLBACK(MPI_Bsend_c)
+{
+#define FN "MPI_Bsend_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Bsend_c]) {
+        rc = HOST4(MPI_Bsend_c)(v0, v1, v2, v3, v4, v5);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Bsend_c, errslot, FN);
+        rc = MPI_Bsend(v0, (int)v1, v2, v3, v4, v5);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Bsend_init)
 {
 #define FN "MPI_Bsend_init"
@@ -1083,6 +2077,33 @@ CALLBACK(MPI_Bsend_init)
     CHECK_OUT(p6, 4);
     MPI_Request v6;
     int rc = MPI_Bsend_init(v0, v1, v2, v3, v4, v5, &v6);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Bsend_init_c)
+{
+#define FN "MPI_Bsend_init_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Bsend_init_c]) {
+        rc = HOST4(MPI_Bsend_init_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Bsend_init_c, errslot, FN);
+        rc = MPI_Bsend_init(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p6, new_request(v6, errslot));
     }
@@ -1334,6 +2355,14 @@ CALLBACK(MPI_Comm_group)
 #undef FN
 }
 
+CALLBACK(MPI_Comm_join)
+{
+#define FN "MPI_Comm_join"
+    ERRSLOT;
+    return fail(a, ABI_ERR_UNSUPPORTED_OPERATION, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Comm_rank)
 {
 #define FN "MPI_Comm_rank"
@@ -1436,24 +2465,6 @@ CALLBACK(MPI_Comm_split)
 #undef FN
 }
 
-CALLBACK(MPI_Comm_split_type)
-{
-#define FN "MPI_Comm_split_type"
-    COMM_ARG(v0, 0);
-    int v1 = in_split_type(a[1].i32);
-    int v2 = a[2].i32;
-    HANDLE_ARG(K_INFO, info, v3, sl3, 3);
-    uint32_t p4 = (uint32_t)a[4].i32;
-    CHECK_OUT(p4, 4);
-    MPI_Comm v4;
-    int rc = MPI_Comm_split_type(v0, v1, v2, v3, &v4);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_comm(v4, errslot));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Comm_test_inter)
 {
 #define FN "MPI_Comm_test_inter"
@@ -1465,6 +2476,28 @@ CALLBACK(MPI_Comm_test_inter)
     if (rc == MPI_SUCCESS) {
         store_i32(p1, v1);
     }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Compare_and_swap)
+{
+#define FN "MPI_Compare_and_swap"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v6, sl6, 6);
+    if (sl6->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl6);
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    int v4 = in_rank(a[4].i32);
+    MPI_Aint v5;
+    int tc5 = rma_target(sl6, v4, a[5].i32, (int64_t)1, sl3, &v5);
+    if (tc5)
+        return fail(a, tc5, errslot, FN);
+    BUF(v0, 0, (int64_t)1, sl3, 0);
+    BUF(v1, 1, (int64_t)1, sl3, 0);
+    BUF(v2, 2, (int64_t)1, sl3, 0);
+    int rc = MPI_Compare_and_swap(v0, v1, v2, v3, v4, v5, v6);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1600,6 +2633,106 @@ CALLBACK(MPI_Exscan)
 #undef FN
 }
 
+CALLBACK(MPI_Exscan_c)
+{
+#define FN "MPI_Exscan_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Exscan_c]) {
+        rc = HOST4(MPI_Exscan_c)(v0, v1, v2, v3, v4, v5);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Exscan_c, errslot, FN);
+        rc = MPI_Exscan(v0, v1, (int)v2, v3, v4, v5);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Exscan_init)
+{
+#define FN "MPI_Exscan_init"
+    COMM_ARG(v5, 5);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    HANDLE_ARG(K_INFO, info, v6, sl6, 6);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    NEED_HOST4(MPI_Exscan_init);
+    int rc = HOST4(MPI_Exscan_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Exscan_init_c)
+{
+#define FN "MPI_Exscan_init_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    HANDLE_ARG(K_INFO, info, v6, sl6, 6);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    int rc;
+    if (host4_fn[H4_MPI_Exscan_init_c]) {
+        rc = HOST4(MPI_Exscan_init_c)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    } else {
+        if (!host4_fn[H4_MPI_Exscan_init])
+            return host4_missing(a, H4_MPI_Exscan_init_c, errslot, FN);
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Exscan_init_c, errslot, FN);
+        rc = HOST4(MPI_Exscan_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Fetch_and_op)
+{
+#define FN "MPI_Fetch_and_op"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v6, sl6, 6);
+    if (sl6->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl6);
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    HANDLE_ARG(K_OP, op, v5, sl5, 5);
+    if (!sl5->predefined || sl5->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl6, v3, a[4].i32, (int64_t)1, sl2, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)1, sl2, 0);
+    BUF(v1, 1, (int64_t)1, sl2, 0);
+    int rc = MPI_Fetch_and_op(v0, v1, v2, v3, v4, v5, v6);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Gather)
 {
 #define FN "MPI_Gather"
@@ -1613,6 +2746,92 @@ CALLBACK(MPI_Gather)
     BUF(v0, 0, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v1), sl2, 1);
     BUF(v3, 3, (at_root ? (int64_t)v4 * peers(COMM_SLOT(v7)) : 0), sl5, 0);
     int rc = MPI_Gather(v0, v1, v2, v3, v4, v5, v6, v7);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Gather_c)
+{
+#define FN "MPI_Gather_c"
+    COMM_ARG(v7, 7);
+    int at_root = is_root(COMM_SLOT(v7), in_rank(a[6].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    BUF(v0, 0, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v1), sl2, 1);
+    BUF(v3, 3, (at_root ? count_mul((int64_t)v4, peers(COMM_SLOT(v7))) : 0), sl5, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Gather_c]) {
+        rc = HOST4(MPI_Gather_c)(v0, v1, v2, v3, v4, v5, v6, v7);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Gather_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Gather_c, errslot, FN);
+        rc = MPI_Gather(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Gather_init)
+{
+#define FN "MPI_Gather_init"
+    COMM_ARG(v7, 7);
+    int at_root = is_root(COMM_SLOT(v7), in_rank(a[6].i32));
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    HANDLE_ARG(K_INFO, info, v8, sl8, 8);
+    BUF(v0, 0, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v1), sl2, 1);
+    BUF(v3, 3, (at_root ? (int64_t)v4 * peers(COMM_SLOT(v7)) : 0), sl5, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    NEED_HOST4(MPI_Gather_init);
+    int rc = HOST4(MPI_Gather_init)(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_request(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Gather_init_c)
+{
+#define FN "MPI_Gather_init_c"
+    COMM_ARG(v7, 7);
+    int at_root = is_root(COMM_SLOT(v7), in_rank(a[6].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    HANDLE_ARG(K_INFO, info, v8, sl8, 8);
+    BUF(v0, 0, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v1), sl2, 1);
+    BUF(v3, 3, (at_root ? count_mul((int64_t)v4, peers(COMM_SLOT(v7))) : 0), sl5, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc;
+    if (host4_fn[H4_MPI_Gather_init_c]) {
+        rc = HOST4(MPI_Gather_init_c)(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
+    } else {
+        if (!host4_fn[H4_MPI_Gather_init])
+            return host4_missing(a, H4_MPI_Gather_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Gather_init_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Gather_init_c, errslot, FN);
+        rc = HOST4(MPI_Gather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, v8, &v9);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_request(v9, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -1637,6 +2856,173 @@ CALLBACK(MPI_Gatherv)
 #undef FN
 }
 
+CALLBACK(MPI_Gatherv_c)
+{
+#define FN "MPI_Gatherv_c"
+    COMM_ARG(v8, 8);
+    SCRATCH_FRAME;
+    int at_root = is_root(COMM_SLOT(v8), in_rank(a[7].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int v7 = in_rank(a[7].i32);
+    int64_t n4 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    SCRATCH(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v1), sl2, 1);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Gatherv_c]) {
+        rc = HOST4(MPI_Gatherv_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7, v8);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Gatherv_c, errslot, FN);
+        SCRATCH(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Gatherv_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = MPI_Gatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Gatherv_init)
+{
+#define FN "MPI_Gatherv_init"
+    COMM_ARG(v8, 8);
+    int at_root = is_root(COMM_SLOT(v8), in_rank(a[7].i32));
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int v7 = in_rank(a[7].i32);
+    HANDLE_ARG(K_INFO, info, v9, sl9, 9);
+    int64_t n4 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[4].i32, n4, 4, "recvcounts array");
+    int64_t n5 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    BUF(v0, 0, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v1), sl2, 1);
+    VBUF(v3, 3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p10 = (uint32_t)a[10].i32;
+    CHECK_OUT(p10, 4);
+    MPI_Request v10;
+    NEED_HOST4(MPI_Gatherv_init);
+    int rc = HOST4(MPI_Gatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, v9, &v10);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p10, new_request(v10, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Gatherv_init_c)
+{
+#define FN "MPI_Gatherv_init_c"
+    COMM_ARG(v8, 8);
+    KEEP_FRAME;
+    int at_root = is_root(COMM_SLOT(v8), in_rank(a[7].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int v7 = in_rank(a[7].i32);
+    HANDLE_ARG(K_INFO, info, v9, sl9, 9);
+    int64_t n4 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    KEEP(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v1), sl2, 1);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p10 = (uint32_t)a[10].i32;
+    CHECK_OUT(p10, 4);
+    MPI_Request v10;
+    int rc;
+    if (host4_fn[H4_MPI_Gatherv_init_c]) {
+        rc = HOST4(MPI_Gatherv_init_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7, v8, v9, &v10);
+    } else {
+        if (!host4_fn[H4_MPI_Gatherv_init])
+            return host4_missing(a, H4_MPI_Gatherv_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Gatherv_init_c, errslot, FN);
+        KEEP(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Gatherv_init_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = HOST4(MPI_Gatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, v9, &v10);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r10 = new_request(v10, errslot);
+        keep_attach(&keep_, r10);
+        store_i32(p10, r10);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Get)
+{
+#define FN "MPI_Get"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
+    if (sl7->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl7, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc = MPI_Get(v0, v1, v2, v3, v4, v5, v6, v7);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Get_accumulate)
+{
+#define FN "MPI_Get_accumulate"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v11, sl11, 11);
+    if (sl11->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl11);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    int v8 = a[8].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v9, sl9, 9);
+    HANDLE_ARG(K_OP, op, v10, sl10, 10);
+    if (!sl10->predefined || sl10->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v7;
+    int tc7 = rma_target(sl11, v6, a[7].i32, (int64_t)v8, sl9, &v7);
+    if (tc7)
+        return fail(a, tc7, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, (int64_t)v4, sl5, 0);
+    int rc = MPI_Get_accumulate(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Get_count)
 {
 #define FN "MPI_Get_count"
@@ -1657,6 +3043,33 @@ CALLBACK(MPI_Get_count)
 #undef FN
 }
 
+CALLBACK(MPI_Get_count_c)
+{
+#define FN "MPI_Get_count_c"
+    ERRSLOT;
+    HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, STATUS_SIZE);
+    MPI_Status v0;
+    status_in(p0, &v0);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 8);
+    MPI_Count v2 = 0;
+    int rc;
+    if (host4_fn[H4_MPI_Get_count_c]) {
+        rc = HOST4(MPI_Get_count_c)(&v0, v1, &v2);
+    } else {
+        int w2 = (int)v2;
+        rc = MPI_Get_count(&v0, v1, &w2);
+        v2 = w2;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p2, v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Get_elements)
 {
 #define FN "MPI_Get_elements"
@@ -1672,6 +3085,33 @@ CALLBACK(MPI_Get_elements)
     int rc = MPI_Get_elements(&v0, v1, &v2);
     if (rc == MPI_SUCCESS) {
         store_i32(p2, out_undef(v2));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Get_elements_c)
+{
+#define FN "MPI_Get_elements_c"
+    ERRSLOT;
+    HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, STATUS_SIZE);
+    MPI_Status v0;
+    status_in(p0, &v0);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 8);
+    MPI_Count v2 = 0;
+    int rc;
+    if (host4_fn[H4_MPI_Get_elements_c]) {
+        rc = HOST4(MPI_Get_elements_c)(&v0, v1, &v2);
+    } else {
+        int w2 = (int)v2;
+        rc = MPI_Get_elements(&v0, v1, &w2);
+        v2 = w2;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p2, v2);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1969,6 +3409,36 @@ CALLBACK(MPI_Iallgather)
 #undef FN
 }
 
+CALLBACK(MPI_Iallgather_c)
+{
+#define FN "MPI_Iallgather_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    BUF(v0, 0, (int64_t)v1, sl2, 1);
+    BUF(v3, 3, count_mul((int64_t)v4, peers(COMM_SLOT(v6))), sl5, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    int rc;
+    if (host4_fn[H4_MPI_Iallgather_c]) {
+        rc = HOST4(MPI_Iallgather_c)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Iallgather_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Iallgather_c, errslot, FN);
+        rc = MPI_Iallgather(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Iallgatherv)
 {
 #define FN "MPI_Iallgatherv"
@@ -1988,6 +3458,50 @@ CALLBACK(MPI_Iallgatherv)
     int rc = MPI_Iallgatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
         store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Iallgatherv_c)
+{
+#define FN "MPI_Iallgatherv_c"
+    COMM_ARG(v7, 7);
+    KEEP_FRAME;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int64_t n4 = peers(COMM_SLOT(v7));
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = peers(COMM_SLOT(v7));
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    KEEP(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (int64_t)v1, sl2, 1);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Iallgatherv_c]) {
+        rc = HOST4(MPI_Iallgatherv_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7, &v8);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Iallgatherv_c, errslot, FN);
+        KEEP(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Iallgatherv_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = MPI_Iallgatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, &v8);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r8 = new_request(v8, errslot);
+        keep_attach(&keep_, r8);
+        store_i32(p8, r8);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2014,6 +3528,34 @@ CALLBACK(MPI_Iallreduce)
 #undef FN
 }
 
+CALLBACK(MPI_Iallreduce_c)
+{
+#define FN "MPI_Iallreduce_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Iallreduce_c]) {
+        rc = HOST4(MPI_Iallreduce_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Iallreduce_c, errslot, FN);
+        rc = MPI_Iallreduce(v0, v1, (int)v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Ialltoall)
 {
 #define FN "MPI_Ialltoall"
@@ -2028,6 +3570,36 @@ CALLBACK(MPI_Ialltoall)
     CHECK_OUT(p7, 4);
     MPI_Request v7;
     int rc = MPI_Ialltoall(v0, v1, v2, v3, v4, v5, v6, &v7);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Ialltoall_c)
+{
+#define FN "MPI_Ialltoall_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    BUF(v0, 0, count_mul((int64_t)v1, peers(COMM_SLOT(v6))), sl2, 1);
+    BUF(v3, 3, count_mul((int64_t)v4, peers(COMM_SLOT(v6))), sl5, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    int rc;
+    if (host4_fn[H4_MPI_Ialltoall_c]) {
+        rc = HOST4(MPI_Ialltoall_c)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Ialltoall_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Ialltoall_c, errslot, FN);
+        rc = MPI_Ialltoall(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p7, new_request(v7, errslot));
     }
@@ -2057,6 +3629,61 @@ CALLBACK(MPI_Ialltoallv)
     int rc = MPI_Ialltoallv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
         store_i32(p9, new_request(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Ialltoallv_c)
+{
+#define FN "MPI_Ialltoallv_c"
+    COMM_ARG(v8, 8);
+    KEEP_FRAME;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    int64_t n1 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[2].i32, n2, 4, "sdispls array");
+    KEEP(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    int64_t n5 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[5].i32, n5, 8, "recvcounts array");
+    int64_t n6 = peers(COMM_SLOT(v8));
+    CHECK_ARRAY(a[6].i32, n6, 4, "rdispls array");
+    KEEP(v6, MPI_Aint, n6);
+    for (int64_t j = 0; j < n6; j++)
+        v6[j] = (MPI_Aint)load_i32(a[6].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 1);
+    VBUF_C(v4, 4, (const int64_t *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), n5, sl7, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc;
+    if (host4_fn[H4_MPI_Ialltoallv_c]) {
+        rc = HOST4(MPI_Ialltoallv_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, (const MPI_Count *)GPTR(a[5].i32), v6, v7, v8, &v9);
+    } else {
+        KEEP(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Ialltoallv_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        KEEP(w5, int, n5);
+        for (int64_t j = 0; j < n5; j++) {
+            int64_t c_ = load_i64(a[5].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Ialltoallv_c, errslot, FN);
+            w5[j] = (int)c_;
+        }
+        rc = MPI_Ialltoallv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, &v9);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r9 = new_request(v9, errslot);
+        keep_attach(&keep_, r9);
+        store_i32(p9, r9);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2096,6 +3723,32 @@ CALLBACK(MPI_Ibcast)
 #undef FN
 }
 
+CALLBACK(MPI_Ibcast_c)
+{
+#define FN "MPI_Ibcast_c"
+    COMM_ARG(v4, 4);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p5 = (uint32_t)a[5].i32;
+    CHECK_OUT(p5, 4);
+    MPI_Request v5;
+    int rc;
+    if (host4_fn[H4_MPI_Ibcast_c]) {
+        rc = HOST4(MPI_Ibcast_c)(v0, v1, v2, v3, v4, &v5);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Ibcast_c, errslot, FN);
+        rc = MPI_Ibcast(v0, (int)v1, v2, v3, v4, &v5);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p5, new_request(v5, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Ibsend)
 {
 #define FN "MPI_Ibsend"
@@ -2109,6 +3762,33 @@ CALLBACK(MPI_Ibsend)
     CHECK_OUT(p6, 4);
     MPI_Request v6;
     int rc = MPI_Ibsend(v0, v1, v2, v3, v4, v5, &v6);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Ibsend_c)
+{
+#define FN "MPI_Ibsend_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Ibsend_c]) {
+        rc = HOST4(MPI_Ibsend_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Ibsend_c, errslot, FN);
+        rc = MPI_Ibsend(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p6, new_request(v6, errslot));
     }
@@ -2137,6 +3817,34 @@ CALLBACK(MPI_Iexscan)
 #undef FN
 }
 
+CALLBACK(MPI_Iexscan_c)
+{
+#define FN "MPI_Iexscan_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Iexscan_c]) {
+        rc = HOST4(MPI_Iexscan_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Iexscan_c, errslot, FN);
+        rc = MPI_Iexscan(v0, v1, (int)v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Igather)
 {
 #define FN "MPI_Igather"
@@ -2153,6 +3861,38 @@ CALLBACK(MPI_Igather)
     CHECK_OUT(p8, 4);
     MPI_Request v8;
     int rc = MPI_Igather(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Igather_c)
+{
+#define FN "MPI_Igather_c"
+    COMM_ARG(v7, 7);
+    int at_root = is_root(COMM_SLOT(v7), in_rank(a[6].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    BUF(v0, 0, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v1), sl2, 1);
+    BUF(v3, 3, (at_root ? count_mul((int64_t)v4, peers(COMM_SLOT(v7))) : 0), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Igather_c]) {
+        rc = HOST4(MPI_Igather_c)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Igather_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Igather_c, errslot, FN);
+        rc = MPI_Igather(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p8, new_request(v8, errslot));
     }
@@ -2186,6 +3926,52 @@ CALLBACK(MPI_Igatherv)
 #undef FN
 }
 
+CALLBACK(MPI_Igatherv_c)
+{
+#define FN "MPI_Igatherv_c"
+    COMM_ARG(v8, 8);
+    KEEP_FRAME;
+    int at_root = is_root(COMM_SLOT(v8), in_rank(a[7].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int v7 = in_rank(a[7].i32);
+    int64_t n4 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    KEEP(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v1), sl2, 1);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc;
+    if (host4_fn[H4_MPI_Igatherv_c]) {
+        rc = HOST4(MPI_Igatherv_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7, v8, &v9);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Igatherv_c, errslot, FN);
+        KEEP(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Igatherv_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = MPI_Igatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r9 = new_request(v9, errslot);
+        keep_attach(&keep_, r9);
+        store_i32(p9, r9);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Imrecv)
 {
 #define FN "MPI_Imrecv"
@@ -2204,6 +3990,46 @@ CALLBACK(MPI_Imrecv)
     CHECK_OUT(p4, 4);
     MPI_Request v4;
     int rc = MPI_Imrecv(v0, v1, v2, &v3, &v4);
+    if (rc == MPI_SUCCESS) {
+        sl3 = lookup(K_MESSAGE, g3);
+        if (same_handle(K_MESSAGE, (host_h){.message = v3}, host_null[K_MESSAGE])) {
+            if (!sl3->predefined)
+                slot_free(K_MESSAGE, sl3);
+            store_i32(p3, guest_null[K_MESSAGE]);
+        } else {
+            sl3->h.message = v3;
+        }
+        store_i32(p4, new_request(v4, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Imrecv_c)
+{
+#define FN "MPI_Imrecv_c"
+    ERRSLOT;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p3 = (uint32_t)a[3].i32;
+    CHECK_OUT(p3, 4);
+    int32_t g3 = load_i32(p3);
+    slot_t *sl3 = lookup(K_MESSAGE, g3);
+    if (!sl3)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
+    MPI_Message v3 = sl3->h.message;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    CHECK_OUT(p4, 4);
+    MPI_Request v4;
+    int rc;
+    if (host4_fn[H4_MPI_Imrecv_c]) {
+        rc = HOST4(MPI_Imrecv_c)(v0, v1, v2, &v3, &v4);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Imrecv_c, errslot, FN);
+        rc = MPI_Imrecv(v0, (int)v1, v2, &v3, &v4);
+    }
     if (rc == MPI_SUCCESS) {
         sl3 = lookup(K_MESSAGE, g3);
         if (same_handle(K_MESSAGE, (host_h){.message = v3}, host_null[K_MESSAGE])) {
@@ -2244,6 +4070,40 @@ CALLBACK(MPI_Ineighbor_allgather)
 #undef FN
 }
 
+CALLBACK(MPI_Ineighbor_allgather_c)
+{
+#define FN "MPI_Ineighbor_allgather_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, count_mul((int64_t)v4, nbr_degree(COMM_SLOT(v6)->h.comm, 0)), sl5, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    int rc;
+    if (host4_fn[H4_MPI_Ineighbor_allgather_c]) {
+        rc = HOST4(MPI_Ineighbor_allgather_c)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Ineighbor_allgather_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Ineighbor_allgather_c, errslot, FN);
+        rc = MPI_Ineighbor_allgather(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Ineighbor_allgatherv)
 {
 #define FN "MPI_Ineighbor_allgatherv"
@@ -2272,6 +4132,54 @@ CALLBACK(MPI_Ineighbor_allgatherv)
 #undef FN
 }
 
+CALLBACK(MPI_Ineighbor_allgatherv_c)
+{
+#define FN "MPI_Ineighbor_allgatherv_c"
+    COMM_ARG(v7, 7);
+    KEEP_FRAME;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    if (COMM_SLOT(v7)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v7)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    int64_t n4 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    KEEP(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Ineighbor_allgatherv_c]) {
+        rc = HOST4(MPI_Ineighbor_allgatherv_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7, &v8);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Ineighbor_allgatherv_c, errslot, FN);
+        KEEP(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Ineighbor_allgatherv_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = MPI_Ineighbor_allgatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, &v8);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r8 = new_request(v8, errslot);
+        keep_attach(&keep_, r8);
+        store_i32(p8, r8);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Ineighbor_alltoall)
 {
 #define FN "MPI_Ineighbor_alltoall"
@@ -2290,6 +4198,40 @@ CALLBACK(MPI_Ineighbor_alltoall)
     CHECK_OUT(p7, 4);
     MPI_Request v7;
     int rc = MPI_Ineighbor_alltoall(v0, v1, v2, v3, v4, v5, v6, &v7);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Ineighbor_alltoall_c)
+{
+#define FN "MPI_Ineighbor_alltoall_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    BUF(v0, 0, count_mul((int64_t)v1, nbr_degree(COMM_SLOT(v6)->h.comm, 1)), sl2, 0);
+    BUF(v3, 3, count_mul((int64_t)v4, nbr_degree(COMM_SLOT(v6)->h.comm, 0)), sl5, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    int rc;
+    if (host4_fn[H4_MPI_Ineighbor_alltoall_c]) {
+        rc = HOST4(MPI_Ineighbor_alltoall_c)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Ineighbor_alltoall_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Ineighbor_alltoall_c, errslot, FN);
+        rc = MPI_Ineighbor_alltoall(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p7, new_request(v7, errslot));
     }
@@ -2323,6 +4265,65 @@ CALLBACK(MPI_Ineighbor_alltoallv)
     int rc = MPI_Ineighbor_alltoallv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
         store_i32(p9, new_request(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Ineighbor_alltoallv_c)
+{
+#define FN "MPI_Ineighbor_alltoallv_c"
+    COMM_ARG(v8, 8);
+    KEEP_FRAME;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    if (COMM_SLOT(v8)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v8)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    int64_t n1 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
+    CHECK_ARRAY(a[2].i32, n2, 4, "sdispls array");
+    KEEP(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    int64_t n5 = nbr_degree(COMM_SLOT(v8)->h.comm, 0);
+    CHECK_ARRAY(a[5].i32, n5, 8, "recvcounts array");
+    int64_t n6 = nbr_degree(COMM_SLOT(v8)->h.comm, 0);
+    CHECK_ARRAY(a[6].i32, n6, 4, "rdispls array");
+    KEEP(v6, MPI_Aint, n6);
+    for (int64_t j = 0; j < n6; j++)
+        v6[j] = (MPI_Aint)load_i32(a[6].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
+    VBUF_C(v4, 4, (const int64_t *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), n5, sl7, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc;
+    if (host4_fn[H4_MPI_Ineighbor_alltoallv_c]) {
+        rc = HOST4(MPI_Ineighbor_alltoallv_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, (const MPI_Count *)GPTR(a[5].i32), v6, v7, v8, &v9);
+    } else {
+        KEEP(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Ineighbor_alltoallv_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        KEEP(w5, int, n5);
+        for (int64_t j = 0; j < n5; j++) {
+            int64_t c_ = load_i64(a[5].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Ineighbor_alltoallv_c, errslot, FN);
+            w5[j] = (int)c_;
+        }
+        rc = MPI_Ineighbor_alltoallv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, &v9);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r9 = new_request(v9, errslot);
+        keep_attach(&keep_, r9);
+        store_i32(p9, r9);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2519,6 +4520,33 @@ CALLBACK(MPI_Irecv)
 #undef FN
 }
 
+CALLBACK(MPI_Irecv_c)
+{
+#define FN "MPI_Irecv_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Irecv_c]) {
+        rc = HOST4(MPI_Irecv_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Irecv_c, errslot, FN);
+        rc = MPI_Irecv(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Ireduce)
 {
 #define FN "MPI_Ireduce"
@@ -2542,6 +4570,36 @@ CALLBACK(MPI_Ireduce)
 #undef FN
 }
 
+CALLBACK(MPI_Ireduce_c)
+{
+#define FN "MPI_Ireduce_c"
+    COMM_ARG(v6, 6);
+    int at_root = is_root(COMM_SLOT(v6), in_rank(a[5].i32));
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    int v5 = in_rank(a[5].i32);
+    BUF(v0, 0, (COMM_SLOT(v6)->rsize && v5 < 0 ? 0 : (int64_t)v2), sl3, 1);
+    BUF(v1, 1, (at_root ? (int64_t)v2 : 0), sl3, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    int rc;
+    if (host4_fn[H4_MPI_Ireduce_c]) {
+        rc = HOST4(MPI_Ireduce_c)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Ireduce_c, errslot, FN);
+        rc = MPI_Ireduce(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Irsend)
 {
 #define FN "MPI_Irsend"
@@ -2555,6 +4613,33 @@ CALLBACK(MPI_Irsend)
     CHECK_OUT(p6, 4);
     MPI_Request v6;
     int rc = MPI_Irsend(v0, v1, v2, v3, v4, v5, &v6);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Irsend_c)
+{
+#define FN "MPI_Irsend_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Irsend_c]) {
+        rc = HOST4(MPI_Irsend_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Irsend_c, errslot, FN);
+        rc = MPI_Irsend(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p6, new_request(v6, errslot));
     }
@@ -2583,6 +4668,34 @@ CALLBACK(MPI_Iscan)
 #undef FN
 }
 
+CALLBACK(MPI_Iscan_c)
+{
+#define FN "MPI_Iscan_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Iscan_c]) {
+        rc = HOST4(MPI_Iscan_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Iscan_c, errslot, FN);
+        rc = MPI_Iscan(v0, v1, (int)v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Iscatter)
 {
 #define FN "MPI_Iscatter"
@@ -2599,6 +4712,38 @@ CALLBACK(MPI_Iscatter)
     CHECK_OUT(p8, 4);
     MPI_Request v8;
     int rc = MPI_Iscatter(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Iscatter_c)
+{
+#define FN "MPI_Iscatter_c"
+    COMM_ARG(v7, 7);
+    int at_root = is_root(COMM_SLOT(v7), in_rank(a[6].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    BUF(v0, 0, (at_root ? count_mul((int64_t)v1, peers(COMM_SLOT(v7))) : 0), sl2, 0);
+    BUF(v3, 3, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v4), sl5, 1);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Iscatter_c]) {
+        rc = HOST4(MPI_Iscatter_c)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Iscatter_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Iscatter_c, errslot, FN);
+        rc = MPI_Iscatter(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p8, new_request(v8, errslot));
     }
@@ -2632,6 +4777,52 @@ CALLBACK(MPI_Iscatterv)
 #undef FN
 }
 
+CALLBACK(MPI_Iscatterv_c)
+{
+#define FN "MPI_Iscatterv_c"
+    COMM_ARG(v8, 8);
+    KEEP_FRAME;
+    int at_root = is_root(COMM_SLOT(v8), in_rank(a[7].i32));
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    MPI_Count v5 = (MPI_Count)a[5].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int v7 = in_rank(a[7].i32);
+    int64_t n1 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[2].i32, n2, 4, "displs array");
+    KEEP(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
+    BUF(v4, 4, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v5), sl6, 1);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc;
+    if (host4_fn[H4_MPI_Iscatterv_c]) {
+        rc = HOST4(MPI_Iscatterv_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, v5, v6, v7, v8, &v9);
+    } else {
+        KEEP(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Iscatterv_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        if (v5 != (int)v5)
+            return host4_missing(a, H4_MPI_Iscatterv_c, errslot, FN);
+        rc = MPI_Iscatterv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, (int)v5, v6, v7, v8, &v9);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r9 = new_request(v9, errslot);
+        keep_attach(&keep_, r9);
+        store_i32(p9, r9);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Isend)
 {
 #define FN "MPI_Isend"
@@ -2652,6 +4843,149 @@ CALLBACK(MPI_Isend)
 #undef FN
 }
 
+CALLBACK(MPI_Isend_c)
+{
+#define FN "MPI_Isend_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Isend_c]) {
+        rc = HOST4(MPI_Isend_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Isend_c, errslot, FN);
+        rc = MPI_Isend(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Isendrecv)
+{
+#define FN "MPI_Isendrecv"
+    COMM_ARG(v10, 10);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    int v6 = a[6].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    int v8 = in_rank(a[8].i32);
+    int v9 = in_tag(a[9].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v5, 5, (int64_t)v6, sl7, 0);
+    uint32_t p11 = (uint32_t)a[11].i32;
+    CHECK_OUT(p11, 4);
+    MPI_Request v11;
+    NEED_HOST4(MPI_Isendrecv);
+    int rc = HOST4(MPI_Isendrecv)(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, &v11);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p11, new_request(v11, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Isendrecv_c)
+{
+#define FN "MPI_Isendrecv_c"
+    COMM_ARG(v10, 10);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    MPI_Count v6 = (MPI_Count)a[6].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    int v8 = in_rank(a[8].i32);
+    int v9 = in_tag(a[9].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v5, 5, (int64_t)v6, sl7, 0);
+    uint32_t p11 = (uint32_t)a[11].i32;
+    CHECK_OUT(p11, 4);
+    MPI_Request v11;
+    int rc;
+    if (host4_fn[H4_MPI_Isendrecv_c]) {
+        rc = HOST4(MPI_Isendrecv_c)(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, &v11);
+    } else {
+        if (!host4_fn[H4_MPI_Isendrecv])
+            return host4_missing(a, H4_MPI_Isendrecv_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Isendrecv_c, errslot, FN);
+        if (v6 != (int)v6)
+            return host4_missing(a, H4_MPI_Isendrecv_c, errslot, FN);
+        rc = HOST4(MPI_Isendrecv)(v0, (int)v1, v2, v3, v4, v5, (int)v6, v7, v8, v9, v10, &v11);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p11, new_request(v11, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Isendrecv_replace)
+{
+#define FN "MPI_Isendrecv_replace"
+    COMM_ARG(v7, 7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    int v5 = in_rank(a[5].i32);
+    int v6 = in_tag(a[6].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    NEED_HOST4(MPI_Isendrecv_replace);
+    int rc = HOST4(MPI_Isendrecv_replace)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Isendrecv_replace_c)
+{
+#define FN "MPI_Isendrecv_replace_c"
+    COMM_ARG(v7, 7);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    int v5 = in_rank(a[5].i32);
+    int v6 = in_tag(a[6].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Isendrecv_replace_c]) {
+        rc = HOST4(MPI_Isendrecv_replace_c)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    } else {
+        if (!host4_fn[H4_MPI_Isendrecv_replace])
+            return host4_missing(a, H4_MPI_Isendrecv_replace_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Isendrecv_replace_c, errslot, FN);
+        rc = HOST4(MPI_Isendrecv_replace)(v0, (int)v1, v2, v3, v4, v5, v6, v7, &v8);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Issend)
 {
 #define FN "MPI_Issend"
@@ -2667,6 +5001,52 @@ CALLBACK(MPI_Issend)
     int rc = MPI_Issend(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
         store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Issend_c)
+{
+#define FN "MPI_Issend_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Issend_c]) {
+        rc = HOST4(MPI_Issend_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Issend_c, errslot, FN);
+        rc = MPI_Issend(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Lookup_name)
+{
+#define FN "MPI_Lookup_name"
+    ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    HANDLE_ARG(K_INFO, info, v1, sl1, 1);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, ABI_MAX_PORT_NAME);
+    char v2[MPI_MAX_PORT_NAME + 1];
+    v2[0] = 0;
+    int rc = MPI_Lookup_name(v0, v1, v2);
+    if (rc == MPI_SUCCESS) {
+        put_string(p2, v2, ABI_MAX_PORT_NAME);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2724,6 +5104,45 @@ CALLBACK(MPI_Mrecv)
 #undef FN
 }
 
+CALLBACK(MPI_Mrecv_c)
+{
+#define FN "MPI_Mrecv_c"
+    ERRSLOT;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p3 = (uint32_t)a[3].i32;
+    CHECK_OUT(p3, 4);
+    int32_t g3 = load_i32(p3);
+    slot_t *sl3 = lookup(K_MESSAGE, g3);
+    if (!sl3)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
+    MPI_Message v3 = sl3->h.message;
+    STATUS_ARG(v4, 4);
+    int rc;
+    if (host4_fn[H4_MPI_Mrecv_c]) {
+        rc = HOST4(MPI_Mrecv_c)(v0, v1, v2, &v3, v4 ? v4 : MPI_STATUS_IGNORE);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Mrecv_c, errslot, FN);
+        rc = MPI_Mrecv(v0, (int)v1, v2, &v3, v4 ? v4 : MPI_STATUS_IGNORE);
+    }
+    if (rc == MPI_SUCCESS) {
+        sl3 = lookup(K_MESSAGE, g3);
+        if (same_handle(K_MESSAGE, (host_h){.message = v3}, host_null[K_MESSAGE])) {
+            if (!sl3->predefined)
+                slot_free(K_MESSAGE, sl3);
+            store_i32(p3, guest_null[K_MESSAGE]);
+        } else {
+            sl3->h.message = v3;
+        }
+        if (v4)
+            status_out(v4_p, v4, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Neighbor_allgather)
 {
 #define FN "MPI_Neighbor_allgather"
@@ -2739,6 +5158,98 @@ CALLBACK(MPI_Neighbor_allgather)
     BUF(v0, 0, (int64_t)v1, sl2, 0);
     BUF(v3, 3, (int64_t)v4 * nbr_degree(COMM_SLOT(v6)->h.comm, 0), sl5, 0);
     int rc = MPI_Neighbor_allgather(v0, v1, v2, v3, v4, v5, v6);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_allgather_c)
+{
+#define FN "MPI_Neighbor_allgather_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, count_mul((int64_t)v4, nbr_degree(COMM_SLOT(v6)->h.comm, 0)), sl5, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Neighbor_allgather_c]) {
+        rc = HOST4(MPI_Neighbor_allgather_c)(v0, v1, v2, v3, v4, v5, v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Neighbor_allgather_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Neighbor_allgather_c, errslot, FN);
+        rc = MPI_Neighbor_allgather(v0, (int)v1, v2, v3, (int)v4, v5, v6);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_allgather_init)
+{
+#define FN "MPI_Neighbor_allgather_init"
+    COMM_ARG(v6, 6);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, (int64_t)v4 * nbr_degree(COMM_SLOT(v6)->h.comm, 0), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    NEED_HOST4(MPI_Neighbor_allgather_init);
+    int rc = HOST4(MPI_Neighbor_allgather_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_allgather_init_c)
+{
+#define FN "MPI_Neighbor_allgather_init_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, count_mul((int64_t)v4, nbr_degree(COMM_SLOT(v6)->h.comm, 0)), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Neighbor_allgather_init_c]) {
+        rc = HOST4(MPI_Neighbor_allgather_init_c)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    } else {
+        if (!host4_fn[H4_MPI_Neighbor_allgather_init])
+            return host4_missing(a, H4_MPI_Neighbor_allgather_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Neighbor_allgather_init_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Neighbor_allgather_init_c, errslot, FN);
+        rc = HOST4(MPI_Neighbor_allgather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -2765,6 +5276,127 @@ CALLBACK(MPI_Neighbor_allgatherv)
 #undef FN
 }
 
+CALLBACK(MPI_Neighbor_allgatherv_c)
+{
+#define FN "MPI_Neighbor_allgatherv_c"
+    COMM_ARG(v7, 7);
+    SCRATCH_FRAME;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    if (COMM_SLOT(v7)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v7)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    int64_t n4 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    SCRATCH(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Neighbor_allgatherv_c]) {
+        rc = HOST4(MPI_Neighbor_allgatherv_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Neighbor_allgatherv_c, errslot, FN);
+        SCRATCH(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Neighbor_allgatherv_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = MPI_Neighbor_allgatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_allgatherv_init)
+{
+#define FN "MPI_Neighbor_allgatherv_init"
+    COMM_ARG(v7, 7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    if (COMM_SLOT(v7)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v7)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    HANDLE_ARG(K_INFO, info, v8, sl8, 8);
+    int64_t n4 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
+    CHECK_ARRAY(a[4].i32, n4, 4, "recvcounts array");
+    int64_t n5 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    VBUF(v3, 3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    NEED_HOST4(MPI_Neighbor_allgatherv_init);
+    int rc = HOST4(MPI_Neighbor_allgatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_request(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_allgatherv_init_c)
+{
+#define FN "MPI_Neighbor_allgatherv_init_c"
+    COMM_ARG(v7, 7);
+    KEEP_FRAME;
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    if (COMM_SLOT(v7)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v7)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    HANDLE_ARG(K_INFO, info, v8, sl8, 8);
+    int64_t n4 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
+    CHECK_ARRAY(a[4].i32, n4, 8, "recvcounts array");
+    int64_t n5 = nbr_degree(COMM_SLOT(v7)->h.comm, 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "displs array");
+    KEEP(v5, MPI_Aint, n5);
+    for (int64_t j = 0; j < n5; j++)
+        v5[j] = (MPI_Aint)load_i32(a[5].i32 + 4 * (uint32_t)j);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    VBUF_C(v3, 3, (const int64_t *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), n4, sl6, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc;
+    if (host4_fn[H4_MPI_Neighbor_allgatherv_init_c]) {
+        rc = HOST4(MPI_Neighbor_allgatherv_init_c)(v0, v1, v2, v3, (const MPI_Count *)GPTR(a[4].i32), v5, v6, v7, v8, &v9);
+    } else {
+        if (!host4_fn[H4_MPI_Neighbor_allgatherv_init])
+            return host4_missing(a, H4_MPI_Neighbor_allgatherv_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Neighbor_allgatherv_init_c, errslot, FN);
+        KEEP(w4, int, n4);
+        for (int64_t j = 0; j < n4; j++) {
+            int64_t c_ = load_i64(a[4].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Neighbor_allgatherv_init_c, errslot, FN);
+            w4[j] = (int)c_;
+        }
+        rc = HOST4(MPI_Neighbor_allgatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r9 = new_request(v9, errslot);
+        keep_attach(&keep_, r9);
+        store_i32(p9, r9);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Neighbor_alltoall)
 {
 #define FN "MPI_Neighbor_alltoall"
@@ -2780,6 +5412,98 @@ CALLBACK(MPI_Neighbor_alltoall)
     BUF(v0, 0, (int64_t)v1 * nbr_degree(COMM_SLOT(v6)->h.comm, 1), sl2, 0);
     BUF(v3, 3, (int64_t)v4 * nbr_degree(COMM_SLOT(v6)->h.comm, 0), sl5, 0);
     int rc = MPI_Neighbor_alltoall(v0, v1, v2, v3, v4, v5, v6);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_alltoall_c)
+{
+#define FN "MPI_Neighbor_alltoall_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    BUF(v0, 0, count_mul((int64_t)v1, nbr_degree(COMM_SLOT(v6)->h.comm, 1)), sl2, 0);
+    BUF(v3, 3, count_mul((int64_t)v4, nbr_degree(COMM_SLOT(v6)->h.comm, 0)), sl5, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Neighbor_alltoall_c]) {
+        rc = HOST4(MPI_Neighbor_alltoall_c)(v0, v1, v2, v3, v4, v5, v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Neighbor_alltoall_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Neighbor_alltoall_c, errslot, FN);
+        rc = MPI_Neighbor_alltoall(v0, (int)v1, v2, v3, (int)v4, v5, v6);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_alltoall_init)
+{
+#define FN "MPI_Neighbor_alltoall_init"
+    COMM_ARG(v6, 6);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, (int64_t)v1 * nbr_degree(COMM_SLOT(v6)->h.comm, 1), sl2, 0);
+    BUF(v3, 3, (int64_t)v4 * nbr_degree(COMM_SLOT(v6)->h.comm, 0), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    NEED_HOST4(MPI_Neighbor_alltoall_init);
+    int rc = HOST4(MPI_Neighbor_alltoall_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_alltoall_init_c)
+{
+#define FN "MPI_Neighbor_alltoall_init_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    if (COMM_SLOT(v6)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v6)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, count_mul((int64_t)v1, nbr_degree(COMM_SLOT(v6)->h.comm, 1)), sl2, 0);
+    BUF(v3, 3, count_mul((int64_t)v4, nbr_degree(COMM_SLOT(v6)->h.comm, 0)), sl5, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Neighbor_alltoall_init_c]) {
+        rc = HOST4(MPI_Neighbor_alltoall_init_c)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    } else {
+        if (!host4_fn[H4_MPI_Neighbor_alltoall_init])
+            return host4_missing(a, H4_MPI_Neighbor_alltoall_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Neighbor_alltoall_init_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Neighbor_alltoall_init_c, errslot, FN);
+        rc = HOST4(MPI_Neighbor_alltoall_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -2809,6 +5533,152 @@ CALLBACK(MPI_Neighbor_alltoallv)
 #undef FN
 }
 
+CALLBACK(MPI_Neighbor_alltoallv_c)
+{
+#define FN "MPI_Neighbor_alltoallv_c"
+    COMM_ARG(v8, 8);
+    SCRATCH_FRAME;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    if (COMM_SLOT(v8)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v8)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    int64_t n1 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
+    CHECK_ARRAY(a[2].i32, n2, 4, "sdispls array");
+    SCRATCH(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    int64_t n5 = nbr_degree(COMM_SLOT(v8)->h.comm, 0);
+    CHECK_ARRAY(a[5].i32, n5, 8, "recvcounts array");
+    int64_t n6 = nbr_degree(COMM_SLOT(v8)->h.comm, 0);
+    CHECK_ARRAY(a[6].i32, n6, 4, "rdispls array");
+    SCRATCH(v6, MPI_Aint, n6);
+    for (int64_t j = 0; j < n6; j++)
+        v6[j] = (MPI_Aint)load_i32(a[6].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
+    VBUF_C(v4, 4, (const int64_t *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), n5, sl7, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Neighbor_alltoallv_c]) {
+        rc = HOST4(MPI_Neighbor_alltoallv_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, (const MPI_Count *)GPTR(a[5].i32), v6, v7, v8);
+    } else {
+        SCRATCH(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Neighbor_alltoallv_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        SCRATCH(w5, int, n5);
+        for (int64_t j = 0; j < n5; j++) {
+            int64_t c_ = load_i64(a[5].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Neighbor_alltoallv_c, errslot, FN);
+            w5[j] = (int)c_;
+        }
+        rc = MPI_Neighbor_alltoallv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_alltoallv_init)
+{
+#define FN "MPI_Neighbor_alltoallv_init"
+    COMM_ARG(v8, 8);
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    if (COMM_SLOT(v8)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v8)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    HANDLE_ARG(K_INFO, info, v9, sl9, 9);
+    int64_t n1 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
+    CHECK_ARRAY(a[1].i32, n1, 4, "sendcounts array");
+    int64_t n2 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
+    CHECK_ARRAY(a[2].i32, n2, 4, "sdispls array");
+    int64_t n5 = nbr_degree(COMM_SLOT(v8)->h.comm, 0);
+    CHECK_ARRAY(a[5].i32, n5, 4, "recvcounts array");
+    int64_t n6 = nbr_degree(COMM_SLOT(v8)->h.comm, 0);
+    CHECK_ARRAY(a[6].i32, n6, 4, "rdispls array");
+    VBUF(v0, 0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
+    VBUF(v4, 4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), n5, sl7, 0);
+    uint32_t p10 = (uint32_t)a[10].i32;
+    CHECK_OUT(p10, 4);
+    MPI_Request v10;
+    NEED_HOST4(MPI_Neighbor_alltoallv_init);
+    int rc = HOST4(MPI_Neighbor_alltoallv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p10, new_request(v10, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Neighbor_alltoallv_init_c)
+{
+#define FN "MPI_Neighbor_alltoallv_init_c"
+    COMM_ARG(v8, 8);
+    KEEP_FRAME;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    if (COMM_SLOT(v8)->rsize)
+        return fail(a, ABI_ERR_COMM, errslot, FN);
+    if (!has_topology(COMM_SLOT(v8)->h.comm))
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
+    HANDLE_ARG(K_INFO, info, v9, sl9, 9);
+    int64_t n1 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = nbr_degree(COMM_SLOT(v8)->h.comm, 1);
+    CHECK_ARRAY(a[2].i32, n2, 4, "sdispls array");
+    KEEP(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    int64_t n5 = nbr_degree(COMM_SLOT(v8)->h.comm, 0);
+    CHECK_ARRAY(a[5].i32, n5, 8, "recvcounts array");
+    int64_t n6 = nbr_degree(COMM_SLOT(v8)->h.comm, 0);
+    CHECK_ARRAY(a[6].i32, n6, 4, "rdispls array");
+    KEEP(v6, MPI_Aint, n6);
+    for (int64_t j = 0; j < n6; j++)
+        v6[j] = (MPI_Aint)load_i32(a[6].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
+    VBUF_C(v4, 4, (const int64_t *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), n5, sl7, 0);
+    uint32_t p10 = (uint32_t)a[10].i32;
+    CHECK_OUT(p10, 4);
+    MPI_Request v10;
+    int rc;
+    if (host4_fn[H4_MPI_Neighbor_alltoallv_init_c]) {
+        rc = HOST4(MPI_Neighbor_alltoallv_init_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, (const MPI_Count *)GPTR(a[5].i32), v6, v7, v8, v9, &v10);
+    } else {
+        if (!host4_fn[H4_MPI_Neighbor_alltoallv_init])
+            return host4_missing(a, H4_MPI_Neighbor_alltoallv_init_c, errslot, FN);
+        KEEP(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Neighbor_alltoallv_init_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        KEEP(w5, int, n5);
+        for (int64_t j = 0; j < n5; j++) {
+            int64_t c_ = load_i64(a[5].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Neighbor_alltoallv_init_c, errslot, FN);
+            w5[j] = (int)c_;
+        }
+        rc = HOST4(MPI_Neighbor_alltoallv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r10 = new_request(v10, errslot);
+        keep_attach(&keep_, r10);
+        store_i32(p10, r10);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Op_commutative)
 {
 #define FN "MPI_Op_commutative"
@@ -2820,6 +5690,23 @@ CALLBACK(MPI_Op_commutative)
     int rc = MPI_Op_commutative(v0, &v1);
     if (rc == MPI_SUCCESS) {
         store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Open_port)
+{
+#define FN "MPI_Open_port"
+    ERRSLOT;
+    HANDLE_ARG(K_INFO, info, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, ABI_MAX_PORT_NAME);
+    char v1[MPI_MAX_PORT_NAME + 1];
+    v1[0] = 0;
+    int rc = MPI_Open_port(v0, v1);
+    if (rc == MPI_SUCCESS) {
+        put_string(p1, v1, ABI_MAX_PORT_NAME);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2840,6 +5727,39 @@ CALLBACK(MPI_Pack)
     int rc = MPI_Pack(v0, v1, v2, v3, v4, &v5, v6);
     if (rc == MPI_SUCCESS) {
         store_i32(p5, v5);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Pack_c)
+{
+#define FN "MPI_Pack_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, (int64_t)v4, NULL, 0);
+    uint32_t p5 = (uint32_t)a[5].i32;
+    CHECK_OUT(p5, 8);
+    MPI_Count v5 = (MPI_Count)load_i64(p5);
+    int rc;
+    if (host4_fn[H4_MPI_Pack_c]) {
+        rc = HOST4(MPI_Pack_c)(v0, v1, v2, v3, v4, &v5, v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Pack_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Pack_c, errslot, FN);
+        if (v5 != (int)v5)
+            return host4_missing(a, H4_MPI_Pack_c, errslot, FN);
+        int w5 = (int)v5;
+        rc = MPI_Pack(v0, (int)v1, v2, v3, (int)v4, &w5, v6);
+        v5 = w5;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p5, v5);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2869,6 +5789,41 @@ CALLBACK(MPI_Pack_external)
 #undef FN
 }
 
+CALLBACK(MPI_Pack_external_c)
+{
+#define FN "MPI_Pack_external_c"
+    ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    MPI_Count v5 = (MPI_Count)a[5].i64;
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    BUF(v4, 4, (int64_t)v5, NULL, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 8);
+    MPI_Count v6 = (MPI_Count)load_i64(p6);
+    int rc;
+    if (host4_fn[H4_MPI_Pack_external_c]) {
+        rc = HOST4(MPI_Pack_external_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Pack_external_c, errslot, FN);
+        if (v5 != (MPI_Aint)v5)
+            return host4_missing(a, H4_MPI_Pack_external_c, errslot, FN);
+        if (v6 != (MPI_Aint)v6)
+            return host4_missing(a, H4_MPI_Pack_external_c, errslot, FN);
+        MPI_Aint w6 = (MPI_Aint)v6;
+        rc = MPI_Pack_external(v0, v1, (int)v2, v3, v4, (MPI_Aint)v5, &w6);
+        v6 = w6;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p6, v6);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Pack_external_size)
 {
 #define FN "MPI_Pack_external_size"
@@ -2885,6 +5840,34 @@ CALLBACK(MPI_Pack_external_size)
         if (v3 != (int32_t)v3)
             return fail(a, ABI_ERR_VALUE_TOO_LARGE, errslot, FN);
         store_i32(p3, (int32_t)v3);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Pack_external_size_c)
+{
+#define FN "MPI_Pack_external_size_c"
+    ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    uint32_t p3 = (uint32_t)a[3].i32;
+    CHECK_OUT(p3, 8);
+    MPI_Count v3 = 0;
+    int rc;
+    if (host4_fn[H4_MPI_Pack_external_size_c]) {
+        rc = HOST4(MPI_Pack_external_size_c)(v0, v1, v2, &v3);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Pack_external_size_c, errslot, FN);
+        MPI_Aint w3 = (MPI_Aint)v3;
+        rc = MPI_Pack_external_size(v0, (int)v1, v2, &w3);
+        v3 = w3;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p3, v3);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2907,6 +5890,32 @@ CALLBACK(MPI_Pack_size)
 #undef FN
 }
 
+CALLBACK(MPI_Pack_size_c)
+{
+#define FN "MPI_Pack_size_c"
+    COMM_ARG(v2, 2);
+    MPI_Count v0 = (MPI_Count)a[0].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    uint32_t p3 = (uint32_t)a[3].i32;
+    CHECK_OUT(p3, 8);
+    MPI_Count v3 = 0;
+    int rc;
+    if (host4_fn[H4_MPI_Pack_size_c]) {
+        rc = HOST4(MPI_Pack_size_c)(v0, v1, v2, &v3);
+    } else {
+        if (v0 != (int)v0)
+            return host4_missing(a, H4_MPI_Pack_size_c, errslot, FN);
+        int w3 = (int)v3;
+        rc = MPI_Pack_size((int)v0, v1, v2, &w3);
+        v3 = w3;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p3, v3);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Probe)
 {
 #define FN "MPI_Probe"
@@ -2923,6 +5932,75 @@ CALLBACK(MPI_Probe)
 #undef FN
 }
 
+CALLBACK(MPI_Publish_name)
+{
+#define FN "MPI_Publish_name"
+    ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    HANDLE_ARG(K_INFO, info, v1, sl1, 1);
+    const char *v2;
+    CHECK_STR(v2, a[2].i32);
+    int rc = MPI_Publish_name(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Put)
+{
+#define FN "MPI_Put"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
+    if (sl7->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl7, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc = MPI_Put(v0, v1, v2, v3, v4, v5, v6, v7);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Raccumulate)
+{
+#define FN "MPI_Raccumulate"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v8, sl8, 8);
+    if (sl8->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl8);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    HANDLE_ARG(K_OP, op, v7, sl7, 7);
+    if (!sl7->predefined || sl7->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl8, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc = MPI_Raccumulate(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_request(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Recv)
 {
 #define FN "MPI_Recv"
@@ -2934,6 +6012,32 @@ CALLBACK(MPI_Recv)
     BUF(v0, 0, (int64_t)v1, sl2, 0);
     STATUS_ARG(v6, 6);
     int rc = MPI_Recv(v0, v1, v2, v3, v4, v5, v6 ? v6 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v6)
+            status_out(v6_p, v6, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Recv_c)
+{
+#define FN "MPI_Recv_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    STATUS_ARG(v6, 6);
+    int rc;
+    if (host4_fn[H4_MPI_Recv_c]) {
+        rc = HOST4(MPI_Recv_c)(v0, v1, v2, v3, v4, v5, v6 ? v6 : MPI_STATUS_IGNORE);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Recv_c, errslot, FN);
+        rc = MPI_Recv(v0, (int)v1, v2, v3, v4, v5, v6 ? v6 : MPI_STATUS_IGNORE);
+    }
     if (rc == MPI_SUCCESS) {
         if (v6)
             status_out(v6_p, v6, 0);
@@ -2962,6 +6066,33 @@ CALLBACK(MPI_Recv_init)
 #undef FN
 }
 
+CALLBACK(MPI_Recv_init_c)
+{
+#define FN "MPI_Recv_init_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Recv_init_c]) {
+        rc = HOST4(MPI_Recv_init_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Recv_init_c, errslot, FN);
+        rc = MPI_Recv_init(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Reduce)
 {
 #define FN "MPI_Reduce"
@@ -2975,6 +6106,88 @@ CALLBACK(MPI_Reduce)
     BUF(v0, 0, (COMM_SLOT(v6)->rsize && v5 < 0 ? 0 : (int64_t)v2), sl3, 1);
     BUF(v1, 1, (at_root ? (int64_t)v2 : 0), sl3, 0);
     int rc = MPI_Reduce(v0, v1, v2, v3, v4, v5, v6);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Reduce_c)
+{
+#define FN "MPI_Reduce_c"
+    COMM_ARG(v6, 6);
+    int at_root = is_root(COMM_SLOT(v6), in_rank(a[5].i32));
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    int v5 = in_rank(a[5].i32);
+    BUF(v0, 0, (COMM_SLOT(v6)->rsize && v5 < 0 ? 0 : (int64_t)v2), sl3, 1);
+    BUF(v1, 1, (at_root ? (int64_t)v2 : 0), sl3, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Reduce_c]) {
+        rc = HOST4(MPI_Reduce_c)(v0, v1, v2, v3, v4, v5, v6);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Reduce_c, errslot, FN);
+        rc = MPI_Reduce(v0, v1, (int)v2, v3, v4, v5, v6);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Reduce_init)
+{
+#define FN "MPI_Reduce_init"
+    COMM_ARG(v6, 6);
+    int at_root = is_root(COMM_SLOT(v6), in_rank(a[5].i32));
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    int v5 = in_rank(a[5].i32);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, (COMM_SLOT(v6)->rsize && v5 < 0 ? 0 : (int64_t)v2), sl3, 1);
+    BUF(v1, 1, (at_root ? (int64_t)v2 : 0), sl3, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    NEED_HOST4(MPI_Reduce_init);
+    int rc = HOST4(MPI_Reduce_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Reduce_init_c)
+{
+#define FN "MPI_Reduce_init_c"
+    COMM_ARG(v6, 6);
+    int at_root = is_root(COMM_SLOT(v6), in_rank(a[5].i32));
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    int v5 = in_rank(a[5].i32);
+    HANDLE_ARG(K_INFO, info, v7, sl7, 7);
+    BUF(v0, 0, (COMM_SLOT(v6)->rsize && v5 < 0 ? 0 : (int64_t)v2), sl3, 1);
+    BUF(v1, 1, (at_root ? (int64_t)v2 : 0), sl3, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc;
+    if (host4_fn[H4_MPI_Reduce_init_c]) {
+        rc = HOST4(MPI_Reduce_init_c)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    } else {
+        if (!host4_fn[H4_MPI_Reduce_init])
+            return host4_missing(a, H4_MPI_Reduce_init_c, errslot, FN);
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Reduce_init_c, errslot, FN);
+        rc = HOST4(MPI_Reduce_init)(v0, v1, (int)v2, v3, v4, v5, v6, v7, &v8);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -2994,6 +6207,121 @@ CALLBACK(MPI_Reduce_local)
 #undef FN
 }
 
+CALLBACK(MPI_Reduce_local_c)
+{
+#define FN "MPI_Reduce_local_c"
+    ERRSLOT;
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    BUF(v0, 0, (int64_t)v2, sl3, 0);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Reduce_local_c]) {
+        rc = HOST4(MPI_Reduce_local_c)(v0, v1, v2, v3, v4);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Reduce_local_c, errslot, FN);
+        rc = MPI_Reduce_local(v0, v1, (int)v2, v3, v4);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Rget)
+{
+#define FN "MPI_Rget"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
+    if (sl7->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl7, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc = MPI_Rget(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Rget_accumulate)
+{
+#define FN "MPI_Rget_accumulate"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v11, sl11, 11);
+    if (sl11->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl11);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    int v8 = a[8].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v9, sl9, 9);
+    HANDLE_ARG(K_OP, op, v10, sl10, 10);
+    if (!sl10->predefined || sl10->guest == ABI_OP_NULL)
+        return fail(a, ABI_ERR_OP, errslot, FN);
+    MPI_Aint v7;
+    int tc7 = rma_target(sl11, v6, a[7].i32, (int64_t)v8, sl9, &v7);
+    if (tc7)
+        return fail(a, tc7, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v3, 3, (int64_t)v4, sl5, 0);
+    uint32_t p12 = (uint32_t)a[12].i32;
+    CHECK_OUT(p12, 4);
+    MPI_Request v12;
+    int rc = MPI_Rget_accumulate(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, &v12);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p12, new_request(v12, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Rput)
+{
+#define FN "MPI_Rput"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v7, sl7, 7);
+    if (sl7->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl7);
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    MPI_Aint v4;
+    int tc4 = rma_target(sl7, v3, a[4].i32, (int64_t)v5, sl6, &v4);
+    if (tc4)
+        return fail(a, tc4, errslot, FN);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p8 = (uint32_t)a[8].i32;
+    CHECK_OUT(p8, 4);
+    MPI_Request v8;
+    int rc = MPI_Rput(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p8, new_request(v8, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Rsend)
 {
 #define FN "MPI_Rsend"
@@ -3004,6 +6332,27 @@ CALLBACK(MPI_Rsend)
     int v4 = in_tag(a[4].i32);
     BUF(v0, 0, (int64_t)v1, sl2, 0);
     int rc = MPI_Rsend(v0, v1, v2, v3, v4, v5);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Rsend_c)
+{
+#define FN "MPI_Rsend_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Rsend_c]) {
+        rc = HOST4(MPI_Rsend_c)(v0, v1, v2, v3, v4, v5);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Rsend_c, errslot, FN);
+        rc = MPI_Rsend(v0, (int)v1, v2, v3, v4, v5);
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -3028,6 +6377,33 @@ CALLBACK(MPI_Rsend_init)
 #undef FN
 }
 
+CALLBACK(MPI_Rsend_init_c)
+{
+#define FN "MPI_Rsend_init_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Rsend_init_c]) {
+        rc = HOST4(MPI_Rsend_init_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Rsend_init_c, errslot, FN);
+        rc = MPI_Rsend_init(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Scan)
 {
 #define FN "MPI_Scan"
@@ -3039,6 +6415,82 @@ CALLBACK(MPI_Scan)
     BUF(v0, 0, (int64_t)v2, sl3, 1);
     BUF(v1, 1, (int64_t)v2, sl3, 0);
     int rc = MPI_Scan(v0, v1, v2, v3, v4, v5);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Scan_c)
+{
+#define FN "MPI_Scan_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Scan_c]) {
+        rc = HOST4(MPI_Scan_c)(v0, v1, v2, v3, v4, v5);
+    } else {
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Scan_c, errslot, FN);
+        rc = MPI_Scan(v0, v1, (int)v2, v3, v4, v5);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Scan_init)
+{
+#define FN "MPI_Scan_init"
+    COMM_ARG(v5, 5);
+    int v2 = a[2].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    HANDLE_ARG(K_INFO, info, v6, sl6, 6);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    NEED_HOST4(MPI_Scan_init);
+    int rc = HOST4(MPI_Scan_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Scan_init_c)
+{
+#define FN "MPI_Scan_init_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    HANDLE_ARG(K_OP, op, v4, sl4, 4);
+    v4 = reduce_op(sl4, sl3);
+    HANDLE_ARG(K_INFO, info, v6, sl6, 6);
+    BUF(v0, 0, (int64_t)v2, sl3, 1);
+    BUF(v1, 1, (int64_t)v2, sl3, 0);
+    uint32_t p7 = (uint32_t)a[7].i32;
+    CHECK_OUT(p7, 4);
+    MPI_Request v7;
+    int rc;
+    if (host4_fn[H4_MPI_Scan_init_c]) {
+        rc = HOST4(MPI_Scan_init_c)(v0, v1, v2, v3, v4, v5, v6, &v7);
+    } else {
+        if (!host4_fn[H4_MPI_Scan_init])
+            return host4_missing(a, H4_MPI_Scan_init_c, errslot, FN);
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Scan_init_c, errslot, FN);
+        rc = HOST4(MPI_Scan_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p7, new_request(v7, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -3056,6 +6508,92 @@ CALLBACK(MPI_Scatter)
     BUF(v0, 0, (at_root ? (int64_t)v1 * peers(COMM_SLOT(v7)) : 0), sl2, 0);
     BUF(v3, 3, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v4), sl5, 1);
     int rc = MPI_Scatter(v0, v1, v2, v3, v4, v5, v6, v7);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Scatter_c)
+{
+#define FN "MPI_Scatter_c"
+    COMM_ARG(v7, 7);
+    int at_root = is_root(COMM_SLOT(v7), in_rank(a[6].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    BUF(v0, 0, (at_root ? count_mul((int64_t)v1, peers(COMM_SLOT(v7))) : 0), sl2, 0);
+    BUF(v3, 3, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v4), sl5, 1);
+    int rc;
+    if (host4_fn[H4_MPI_Scatter_c]) {
+        rc = HOST4(MPI_Scatter_c)(v0, v1, v2, v3, v4, v5, v6, v7);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Scatter_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Scatter_c, errslot, FN);
+        rc = MPI_Scatter(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Scatter_init)
+{
+#define FN "MPI_Scatter_init"
+    COMM_ARG(v7, 7);
+    int at_root = is_root(COMM_SLOT(v7), in_rank(a[6].i32));
+    int v1 = a[1].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v4 = a[4].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    HANDLE_ARG(K_INFO, info, v8, sl8, 8);
+    BUF(v0, 0, (at_root ? (int64_t)v1 * peers(COMM_SLOT(v7)) : 0), sl2, 0);
+    BUF(v3, 3, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v4), sl5, 1);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    NEED_HOST4(MPI_Scatter_init);
+    int rc = HOST4(MPI_Scatter_init)(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_request(v9, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Scatter_init_c)
+{
+#define FN "MPI_Scatter_init_c"
+    COMM_ARG(v7, 7);
+    int at_root = is_root(COMM_SLOT(v7), in_rank(a[6].i32));
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    int v6 = in_rank(a[6].i32);
+    HANDLE_ARG(K_INFO, info, v8, sl8, 8);
+    BUF(v0, 0, (at_root ? count_mul((int64_t)v1, peers(COMM_SLOT(v7))) : 0), sl2, 0);
+    BUF(v3, 3, (COMM_SLOT(v7)->rsize && v6 < 0 ? 0 : (int64_t)v4), sl5, 1);
+    uint32_t p9 = (uint32_t)a[9].i32;
+    CHECK_OUT(p9, 4);
+    MPI_Request v9;
+    int rc;
+    if (host4_fn[H4_MPI_Scatter_init_c]) {
+        rc = HOST4(MPI_Scatter_init_c)(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
+    } else {
+        if (!host4_fn[H4_MPI_Scatter_init])
+            return host4_missing(a, H4_MPI_Scatter_init_c, errslot, FN);
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Scatter_init_c, errslot, FN);
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Scatter_init_c, errslot, FN);
+        rc = HOST4(MPI_Scatter_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, v8, &v9);
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i32(p9, new_request(v9, errslot));
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -3080,6 +6618,121 @@ CALLBACK(MPI_Scatterv)
 #undef FN
 }
 
+CALLBACK(MPI_Scatterv_c)
+{
+#define FN "MPI_Scatterv_c"
+    COMM_ARG(v8, 8);
+    SCRATCH_FRAME;
+    int at_root = is_root(COMM_SLOT(v8), in_rank(a[7].i32));
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    MPI_Count v5 = (MPI_Count)a[5].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int v7 = in_rank(a[7].i32);
+    int64_t n1 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[2].i32, n2, 4, "displs array");
+    SCRATCH(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
+    BUF(v4, 4, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v5), sl6, 1);
+    int rc;
+    if (host4_fn[H4_MPI_Scatterv_c]) {
+        rc = HOST4(MPI_Scatterv_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, v5, v6, v7, v8);
+    } else {
+        SCRATCH(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Scatterv_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        if (v5 != (int)v5)
+            return host4_missing(a, H4_MPI_Scatterv_c, errslot, FN);
+        rc = MPI_Scatterv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, (int)v5, v6, v7, v8);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Scatterv_init)
+{
+#define FN "MPI_Scatterv_init"
+    COMM_ARG(v8, 8);
+    int at_root = is_root(COMM_SLOT(v8), in_rank(a[7].i32));
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    int v5 = a[5].i32;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int v7 = in_rank(a[7].i32);
+    HANDLE_ARG(K_INFO, info, v9, sl9, 9);
+    int64_t n1 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[1].i32, n1, 4, "sendcounts array");
+    int64_t n2 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[2].i32, n2, 4, "displs array");
+    VBUF(v0, 0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
+    BUF(v4, 4, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v5), sl6, 1);
+    uint32_t p10 = (uint32_t)a[10].i32;
+    CHECK_OUT(p10, 4);
+    MPI_Request v10;
+    NEED_HOST4(MPI_Scatterv_init);
+    int rc = HOST4(MPI_Scatterv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, v5, v6, v7, v8, v9, &v10);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p10, new_request(v10, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Scatterv_init_c)
+{
+#define FN "MPI_Scatterv_init_c"
+    COMM_ARG(v8, 8);
+    KEEP_FRAME;
+    int at_root = is_root(COMM_SLOT(v8), in_rank(a[7].i32));
+    HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
+    MPI_Count v5 = (MPI_Count)a[5].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    int v7 = in_rank(a[7].i32);
+    HANDLE_ARG(K_INFO, info, v9, sl9, 9);
+    int64_t n1 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[1].i32, n1, 8, "sendcounts array");
+    int64_t n2 = (at_root ? peers(COMM_SLOT(v8)) : 0);
+    CHECK_ARRAY(a[2].i32, n2, 4, "displs array");
+    KEEP(v2, MPI_Aint, n2);
+    for (int64_t j = 0; j < n2; j++)
+        v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
+    VBUF_C(v0, 0, (const int64_t *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), n1, sl3, 0);
+    BUF(v4, 4, (COMM_SLOT(v8)->rsize && v7 < 0 ? 0 : (int64_t)v5), sl6, 1);
+    uint32_t p10 = (uint32_t)a[10].i32;
+    CHECK_OUT(p10, 4);
+    MPI_Request v10;
+    int rc;
+    if (host4_fn[H4_MPI_Scatterv_init_c]) {
+        rc = HOST4(MPI_Scatterv_init_c)(v0, (const MPI_Count *)GPTR(a[1].i32), v2, v3, v4, v5, v6, v7, v8, v9, &v10);
+    } else {
+        if (!host4_fn[H4_MPI_Scatterv_init])
+            return host4_missing(a, H4_MPI_Scatterv_init_c, errslot, FN);
+        KEEP(w1, int, n1);
+        for (int64_t j = 0; j < n1; j++) {
+            int64_t c_ = load_i64(a[1].i32 + 8 * (uint32_t)j);
+            if (c_ != (int)c_)
+                return host4_missing(a, H4_MPI_Scatterv_init_c, errslot, FN);
+            w1[j] = (int)c_;
+        }
+        if (v5 != (int)v5)
+            return host4_missing(a, H4_MPI_Scatterv_init_c, errslot, FN);
+        rc = HOST4(MPI_Scatterv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, (int)v5, v6, v7, v8, v9, &v10);
+    }
+    if (rc == MPI_SUCCESS) {
+        int32_t r10 = new_request(v10, errslot);
+        keep_attach(&keep_, r10);
+        store_i32(p10, r10);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Send)
 {
 #define FN "MPI_Send"
@@ -3090,6 +6743,27 @@ CALLBACK(MPI_Send)
     int v4 = in_tag(a[4].i32);
     BUF(v0, 0, (int64_t)v1, sl2, 0);
     int rc = MPI_Send(v0, v1, v2, v3, v4, v5);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Send_c)
+{
+#define FN "MPI_Send_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Send_c]) {
+        rc = HOST4(MPI_Send_c)(v0, v1, v2, v3, v4, v5);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Send_c, errslot, FN);
+        rc = MPI_Send(v0, (int)v1, v2, v3, v4, v5);
+    }
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -3107,6 +6781,33 @@ CALLBACK(MPI_Send_init)
     CHECK_OUT(p6, 4);
     MPI_Request v6;
     int rc = MPI_Send_init(v0, v1, v2, v3, v4, v5, &v6);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Send_init_c)
+{
+#define FN "MPI_Send_init_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Send_init_c]) {
+        rc = HOST4(MPI_Send_init_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Send_init_c, errslot, FN);
+        rc = MPI_Send_init(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p6, new_request(v6, errslot));
     }
@@ -3138,6 +6839,39 @@ CALLBACK(MPI_Sendrecv)
 #undef FN
 }
 
+CALLBACK(MPI_Sendrecv_c)
+{
+#define FN "MPI_Sendrecv_c"
+    COMM_ARG(v10, 10);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    MPI_Count v6 = (MPI_Count)a[6].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v7, sl7, 7);
+    int v8 = in_rank(a[8].i32);
+    int v9 = in_tag(a[9].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    BUF(v5, 5, (int64_t)v6, sl7, 0);
+    STATUS_ARG(v11, 11);
+    int rc;
+    if (host4_fn[H4_MPI_Sendrecv_c]) {
+        rc = HOST4(MPI_Sendrecv_c)(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 ? v11 : MPI_STATUS_IGNORE);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Sendrecv_c, errslot, FN);
+        if (v6 != (int)v6)
+            return host4_missing(a, H4_MPI_Sendrecv_c, errslot, FN);
+        rc = MPI_Sendrecv(v0, (int)v1, v2, v3, v4, v5, (int)v6, v7, v8, v9, v10, v11 ? v11 : MPI_STATUS_IGNORE);
+    }
+    if (rc == MPI_SUCCESS) {
+        if (v11)
+            status_out(v11_p, v11, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Sendrecv_replace)
 {
 #define FN "MPI_Sendrecv_replace"
@@ -3151,6 +6885,34 @@ CALLBACK(MPI_Sendrecv_replace)
     BUF(v0, 0, (int64_t)v1, sl2, 0);
     STATUS_ARG(v8, 8);
     int rc = MPI_Sendrecv_replace(v0, v1, v2, v3, v4, v5, v6, v7, v8 ? v8 : MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS) {
+        if (v8)
+            status_out(v8_p, v8, 0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Sendrecv_replace_c)
+{
+#define FN "MPI_Sendrecv_replace_c"
+    COMM_ARG(v7, 7);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    int v5 = in_rank(a[5].i32);
+    int v6 = in_tag(a[6].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    STATUS_ARG(v8, 8);
+    int rc;
+    if (host4_fn[H4_MPI_Sendrecv_replace_c]) {
+        rc = HOST4(MPI_Sendrecv_replace_c)(v0, v1, v2, v3, v4, v5, v6, v7, v8 ? v8 : MPI_STATUS_IGNORE);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Sendrecv_replace_c, errslot, FN);
+        rc = MPI_Sendrecv_replace(v0, (int)v1, v2, v3, v4, v5, v6, v7, v8 ? v8 : MPI_STATUS_IGNORE);
+    }
     if (rc == MPI_SUCCESS) {
         if (v8)
             status_out(v8_p, v8, 0);
@@ -3173,6 +6935,27 @@ CALLBACK(MPI_Ssend)
 #undef FN
 }
 
+CALLBACK(MPI_Ssend_c)
+{
+#define FN "MPI_Ssend_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    int rc;
+    if (host4_fn[H4_MPI_Ssend_c]) {
+        rc = HOST4(MPI_Ssend_c)(v0, v1, v2, v3, v4, v5);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Ssend_c, errslot, FN);
+        rc = MPI_Ssend(v0, (int)v1, v2, v3, v4, v5);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Ssend_init)
 {
 #define FN "MPI_Ssend_init"
@@ -3186,6 +6969,33 @@ CALLBACK(MPI_Ssend_init)
     CHECK_OUT(p6, 4);
     MPI_Request v6;
     int rc = MPI_Ssend_init(v0, v1, v2, v3, v4, v5, &v6);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p6, new_request(v6, errslot));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Ssend_init_c)
+{
+#define FN "MPI_Ssend_init_c"
+    COMM_ARG(v5, 5);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    int v3 = in_rank(a[3].i32);
+    int v4 = in_tag(a[4].i32);
+    BUF(v0, 0, (int64_t)v1, sl2, 0);
+    uint32_t p6 = (uint32_t)a[6].i32;
+    CHECK_OUT(p6, 4);
+    MPI_Request v6;
+    int rc;
+    if (host4_fn[H4_MPI_Ssend_init_c]) {
+        rc = HOST4(MPI_Ssend_init_c)(v0, v1, v2, v3, v4, v5, &v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Ssend_init_c, errslot, FN);
+        rc = MPI_Ssend_init(v0, (int)v1, v2, v3, v4, v5, &v6);
+    }
     if (rc == MPI_SUCCESS) {
         store_i32(p6, new_request(v6, errslot));
     }
@@ -3242,6 +7052,657 @@ CALLBACK(MPI_Status_set_elements_x)
     if (rc == MPI_SUCCESS) {
         status_out(p0, &v0, 0);
     }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_changed)
+{
+#define FN "MPI_T_category_changed"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int v0 = 0;
+    int rc = MPI_T_category_changed(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, v0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_categories)
+{
+#define FN "MPI_T_category_get_categories"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cat_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    int v1 = a[1].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
+    int rc = MPI_T_category_get_categories(v0, v1, (int *)GPTR(a[2].i32));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_cvars)
+{
+#define FN "MPI_T_category_get_cvars"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cat_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    int v1 = a[1].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
+    int rc = MPI_T_category_get_cvars(v0, v1, (int *)GPTR(a[2].i32));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_index)
+{
+#define FN "MPI_T_category_get_index"
+    TOOL_ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int v1 = 0;
+    int rc = MPI_T_category_get_index(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_info)
+{
+#define FN "MPI_T_category_get_info"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cat_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    if (p2)
+        CHECK_OUT(p2, 4);
+    int v2 = p2 ? (int)load_i32(p2) : 0;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    if (p4)
+        CHECK_OUT(p4, 4);
+    int v4 = p4 ? (int)load_i32(p4) : 0;
+    uint32_t p5 = (uint32_t)a[5].i32;
+    if (p5)
+        CHECK_OUT(p5, 4);
+    int v5 = 0;
+    uint32_t p6 = (uint32_t)a[6].i32;
+    if (p6)
+        CHECK_OUT(p6, 4);
+    int v6 = 0;
+    uint32_t p7 = (uint32_t)a[7].i32;
+    if (p7)
+        CHECK_OUT(p7, 4);
+    int v7 = 0;
+    if (p2 && v2 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v1 = NULL;
+    if (a[1].i32 && v2 > 0) {
+        CHECK_OUT(a[1].i32, v2);
+        v1 = (char *)GPTR(a[1].i32);
+    }
+    if (p4 && v4 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v3 = NULL;
+    if (a[3].i32 && v4 > 0) {
+        CHECK_OUT(a[3].i32, v4);
+        v3 = (char *)GPTR(a[3].i32);
+    }
+    int rc = MPI_T_category_get_info(v0, v1, &v2, v3, &v4, &v5, &v6, &v7);
+    if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
+        if (p2)
+            store_i32(p2, v2);
+        if (v4 < 1) {
+            v4 = 1;
+            if (v3)
+                v3[0] = 0;
+        }
+        if (p4)
+            store_i32(p4, v4);
+        if (p5)
+            store_i32(p5, v5);
+        if (p6)
+            store_i32(p6, v6);
+        if (p7)
+            store_i32(p7, v7);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_num)
+{
+#define FN "MPI_T_category_get_num"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int v0 = 0;
+    int rc = MPI_T_category_get_num(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, v0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_category_get_pvars)
+{
+#define FN "MPI_T_category_get_pvars"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cat_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    int v1 = a[1].i32;
+    int64_t n2 = v1;
+    CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
+    int rc = MPI_T_category_get_pvars(v0, v1, (int *)GPTR(a[2].i32));
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_get_index)
+{
+#define FN "MPI_T_cvar_get_index"
+    TOOL_ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int v1 = 0;
+    int rc = MPI_T_cvar_get_index(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_get_info)
+{
+#define FN "MPI_T_cvar_get_info"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = cvar_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    if (p2)
+        CHECK_OUT(p2, 4);
+    int v2 = p2 ? (int)load_i32(p2) : 0;
+    uint32_t p3 = (uint32_t)a[3].i32;
+    if (p3)
+        CHECK_OUT(p3, 4);
+    int v3 = 0;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    if (p4)
+        CHECK_OUT(p4, 4);
+    MPI_Datatype v4;
+    uint32_t p5 = (uint32_t)a[5].i32;
+    if (p5)
+        CHECK_OUT(p5, 4);
+    MPI_T_enum v5;
+    int32_t g5;
+    uint32_t p7 = (uint32_t)a[7].i32;
+    if (p7)
+        CHECK_OUT(p7, 4);
+    int v7 = p7 ? (int)load_i32(p7) : 0;
+    uint32_t p8 = (uint32_t)a[8].i32;
+    if (p8)
+        CHECK_OUT(p8, 4);
+    int v8 = 0;
+    uint32_t p9 = (uint32_t)a[9].i32;
+    if (p9)
+        CHECK_OUT(p9, 4);
+    int v9 = 0;
+    if (p2 && v2 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v1 = NULL;
+    if (a[1].i32 && v2 > 0) {
+        CHECK_OUT(a[1].i32, v2);
+        v1 = (char *)GPTR(a[1].i32);
+    }
+    if (p7 && v7 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v6 = NULL;
+    if (a[6].i32 && v7 > 0) {
+        CHECK_OUT(a[6].i32, v7);
+        v6 = (char *)GPTR(a[6].i32);
+    }
+    int rc = MPI_T_cvar_get_info(v0, v1, &v2, &v3, &v4, &v5, v6, &v7, &v8, &v9);
+    if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
+        if (p2)
+            store_i32(p2, v2);
+        if (p3)
+            store_i32(p3, out_verbosity(v3));
+        if (p4)
+            store_i32(p4, tool_datatype(v4));
+        if (p5)
+            store_i32(p5, (g5 = guest_of(K_T_ENUM, (host_h){.t_enum = v5})) != guest_null[K_T_ENUM] ? g5 : new_handle(K_T_ENUM, (host_h){.t_enum = v5}));
+        if (v7 < 1) {
+            v7 = 1;
+            if (v6)
+                v6[0] = 0;
+        }
+        if (p7)
+            store_i32(p7, v7);
+        if (p8)
+            store_i32(p8, out_bind(v8));
+        if (p9)
+            store_i32(p9, out_scope(v9));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_get_num)
+{
+#define FN "MPI_T_cvar_get_num"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int v0 = 0;
+    int rc = MPI_T_cvar_get_num(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, v0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_handle_free)
+{
+#define FN "MPI_T_cvar_handle_free"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int32_t g0 = load_i32(p0);
+    slot_t *sl0 = lookup(K_T_CVAR_HANDLE, g0);
+    if (!sl0 || sl0->predefined)
+        return fail(a, kind_error[K_T_CVAR_HANDLE], errslot, FN);
+    MPI_T_cvar_handle v0 = sl0->h.t_cvar_handle;
+    int rc = MPI_T_cvar_handle_free(&v0);
+    if (rc == MPI_SUCCESS) {
+        sl0 = lookup(K_T_CVAR_HANDLE, g0);
+        slot_free(K_T_CVAR_HANDLE, sl0);
+        store_i32(p0, guest_null[K_T_CVAR_HANDLE]);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_read)
+{
+#define FN "MPI_T_cvar_read"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_CVAR_HANDLE, t_cvar_handle, v0, sl0, 0);
+    if (sl0->predefined)
+        return fail(a, kind_error[K_T_CVAR_HANDLE], errslot, FN);
+    BUF(v1, 1, sl0->extent, NULL, 0);
+    int rc = MPI_T_cvar_read(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_cvar_write)
+{
+#define FN "MPI_T_cvar_write"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_CVAR_HANDLE, t_cvar_handle, v0, sl0, 0);
+    if (sl0->predefined)
+        return fail(a, kind_error[K_T_CVAR_HANDLE], errslot, FN);
+    BUF(v1, 1, sl0->extent, NULL, 0);
+    int rc = MPI_T_cvar_write(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_enum_get_info)
+{
+#define FN "MPI_T_enum_get_info"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_ENUM, t_enum, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    if (p1)
+        CHECK_OUT(p1, 4);
+    int v1 = 0;
+    uint32_t p3 = (uint32_t)a[3].i32;
+    if (p3)
+        CHECK_OUT(p3, 4);
+    int v3 = p3 ? (int)load_i32(p3) : 0;
+    if (p3 && v3 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v2 = NULL;
+    if (a[2].i32 && v3 > 0) {
+        CHECK_OUT(a[2].i32, v3);
+        v2 = (char *)GPTR(a[2].i32);
+    }
+    int rc = MPI_T_enum_get_info(v0, &v1, v2, &v3);
+    if (rc == MPI_SUCCESS) {
+        if (p1)
+            store_i32(p1, v1);
+        if (v3 < 1) {
+            v3 = 1;
+            if (v2)
+                v2[0] = 0;
+        }
+        if (p3)
+            store_i32(p3, v3);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_enum_get_item)
+{
+#define FN "MPI_T_enum_get_item"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_ENUM, t_enum, v0, sl0, 0);
+    int v1 = a[1].i32, e1 = enum_index_check(v0, v1);
+    if (e1)
+        return fail(a, e1, errslot, FN);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    int v2 = 0;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    if (p4)
+        CHECK_OUT(p4, 4);
+    int v4 = p4 ? (int)load_i32(p4) : 0;
+    if (p4 && v4 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v3 = NULL;
+    if (a[3].i32 && v4 > 0) {
+        CHECK_OUT(a[3].i32, v4);
+        v3 = (char *)GPTR(a[3].i32);
+    }
+    int rc = MPI_T_enum_get_item(v0, v1, &v2, v3, &v4);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p2, v2);
+        if (v4 < 1) {
+            v4 = 1;
+            if (v3)
+                v3[0] = 0;
+        }
+        if (p4)
+            store_i32(p4, v4);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_get_index)
+{
+#define FN "MPI_T_pvar_get_index"
+    TOOL_ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    int v1 = in_pvar_class(a[1].i32);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    int v2 = 0;
+    int rc = MPI_T_pvar_get_index(v0, v1, &v2);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p2, v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_get_info)
+{
+#define FN "MPI_T_pvar_get_info"
+    TOOL_ERRSLOT;
+    int v0 = a[0].i32, e0 = pvar_index_check(v0);
+    if (e0)
+        return fail(a, e0, errslot, FN);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    if (p2)
+        CHECK_OUT(p2, 4);
+    int v2 = p2 ? (int)load_i32(p2) : 0;
+    uint32_t p3 = (uint32_t)a[3].i32;
+    if (p3)
+        CHECK_OUT(p3, 4);
+    int v3 = 0;
+    uint32_t p4 = (uint32_t)a[4].i32;
+    if (p4)
+        CHECK_OUT(p4, 4);
+    int v4 = 0;
+    uint32_t p5 = (uint32_t)a[5].i32;
+    if (p5)
+        CHECK_OUT(p5, 4);
+    MPI_Datatype v5;
+    uint32_t p6 = (uint32_t)a[6].i32;
+    if (p6)
+        CHECK_OUT(p6, 4);
+    MPI_T_enum v6;
+    int32_t g6;
+    uint32_t p8 = (uint32_t)a[8].i32;
+    if (p8)
+        CHECK_OUT(p8, 4);
+    int v8 = p8 ? (int)load_i32(p8) : 0;
+    uint32_t p9 = (uint32_t)a[9].i32;
+    if (p9)
+        CHECK_OUT(p9, 4);
+    int v9 = 0;
+    uint32_t p10 = (uint32_t)a[10].i32;
+    if (p10)
+        CHECK_OUT(p10, 4);
+    int v10 = 0;
+    uint32_t p11 = (uint32_t)a[11].i32;
+    if (p11)
+        CHECK_OUT(p11, 4);
+    int v11 = 0;
+    uint32_t p12 = (uint32_t)a[12].i32;
+    if (p12)
+        CHECK_OUT(p12, 4);
+    int v12 = 0;
+    if (p2 && v2 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v1 = NULL;
+    if (a[1].i32 && v2 > 0) {
+        CHECK_OUT(a[1].i32, v2);
+        v1 = (char *)GPTR(a[1].i32);
+    }
+    if (p8 && v8 < 0)
+        return fail(a, ABI_T_ERR_INVALID, errslot, FN);
+    char *v7 = NULL;
+    if (a[7].i32 && v8 > 0) {
+        CHECK_OUT(a[7].i32, v8);
+        v7 = (char *)GPTR(a[7].i32);
+    }
+    int rc = MPI_T_pvar_get_info(v0, v1, &v2, &v3, &v4, &v5, &v6, v7, &v8, &v9, &v10, &v11, &v12);
+    if (rc == MPI_SUCCESS) {
+        if (v2 < 1) {
+            v2 = 1;
+            if (v1)
+                v1[0] = 0;
+        }
+        if (p2)
+            store_i32(p2, v2);
+        if (p3)
+            store_i32(p3, out_verbosity(v3));
+        if (p4)
+            store_i32(p4, out_pvar_class(v4));
+        if (p5)
+            store_i32(p5, tool_datatype(v5));
+        if (p6)
+            store_i32(p6, (g6 = guest_of(K_T_ENUM, (host_h){.t_enum = v6})) != guest_null[K_T_ENUM] ? g6 : new_handle(K_T_ENUM, (host_h){.t_enum = v6}));
+        if (v8 < 1) {
+            v8 = 1;
+            if (v7)
+                v7[0] = 0;
+        }
+        if (p8)
+            store_i32(p8, v8);
+        if (p9)
+            store_i32(p9, out_bind(v9));
+        if (p10)
+            store_i32(p10, v10);
+        if (p11)
+            store_i32(p11, v11);
+        if (p12)
+            store_i32(p12, v12);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_get_num)
+{
+#define FN "MPI_T_pvar_get_num"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    int v0 = 0;
+    int rc = MPI_T_pvar_get_num(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, v0);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_handle_free)
+{
+#define FN "MPI_T_pvar_handle_free"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int32_t g1 = load_i32(p1);
+    slot_t *sl1 = lookup(K_T_PVAR_HANDLE, g1);
+    if (!sl1 || sl1->predefined)
+        return fail(a, kind_error[K_T_PVAR_HANDLE], errslot, FN);
+    MPI_T_pvar_handle v1 = sl1->h.t_pvar_handle;
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    int rc = MPI_T_pvar_handle_free(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        sl1 = lookup(K_T_PVAR_HANDLE, g1);
+        slot_free(K_T_PVAR_HANDLE, sl1);
+        store_i32(p1, guest_null[K_T_PVAR_HANDLE]);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_read)
+{
+#define FN "MPI_T_pvar_read"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    if (sl1->predefined)
+        return fail(a, kind_error[K_T_PVAR_HANDLE], errslot, FN);
+    BUF(v2, 2, sl1->extent, NULL, 0);
+    int rc = MPI_T_pvar_read(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_readreset)
+{
+#define FN "MPI_T_pvar_readreset"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    if (sl1->predefined)
+        return fail(a, kind_error[K_T_PVAR_HANDLE], errslot, FN);
+    BUF(v2, 2, sl1->extent, NULL, 0);
+    int rc = MPI_T_pvar_readreset(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_reset)
+{
+#define FN "MPI_T_pvar_reset"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    int rc = MPI_T_pvar_reset(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_session_create)
+{
+#define FN "MPI_T_pvar_session_create"
+    TOOL_ERRSLOT;
+    uint32_t p0 = (uint32_t)a[0].i32;
+    CHECK_OUT(p0, 4);
+    MPI_T_pvar_session v0;
+    int rc = MPI_T_pvar_session_create(&v0);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p0, new_handle(K_T_PVAR_SESSION, (host_h){.t_pvar_session = v0}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_start)
+{
+#define FN "MPI_T_pvar_start"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    int rc = MPI_T_pvar_start(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_stop)
+{
+#define FN "MPI_T_pvar_stop"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    int rc = MPI_T_pvar_stop(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_T_pvar_write)
+{
+#define FN "MPI_T_pvar_write"
+    TOOL_ERRSLOT;
+    HANDLE_ARG(K_T_PVAR_SESSION, t_pvar_session, v0, sl0, 0);
+    HANDLE_ARG(K_T_PVAR_HANDLE, t_pvar_handle, v1, sl1, 1);
+    if (!sl1->predefined && sl1->cslot != slot_index(K_T_PVAR_SESSION, sl0))
+        return fail(a, ABI_T_ERR_INVALID_HANDLE, errslot, FN);
+    if (sl1->predefined)
+        return fail(a, kind_error[K_T_PVAR_HANDLE], errslot, FN);
+    BUF(v2, 2, sl1->extent, NULL, 0);
+    int rc = MPI_T_pvar_write(v0, v1, v2);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -3356,30 +7817,6 @@ CALLBACK(MPI_Type_create_darray)
         store_i32(p9, new_handle(K_DATATYPE, (host_h){.datatype = v9}));
     }
     return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Type_create_f90_complex)
-{
-#define FN "MPI_Type_create_f90_complex"
-    ERRSLOT;
-    return fail(a, ABI_ERR_UNSUPPORTED_OPERATION, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Type_create_f90_integer)
-{
-#define FN "MPI_Type_create_f90_integer"
-    ERRSLOT;
-    return fail(a, ABI_ERR_UNSUPPORTED_OPERATION, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Type_create_f90_real)
-{
-#define FN "MPI_Type_create_f90_real"
-    ERRSLOT;
-    return fail(a, ABI_ERR_UNSUPPORTED_OPERATION, errslot, FN);
 #undef FN
 }
 
@@ -3607,6 +8044,35 @@ CALLBACK(MPI_Type_get_extent)
 #undef FN
 }
 
+CALLBACK(MPI_Type_get_extent_c)
+{
+#define FN "MPI_Type_get_extent_c"
+    ERRSLOT;
+    HANDLE_ARG(K_DATATYPE, datatype, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 8);
+    MPI_Count v1 = 0;
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 8);
+    MPI_Count v2 = 0;
+    int rc;
+    if (host4_fn[H4_MPI_Type_get_extent_c]) {
+        rc = HOST4(MPI_Type_get_extent_c)(v0, &v1, &v2);
+    } else {
+        MPI_Aint w1 = (MPI_Aint)v1;
+        MPI_Aint w2 = (MPI_Aint)v2;
+        rc = MPI_Type_get_extent(v0, &w1, &w2);
+        v1 = w1;
+        v2 = w2;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p1, v1);
+        store_i64(p2, v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Type_get_extent_x)
 {
 #define FN "MPI_Type_get_extent_x"
@@ -3646,6 +8112,35 @@ CALLBACK(MPI_Type_get_true_extent)
         if (v2 != (int32_t)v2)
             return fail(a, ABI_ERR_VALUE_TOO_LARGE, errslot, FN);
         store_i32(p2, (int32_t)v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Type_get_true_extent_c)
+{
+#define FN "MPI_Type_get_true_extent_c"
+    ERRSLOT;
+    HANDLE_ARG(K_DATATYPE, datatype, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 8);
+    MPI_Count v1 = 0;
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 8);
+    MPI_Count v2 = 0;
+    int rc;
+    if (host4_fn[H4_MPI_Type_get_true_extent_c]) {
+        rc = HOST4(MPI_Type_get_true_extent_c)(v0, &v1, &v2);
+    } else {
+        MPI_Aint w1 = (MPI_Aint)v1;
+        MPI_Aint w2 = (MPI_Aint)v2;
+        rc = MPI_Type_get_true_extent(v0, &w1, &w2);
+        v1 = w1;
+        v2 = w2;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p1, v1);
+        store_i64(p2, v2);
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3708,6 +8203,29 @@ CALLBACK(MPI_Type_size)
 #undef FN
 }
 
+CALLBACK(MPI_Type_size_c)
+{
+#define FN "MPI_Type_size_c"
+    ERRSLOT;
+    HANDLE_ARG(K_DATATYPE, datatype, v0, sl0, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 8);
+    MPI_Count v1 = 0;
+    int rc;
+    if (host4_fn[H4_MPI_Type_size_c]) {
+        rc = HOST4(MPI_Type_size_c)(v0, &v1);
+    } else {
+        int w1 = (int)v1;
+        rc = MPI_Type_size(v0, &w1);
+        v1 = w1;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Type_size_x)
 {
 #define FN "MPI_Type_size_x"
@@ -3763,6 +8281,39 @@ CALLBACK(MPI_Unpack)
 #undef FN
 }
 
+CALLBACK(MPI_Unpack_c)
+{
+#define FN "MPI_Unpack_c"
+    COMM_ARG(v6, 6);
+    MPI_Count v1 = (MPI_Count)a[1].i64;
+    MPI_Count v4 = (MPI_Count)a[4].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
+    BUF(v0, 0, (int64_t)v1, NULL, 0);
+    BUF(v3, 3, (int64_t)v4, sl5, 0);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 8);
+    MPI_Count v2 = (MPI_Count)load_i64(p2);
+    int rc;
+    if (host4_fn[H4_MPI_Unpack_c]) {
+        rc = HOST4(MPI_Unpack_c)(v0, v1, &v2, v3, v4, v5, v6);
+    } else {
+        if (v1 != (int)v1)
+            return host4_missing(a, H4_MPI_Unpack_c, errslot, FN);
+        if (v2 != (int)v2)
+            return host4_missing(a, H4_MPI_Unpack_c, errslot, FN);
+        int w2 = (int)v2;
+        if (v4 != (int)v4)
+            return host4_missing(a, H4_MPI_Unpack_c, errslot, FN);
+        rc = MPI_Unpack(v0, (int)v1, &w2, v3, (int)v4, v5, v6);
+        v2 = w2;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p2, v2);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
 CALLBACK(MPI_Unpack_external)
 {
 #define FN "MPI_Unpack_external"
@@ -3787,27 +8338,513 @@ CALLBACK(MPI_Unpack_external)
 #undef FN
 }
 
+CALLBACK(MPI_Unpack_external_c)
+{
+#define FN "MPI_Unpack_external_c"
+    ERRSLOT;
+    const char *v0;
+    CHECK_STR(v0, a[0].i32);
+    MPI_Count v2 = (MPI_Count)a[2].i64;
+    MPI_Count v5 = (MPI_Count)a[5].i64;
+    HANDLE_ARG(K_DATATYPE, datatype, v6, sl6, 6);
+    BUF(v1, 1, (int64_t)v2, NULL, 0);
+    BUF(v4, 4, (int64_t)v5, sl6, 0);
+    uint32_t p3 = (uint32_t)a[3].i32;
+    CHECK_OUT(p3, 8);
+    MPI_Count v3 = (MPI_Count)load_i64(p3);
+    int rc;
+    if (host4_fn[H4_MPI_Unpack_external_c]) {
+        rc = HOST4(MPI_Unpack_external_c)(v0, v1, v2, &v3, v4, v5, v6);
+    } else {
+        if (v2 != (MPI_Aint)v2)
+            return host4_missing(a, H4_MPI_Unpack_external_c, errslot, FN);
+        if (v3 != (MPI_Aint)v3)
+            return host4_missing(a, H4_MPI_Unpack_external_c, errslot, FN);
+        MPI_Aint w3 = (MPI_Aint)v3;
+        if (v5 != (int)v5)
+            return host4_missing(a, H4_MPI_Unpack_external_c, errslot, FN);
+        rc = MPI_Unpack_external(v0, v1, (MPI_Aint)v2, &w3, v4, (int)v5, v6);
+        v3 = w3;
+    }
+    if (rc == MPI_SUCCESS) {
+        store_i64(p3, v3);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_complete)
+{
+#define FN "MPI_Win_complete"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_complete(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_fence)
+{
+#define FN "MPI_Win_fence"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_assert(a[0].i32);
+    if (v0 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_fence(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_flush)
+{
+#define FN "MPI_Win_flush"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_rank(a[0].i32);
+    int rc = MPI_Win_flush(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_flush_all)
+{
+#define FN "MPI_Win_flush_all"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_flush_all(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_flush_local)
+{
+#define FN "MPI_Win_flush_local"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_rank(a[0].i32);
+    int rc = MPI_Win_flush_local(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_flush_local_all)
+{
+#define FN "MPI_Win_flush_local_all"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_flush_local_all(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_get_group)
+{
+#define FN "MPI_Win_get_group"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    MPI_Group v1;
+    int rc = MPI_Win_get_group(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, new_handle(K_GROUP, (host_h){.group = v1}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_get_info)
+{
+#define FN "MPI_Win_get_info"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    MPI_Info v1;
+    int rc = MPI_Win_get_info(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, new_handle(K_INFO, (host_h){.info = v1}));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_get_name)
+{
+#define FN "MPI_Win_get_name"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, ABI_MAX_OBJECT_NAME);
+    char v1[MPI_MAX_OBJECT_NAME + 1];
+    v1[0] = 0;
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    int v2 = 0;
+    int rc = MPI_Win_get_name(v0, v1, &v2);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p2, put_string(p1, v1, ABI_MAX_OBJECT_NAME));
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_lock)
+{
+#define FN "MPI_Win_lock"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v3, sl3, 3);
+    if (sl3->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl3);
+    int v0 = in_lock_type(a[0].i32);
+    if (v0 < 0)
+        return fail(a, ABI_ERR_LOCKTYPE, errslot, FN);
+    int v1 = in_rank(a[1].i32);
+    int v2 = in_assert(a[2].i32);
+    if (v2 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_lock(v0, v1, v2, v3);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_lock_all)
+{
+#define FN "MPI_Win_lock_all"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_assert(a[0].i32);
+    if (v0 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_lock_all(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_post)
+{
+#define FN "MPI_Win_post"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v2, sl2, 2);
+    if (sl2->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl2);
+    HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
+    int v1 = in_assert(a[1].i32);
+    if (v1 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_post(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_set_info)
+{
+#define FN "MPI_Win_set_info"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    HANDLE_ARG(K_INFO, info, v1, sl1, 1);
+    int rc = MPI_Win_set_info(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_set_name)
+{
+#define FN "MPI_Win_set_name"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    const char *v1;
+    CHECK_STR(v1, a[1].i32);
+    int rc = MPI_Win_set_name(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_start)
+{
+#define FN "MPI_Win_start"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v2, sl2, 2);
+    if (sl2->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl2);
+    HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
+    int v1 = in_assert(a[1].i32);
+    if (v1 < 0)
+        return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    int rc = MPI_Win_start(v0, v1, v2);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_sync)
+{
+#define FN "MPI_Win_sync"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_sync(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_test)
+{
+#define FN "MPI_Win_test"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, 4);
+    int v1 = 0;
+    int rc = MPI_Win_test(v0, &v1);
+    if (rc == MPI_SUCCESS) {
+        store_i32(p1, v1);
+    }
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_unlock)
+{
+#define FN "MPI_Win_unlock"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v1, sl1, 1);
+    if (sl1->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl1);
+    int v0 = in_rank(a[0].i32);
+    int rc = MPI_Win_unlock(v0, v1);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_unlock_all)
+{
+#define FN "MPI_Win_unlock_all"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_unlock_all(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Win_wait)
+{
+#define FN "MPI_Win_wait"
+    ERRSLOT;
+    HANDLE_ARG(K_WIN, win, v0, sl0, 0);
+    if (sl0->predefined)  /* the null handle */
+        return fail(a, kind_error[K_WIN], errslot, FN);
+    errslot = OBJ_ERRSLOT(K_WIN, sl0);
+    int rc = MPI_Win_wait(v0);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+
+const char *const host4_names[H4_LAST] = {
+    "MPI_Allgather_c",
+    "MPI_Allgather_init",
+    "MPI_Allgather_init_c",
+    "MPI_Allgatherv_c",
+    "MPI_Allgatherv_init",
+    "MPI_Allgatherv_init_c",
+    "MPI_Allreduce_c",
+    "MPI_Allreduce_init",
+    "MPI_Allreduce_init_c",
+    "MPI_Alltoall_c",
+    "MPI_Alltoall_init",
+    "MPI_Alltoall_init_c",
+    "MPI_Alltoallv_c",
+    "MPI_Alltoallv_init",
+    "MPI_Alltoallv_init_c",
+    "MPI_Alltoallw_init",
+    "MPI_Barrier_init",
+    "MPI_Bcast_c",
+    "MPI_Bcast_init",
+    "MPI_Bcast_init_c",
+    "MPI_Bsend_c",
+    "MPI_Bsend_init_c",
+    "MPI_Comm_idup_with_info",
+    "MPI_Exscan_c",
+    "MPI_Exscan_init",
+    "MPI_Exscan_init_c",
+    "MPI_Gather_c",
+    "MPI_Gather_init",
+    "MPI_Gather_init_c",
+    "MPI_Gatherv_c",
+    "MPI_Gatherv_init",
+    "MPI_Gatherv_init_c",
+    "MPI_Get_count_c",
+    "MPI_Get_elements_c",
+    "MPI_Iallgather_c",
+    "MPI_Iallgatherv_c",
+    "MPI_Iallreduce_c",
+    "MPI_Ialltoall_c",
+    "MPI_Ialltoallv_c",
+    "MPI_Ibcast_c",
+    "MPI_Ibsend_c",
+    "MPI_Iexscan_c",
+    "MPI_Igather_c",
+    "MPI_Igatherv_c",
+    "MPI_Imrecv_c",
+    "MPI_Ineighbor_allgather_c",
+    "MPI_Ineighbor_allgatherv_c",
+    "MPI_Ineighbor_alltoall_c",
+    "MPI_Ineighbor_alltoallv_c",
+    "MPI_Info_create_env",
+    "MPI_Irecv_c",
+    "MPI_Ireduce_c",
+    "MPI_Irsend_c",
+    "MPI_Iscan_c",
+    "MPI_Iscatter_c",
+    "MPI_Iscatterv_c",
+    "MPI_Isend_c",
+    "MPI_Isendrecv",
+    "MPI_Isendrecv_c",
+    "MPI_Isendrecv_replace",
+    "MPI_Isendrecv_replace_c",
+    "MPI_Issend_c",
+    "MPI_Mrecv_c",
+    "MPI_Neighbor_allgather_c",
+    "MPI_Neighbor_allgather_init",
+    "MPI_Neighbor_allgather_init_c",
+    "MPI_Neighbor_allgatherv_c",
+    "MPI_Neighbor_allgatherv_init",
+    "MPI_Neighbor_allgatherv_init_c",
+    "MPI_Neighbor_alltoall_c",
+    "MPI_Neighbor_alltoall_init",
+    "MPI_Neighbor_alltoall_init_c",
+    "MPI_Neighbor_alltoallv_c",
+    "MPI_Neighbor_alltoallv_init",
+    "MPI_Neighbor_alltoallv_init_c",
+    "MPI_Neighbor_alltoallw_init",
+    "MPI_Pack_c",
+    "MPI_Pack_external_c",
+    "MPI_Pack_external_size_c",
+    "MPI_Pack_size_c",
+    "MPI_Recv_c",
+    "MPI_Recv_init_c",
+    "MPI_Reduce_c",
+    "MPI_Reduce_init",
+    "MPI_Reduce_init_c",
+    "MPI_Reduce_local_c",
+    "MPI_Reduce_scatter_block_init",
+    "MPI_Reduce_scatter_init",
+    "MPI_Rsend_c",
+    "MPI_Rsend_init_c",
+    "MPI_Scan_c",
+    "MPI_Scan_init",
+    "MPI_Scan_init_c",
+    "MPI_Scatter_c",
+    "MPI_Scatter_init",
+    "MPI_Scatter_init_c",
+    "MPI_Scatterv_c",
+    "MPI_Scatterv_init",
+    "MPI_Scatterv_init_c",
+    "MPI_Send_c",
+    "MPI_Send_init_c",
+    "MPI_Sendrecv_c",
+    "MPI_Sendrecv_replace_c",
+    "MPI_Ssend_c",
+    "MPI_Ssend_init_c",
+    "MPI_Type_get_extent_c",
+    "MPI_Type_get_true_extent_c",
+    "MPI_Type_size_c",
+    "MPI_Unpack_c",
+    "MPI_Unpack_external_c",
+};
+
 const bridge_entry ENTRIES[] = {
     {"MPI_Abort", "ii", "i", (callback_fn)cb_MPI_Abort},
+    {"MPI_Accumulate", "iiiiiiiii", "i", (callback_fn)cb_MPI_Accumulate},
     {"MPI_Add_error_class", "i", "i", (callback_fn)cb_MPI_Add_error_class},
     {"MPI_Add_error_code", "ii", "i", (callback_fn)cb_MPI_Add_error_code},
     {"MPI_Add_error_string", "ii", "i", (callback_fn)cb_MPI_Add_error_string},
     {"MPI_Aint_add", "ii", "i", (callback_fn)cb_MPI_Aint_add},
     {"MPI_Aint_diff", "ii", "i", (callback_fn)cb_MPI_Aint_diff},
     {"MPI_Allgather", "iiiiiii", "i", (callback_fn)cb_MPI_Allgather},
+    {"MPI_Allgather_c", "iIiiIii", "i", (callback_fn)cb_MPI_Allgather_c},
+    {"MPI_Allgather_init", "iiiiiiiii", "i", (callback_fn)cb_MPI_Allgather_init},
+    {"MPI_Allgather_init_c", "iIiiIiiii", "i", (callback_fn)cb_MPI_Allgather_init_c},
     {"MPI_Allgatherv", "iiiiiiii", "i", (callback_fn)cb_MPI_Allgatherv},
+    {"MPI_Allgatherv_c", "iIiiiiii", "i", (callback_fn)cb_MPI_Allgatherv_c},
+    {"MPI_Allgatherv_init", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Allgatherv_init},
+    {"MPI_Allgatherv_init_c", "iIiiiiiiii", "i", (callback_fn)cb_MPI_Allgatherv_init_c},
     {"MPI_Alloc_mem", "iii", "i", (callback_fn)cb_MPI_Alloc_mem},
     {"MPI_Allreduce", "iiiiii", "i", (callback_fn)cb_MPI_Allreduce},
+    {"MPI_Allreduce_c", "iiIiii", "i", (callback_fn)cb_MPI_Allreduce_c},
+    {"MPI_Allreduce_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Allreduce_init},
+    {"MPI_Allreduce_init_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Allreduce_init_c},
     {"MPI_Alltoall", "iiiiiii", "i", (callback_fn)cb_MPI_Alltoall},
+    {"MPI_Alltoall_c", "iIiiIii", "i", (callback_fn)cb_MPI_Alltoall_c},
+    {"MPI_Alltoall_init", "iiiiiiiii", "i", (callback_fn)cb_MPI_Alltoall_init},
+    {"MPI_Alltoall_init_c", "iIiiIiiii", "i", (callback_fn)cb_MPI_Alltoall_init_c},
     {"MPI_Alltoallv", "iiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallv},
+    {"MPI_Alltoallv_c", "iiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallv_c},
+    {"MPI_Alltoallv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallv_init},
+    {"MPI_Alltoallv_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallv_init_c},
     {"MPI_Alltoallw", "iiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw},
+    {"MPI_Alltoallw_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Alltoallw_init},
     {"MPI_Attr_delete", "ii", "i", (callback_fn)cb_MPI_Attr_delete},
     {"MPI_Attr_get", "iiii", "i", (callback_fn)cb_MPI_Attr_get},
     {"MPI_Attr_put", "iii", "i", (callback_fn)cb_MPI_Attr_put},
     {"MPI_Barrier", "i", "i", (callback_fn)cb_MPI_Barrier},
+    {"MPI_Barrier_init", "iii", "i", (callback_fn)cb_MPI_Barrier_init},
     {"MPI_Bcast", "iiiii", "i", (callback_fn)cb_MPI_Bcast},
+    {"MPI_Bcast_c", "iIiii", "i", (callback_fn)cb_MPI_Bcast_c},
+    {"MPI_Bcast_init", "iiiiiii", "i", (callback_fn)cb_MPI_Bcast_init},
+    {"MPI_Bcast_init_c", "iIiiiii", "i", (callback_fn)cb_MPI_Bcast_init_c},
     {"MPI_Bsend", "iiiiii", "i", (callback_fn)cb_MPI_Bsend},
+    {"MPI_Bsend_c", "iIiiii", "i", (callback_fn)cb_MPI_Bsend_c},
     {"MPI_Bsend_init", "iiiiiii", "i", (callback_fn)cb_MPI_Bsend_init},
+    {"MPI_Bsend_init_c", "iIiiiii", "i", (callback_fn)cb_MPI_Bsend_init_c},
     {"MPI_Buffer_attach", "ii", "i", (callback_fn)cb_MPI_Buffer_attach},
     {"MPI_Buffer_detach", "ii", "i", (callback_fn)cb_MPI_Buffer_detach},
     {"MPI_Cancel", "i", "i", (callback_fn)cb_MPI_Cancel},
@@ -3819,8 +8856,11 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Cart_shift", "iiiii", "i", (callback_fn)cb_MPI_Cart_shift},
     {"MPI_Cart_sub", "iii", "i", (callback_fn)cb_MPI_Cart_sub},
     {"MPI_Cartdim_get", "ii", "i", (callback_fn)cb_MPI_Cartdim_get},
+    {"MPI_Close_port", "i", "i", (callback_fn)cb_MPI_Close_port},
+    {"MPI_Comm_accept", "iiiii", "i", (callback_fn)cb_MPI_Comm_accept},
     {"MPI_Comm_call_errhandler", "ii", "i", (callback_fn)cb_MPI_Comm_call_errhandler},
     {"MPI_Comm_compare", "iii", "i", (callback_fn)cb_MPI_Comm_compare},
+    {"MPI_Comm_connect", "iiiii", "i", (callback_fn)cb_MPI_Comm_connect},
     {"MPI_Comm_create", "iii", "i", (callback_fn)cb_MPI_Comm_create},
     {"MPI_Comm_create_errhandler", "ii", "i", (callback_fn)cb_MPI_Comm_create_errhandler},
     {"MPI_Comm_create_group", "iiii", "i", (callback_fn)cb_MPI_Comm_create_group},
@@ -3838,6 +8878,8 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_get_parent", "i", "i", (callback_fn)cb_MPI_Comm_get_parent},
     {"MPI_Comm_group", "ii", "i", (callback_fn)cb_MPI_Comm_group},
     {"MPI_Comm_idup", "iii", "i", (callback_fn)cb_MPI_Comm_idup},
+    {"MPI_Comm_idup_with_info", "iiii", "i", (callback_fn)cb_MPI_Comm_idup_with_info},
+    {"MPI_Comm_join", "ii", "i", (callback_fn)cb_MPI_Comm_join},
     {"MPI_Comm_rank", "ii", "i", (callback_fn)cb_MPI_Comm_rank},
     {"MPI_Comm_remote_group", "ii", "i", (callback_fn)cb_MPI_Comm_remote_group},
     {"MPI_Comm_remote_size", "ii", "i", (callback_fn)cb_MPI_Comm_remote_size},
@@ -3851,6 +8893,7 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_split", "iiii", "i", (callback_fn)cb_MPI_Comm_split},
     {"MPI_Comm_split_type", "iiiii", "i", (callback_fn)cb_MPI_Comm_split_type},
     {"MPI_Comm_test_inter", "ii", "i", (callback_fn)cb_MPI_Comm_test_inter},
+    {"MPI_Compare_and_swap", "iiiiiii", "i", (callback_fn)cb_MPI_Compare_and_swap},
     {"MPI_Dims_create", "iii", "i", (callback_fn)cb_MPI_Dims_create},
     {"MPI_Dist_graph_create", "iiiiiiiii", "i", (callback_fn)cb_MPI_Dist_graph_create},
     {"MPI_Dist_graph_create_adjacent", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Dist_graph_create_adjacent},
@@ -3860,14 +8903,28 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Error_class", "ii", "i", (callback_fn)cb_MPI_Error_class},
     {"MPI_Error_string", "iii", "i", (callback_fn)cb_MPI_Error_string},
     {"MPI_Exscan", "iiiiii", "i", (callback_fn)cb_MPI_Exscan},
+    {"MPI_Exscan_c", "iiIiii", "i", (callback_fn)cb_MPI_Exscan_c},
+    {"MPI_Exscan_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Exscan_init},
+    {"MPI_Exscan_init_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Exscan_init_c},
+    {"MPI_Fetch_and_op", "iiiiiii", "i", (callback_fn)cb_MPI_Fetch_and_op},
     {"MPI_Finalize", "", "i", (callback_fn)cb_MPI_Finalize},
     {"MPI_Finalized", "i", "i", (callback_fn)cb_MPI_Finalized},
     {"MPI_Free_mem", "i", "i", (callback_fn)cb_MPI_Free_mem},
     {"MPI_Gather", "iiiiiiii", "i", (callback_fn)cb_MPI_Gather},
+    {"MPI_Gather_c", "iIiiIiii", "i", (callback_fn)cb_MPI_Gather_c},
+    {"MPI_Gather_init", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Gather_init},
+    {"MPI_Gather_init_c", "iIiiIiiiii", "i", (callback_fn)cb_MPI_Gather_init_c},
     {"MPI_Gatherv", "iiiiiiiii", "i", (callback_fn)cb_MPI_Gatherv},
+    {"MPI_Gatherv_c", "iIiiiiiii", "i", (callback_fn)cb_MPI_Gatherv_c},
+    {"MPI_Gatherv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Gatherv_init},
+    {"MPI_Gatherv_init_c", "iIiiiiiiiii", "i", (callback_fn)cb_MPI_Gatherv_init_c},
+    {"MPI_Get", "iiiiiiii", "i", (callback_fn)cb_MPI_Get},
+    {"MPI_Get_accumulate", "iiiiiiiiiiii", "i", (callback_fn)cb_MPI_Get_accumulate},
     {"MPI_Get_address", "ii", "i", (callback_fn)cb_MPI_Get_address},
     {"MPI_Get_count", "iii", "i", (callback_fn)cb_MPI_Get_count},
+    {"MPI_Get_count_c", "iii", "i", (callback_fn)cb_MPI_Get_count_c},
     {"MPI_Get_elements", "iii", "i", (callback_fn)cb_MPI_Get_elements},
+    {"MPI_Get_elements_c", "iii", "i", (callback_fn)cb_MPI_Get_elements_c},
     {"MPI_Get_elements_x", "iii", "i", (callback_fn)cb_MPI_Get_elements_x},
     {"MPI_Get_library_version", "ii", "i", (callback_fn)cb_MPI_Get_library_version},
     {"MPI_Get_processor_name", "ii", "i", (callback_fn)cb_MPI_Get_processor_name},
@@ -3893,25 +8950,41 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Group_translate_ranks", "iiiii", "i", (callback_fn)cb_MPI_Group_translate_ranks},
     {"MPI_Group_union", "iii", "i", (callback_fn)cb_MPI_Group_union},
     {"MPI_Iallgather", "iiiiiiii", "i", (callback_fn)cb_MPI_Iallgather},
+    {"MPI_Iallgather_c", "iIiiIiii", "i", (callback_fn)cb_MPI_Iallgather_c},
     {"MPI_Iallgatherv", "iiiiiiiii", "i", (callback_fn)cb_MPI_Iallgatherv},
+    {"MPI_Iallgatherv_c", "iIiiiiiii", "i", (callback_fn)cb_MPI_Iallgatherv_c},
     {"MPI_Iallreduce", "iiiiiii", "i", (callback_fn)cb_MPI_Iallreduce},
+    {"MPI_Iallreduce_c", "iiIiiii", "i", (callback_fn)cb_MPI_Iallreduce_c},
     {"MPI_Ialltoall", "iiiiiiii", "i", (callback_fn)cb_MPI_Ialltoall},
+    {"MPI_Ialltoall_c", "iIiiIiii", "i", (callback_fn)cb_MPI_Ialltoall_c},
     {"MPI_Ialltoallv", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallv},
+    {"MPI_Ialltoallv_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallv_c},
     {"MPI_Ialltoallw", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ialltoallw},
     {"MPI_Ibarrier", "ii", "i", (callback_fn)cb_MPI_Ibarrier},
     {"MPI_Ibcast", "iiiiii", "i", (callback_fn)cb_MPI_Ibcast},
+    {"MPI_Ibcast_c", "iIiiii", "i", (callback_fn)cb_MPI_Ibcast_c},
     {"MPI_Ibsend", "iiiiiii", "i", (callback_fn)cb_MPI_Ibsend},
+    {"MPI_Ibsend_c", "iIiiiii", "i", (callback_fn)cb_MPI_Ibsend_c},
     {"MPI_Iexscan", "iiiiiii", "i", (callback_fn)cb_MPI_Iexscan},
+    {"MPI_Iexscan_c", "iiIiiii", "i", (callback_fn)cb_MPI_Iexscan_c},
     {"MPI_Igather", "iiiiiiiii", "i", (callback_fn)cb_MPI_Igather},
+    {"MPI_Igather_c", "iIiiIiiii", "i", (callback_fn)cb_MPI_Igather_c},
     {"MPI_Igatherv", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Igatherv},
+    {"MPI_Igatherv_c", "iIiiiiiiii", "i", (callback_fn)cb_MPI_Igatherv_c},
     {"MPI_Improbe", "iiiiii", "i", (callback_fn)cb_MPI_Improbe},
     {"MPI_Imrecv", "iiiii", "i", (callback_fn)cb_MPI_Imrecv},
+    {"MPI_Imrecv_c", "iIiii", "i", (callback_fn)cb_MPI_Imrecv_c},
     {"MPI_Ineighbor_allgather", "iiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_allgather},
+    {"MPI_Ineighbor_allgather_c", "iIiiIiii", "i", (callback_fn)cb_MPI_Ineighbor_allgather_c},
     {"MPI_Ineighbor_allgatherv", "iiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_allgatherv},
+    {"MPI_Ineighbor_allgatherv_c", "iIiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_allgatherv_c},
     {"MPI_Ineighbor_alltoall", "iiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoall},
+    {"MPI_Ineighbor_alltoall_c", "iIiiIiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoall_c},
     {"MPI_Ineighbor_alltoallv", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallv},
+    {"MPI_Ineighbor_alltoallv_c", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallv_c},
     {"MPI_Ineighbor_alltoallw", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Ineighbor_alltoallw},
     {"MPI_Info_create", "i", "i", (callback_fn)cb_MPI_Info_create},
+    {"MPI_Info_create_env", "iii", "i", (callback_fn)cb_MPI_Info_create_env},
     {"MPI_Info_delete", "ii", "i", (callback_fn)cb_MPI_Info_delete},
     {"MPI_Info_dup", "ii", "i", (callback_fn)cb_MPI_Info_dup},
     {"MPI_Info_free", "i", "i", (callback_fn)cb_MPI_Info_free},
@@ -3927,58 +9000,152 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Intercomm_merge", "iii", "i", (callback_fn)cb_MPI_Intercomm_merge},
     {"MPI_Iprobe", "iiiii", "i", (callback_fn)cb_MPI_Iprobe},
     {"MPI_Irecv", "iiiiiii", "i", (callback_fn)cb_MPI_Irecv},
+    {"MPI_Irecv_c", "iIiiiii", "i", (callback_fn)cb_MPI_Irecv_c},
     {"MPI_Ireduce", "iiiiiiii", "i", (callback_fn)cb_MPI_Ireduce},
+    {"MPI_Ireduce_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Ireduce_c},
     {"MPI_Ireduce_scatter", "iiiiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter},
     {"MPI_Ireduce_scatter_block", "iiiiiii", "i", (callback_fn)cb_MPI_Ireduce_scatter_block},
     {"MPI_Irsend", "iiiiiii", "i", (callback_fn)cb_MPI_Irsend},
+    {"MPI_Irsend_c", "iIiiiii", "i", (callback_fn)cb_MPI_Irsend_c},
     {"MPI_Is_thread_main", "i", "i", (callback_fn)cb_MPI_Is_thread_main},
     {"MPI_Iscan", "iiiiiii", "i", (callback_fn)cb_MPI_Iscan},
+    {"MPI_Iscan_c", "iiIiiii", "i", (callback_fn)cb_MPI_Iscan_c},
     {"MPI_Iscatter", "iiiiiiiii", "i", (callback_fn)cb_MPI_Iscatter},
+    {"MPI_Iscatter_c", "iIiiIiiii", "i", (callback_fn)cb_MPI_Iscatter_c},
     {"MPI_Iscatterv", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Iscatterv},
+    {"MPI_Iscatterv_c", "iiiiiIiiii", "i", (callback_fn)cb_MPI_Iscatterv_c},
     {"MPI_Isend", "iiiiiii", "i", (callback_fn)cb_MPI_Isend},
+    {"MPI_Isend_c", "iIiiiii", "i", (callback_fn)cb_MPI_Isend_c},
+    {"MPI_Isendrecv", "iiiiiiiiiiii", "i", (callback_fn)cb_MPI_Isendrecv},
+    {"MPI_Isendrecv_c", "iIiiiiIiiiii", "i", (callback_fn)cb_MPI_Isendrecv_c},
+    {"MPI_Isendrecv_replace", "iiiiiiiii", "i", (callback_fn)cb_MPI_Isendrecv_replace},
+    {"MPI_Isendrecv_replace_c", "iIiiiiiii", "i", (callback_fn)cb_MPI_Isendrecv_replace_c},
     {"MPI_Issend", "iiiiiii", "i", (callback_fn)cb_MPI_Issend},
+    {"MPI_Issend_c", "iIiiiii", "i", (callback_fn)cb_MPI_Issend_c},
     {"MPI_Keyval_create", "iiii", "i", (callback_fn)cb_MPI_Keyval_create},
     {"MPI_Keyval_free", "i", "i", (callback_fn)cb_MPI_Keyval_free},
+    {"MPI_Lookup_name", "iii", "i", (callback_fn)cb_MPI_Lookup_name},
     {"MPI_Mprobe", "iiiii", "i", (callback_fn)cb_MPI_Mprobe},
     {"MPI_Mrecv", "iiiii", "i", (callback_fn)cb_MPI_Mrecv},
+    {"MPI_Mrecv_c", "iIiii", "i", (callback_fn)cb_MPI_Mrecv_c},
     {"MPI_Neighbor_allgather", "iiiiiii", "i", (callback_fn)cb_MPI_Neighbor_allgather},
+    {"MPI_Neighbor_allgather_c", "iIiiIii", "i", (callback_fn)cb_MPI_Neighbor_allgather_c},
+    {"MPI_Neighbor_allgather_init", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_allgather_init},
+    {"MPI_Neighbor_allgather_init_c", "iIiiIiiii", "i", (callback_fn)cb_MPI_Neighbor_allgather_init_c},
     {"MPI_Neighbor_allgatherv", "iiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_allgatherv},
+    {"MPI_Neighbor_allgatherv_c", "iIiiiiii", "i", (callback_fn)cb_MPI_Neighbor_allgatherv_c},
+    {"MPI_Neighbor_allgatherv_init", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_allgatherv_init},
+    {"MPI_Neighbor_allgatherv_init_c", "iIiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_allgatherv_init_c},
     {"MPI_Neighbor_alltoall", "iiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoall},
+    {"MPI_Neighbor_alltoall_c", "iIiiIii", "i", (callback_fn)cb_MPI_Neighbor_alltoall_c},
+    {"MPI_Neighbor_alltoall_init", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoall_init},
+    {"MPI_Neighbor_alltoall_init_c", "iIiiIiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoall_init_c},
     {"MPI_Neighbor_alltoallv", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallv},
+    {"MPI_Neighbor_alltoallv_c", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallv_c},
+    {"MPI_Neighbor_alltoallv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallv_init},
+    {"MPI_Neighbor_alltoallv_init_c", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallv_init_c},
     {"MPI_Neighbor_alltoallw", "iiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw},
+    {"MPI_Neighbor_alltoallw_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Neighbor_alltoallw_init},
     {"MPI_Op_commutative", "ii", "i", (callback_fn)cb_MPI_Op_commutative},
     {"MPI_Op_create", "iii", "i", (callback_fn)cb_MPI_Op_create},
     {"MPI_Op_free", "i", "i", (callback_fn)cb_MPI_Op_free},
+    {"MPI_Open_port", "ii", "i", (callback_fn)cb_MPI_Open_port},
     {"MPI_Pack", "iiiiiii", "i", (callback_fn)cb_MPI_Pack},
+    {"MPI_Pack_c", "iIiiIii", "i", (callback_fn)cb_MPI_Pack_c},
     {"MPI_Pack_external", "iiiiiii", "i", (callback_fn)cb_MPI_Pack_external},
+    {"MPI_Pack_external_c", "iiIiiIi", "i", (callback_fn)cb_MPI_Pack_external_c},
     {"MPI_Pack_external_size", "iiii", "i", (callback_fn)cb_MPI_Pack_external_size},
+    {"MPI_Pack_external_size_c", "iIii", "i", (callback_fn)cb_MPI_Pack_external_size_c},
     {"MPI_Pack_size", "iiii", "i", (callback_fn)cb_MPI_Pack_size},
+    {"MPI_Pack_size_c", "Iiii", "i", (callback_fn)cb_MPI_Pack_size_c},
     {"MPI_Probe", "iiii", "i", (callback_fn)cb_MPI_Probe},
+    {"MPI_Publish_name", "iii", "i", (callback_fn)cb_MPI_Publish_name},
+    {"MPI_Put", "iiiiiiii", "i", (callback_fn)cb_MPI_Put},
     {"MPI_Query_thread", "i", "i", (callback_fn)cb_MPI_Query_thread},
+    {"MPI_Raccumulate", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Raccumulate},
     {"MPI_Recv", "iiiiiii", "i", (callback_fn)cb_MPI_Recv},
+    {"MPI_Recv_c", "iIiiiii", "i", (callback_fn)cb_MPI_Recv_c},
     {"MPI_Recv_init", "iiiiiii", "i", (callback_fn)cb_MPI_Recv_init},
+    {"MPI_Recv_init_c", "iIiiiii", "i", (callback_fn)cb_MPI_Recv_init_c},
     {"MPI_Reduce", "iiiiiii", "i", (callback_fn)cb_MPI_Reduce},
+    {"MPI_Reduce_c", "iiIiiii", "i", (callback_fn)cb_MPI_Reduce_c},
+    {"MPI_Reduce_init", "iiiiiiiii", "i", (callback_fn)cb_MPI_Reduce_init},
+    {"MPI_Reduce_init_c", "iiIiiiiii", "i", (callback_fn)cb_MPI_Reduce_init_c},
     {"MPI_Reduce_local", "iiiii", "i", (callback_fn)cb_MPI_Reduce_local},
+    {"MPI_Reduce_local_c", "iiIii", "i", (callback_fn)cb_MPI_Reduce_local_c},
     {"MPI_Reduce_scatter", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter},
     {"MPI_Reduce_scatter_block", "iiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block},
+    {"MPI_Reduce_scatter_block_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_block_init},
+    {"MPI_Reduce_scatter_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Reduce_scatter_init},
     {"MPI_Request_free", "i", "i", (callback_fn)cb_MPI_Request_free},
     {"MPI_Request_get_status", "iii", "i", (callback_fn)cb_MPI_Request_get_status},
+    {"MPI_Rget", "iiiiiiiii", "i", (callback_fn)cb_MPI_Rget},
+    {"MPI_Rget_accumulate", "iiiiiiiiiiiii", "i", (callback_fn)cb_MPI_Rget_accumulate},
+    {"MPI_Rput", "iiiiiiiii", "i", (callback_fn)cb_MPI_Rput},
     {"MPI_Rsend", "iiiiii", "i", (callback_fn)cb_MPI_Rsend},
+    {"MPI_Rsend_c", "iIiiii", "i", (callback_fn)cb_MPI_Rsend_c},
     {"MPI_Rsend_init", "iiiiiii", "i", (callback_fn)cb_MPI_Rsend_init},
+    {"MPI_Rsend_init_c", "iIiiiii", "i", (callback_fn)cb_MPI_Rsend_init_c},
     {"MPI_Scan", "iiiiii", "i", (callback_fn)cb_MPI_Scan},
+    {"MPI_Scan_c", "iiIiii", "i", (callback_fn)cb_MPI_Scan_c},
+    {"MPI_Scan_init", "iiiiiiii", "i", (callback_fn)cb_MPI_Scan_init},
+    {"MPI_Scan_init_c", "iiIiiiii", "i", (callback_fn)cb_MPI_Scan_init_c},
     {"MPI_Scatter", "iiiiiiii", "i", (callback_fn)cb_MPI_Scatter},
+    {"MPI_Scatter_c", "iIiiIiii", "i", (callback_fn)cb_MPI_Scatter_c},
+    {"MPI_Scatter_init", "iiiiiiiiii", "i", (callback_fn)cb_MPI_Scatter_init},
+    {"MPI_Scatter_init_c", "iIiiIiiiii", "i", (callback_fn)cb_MPI_Scatter_init_c},
     {"MPI_Scatterv", "iiiiiiiii", "i", (callback_fn)cb_MPI_Scatterv},
+    {"MPI_Scatterv_c", "iiiiiIiii", "i", (callback_fn)cb_MPI_Scatterv_c},
+    {"MPI_Scatterv_init", "iiiiiiiiiii", "i", (callback_fn)cb_MPI_Scatterv_init},
+    {"MPI_Scatterv_init_c", "iiiiiIiiiii", "i", (callback_fn)cb_MPI_Scatterv_init_c},
     {"MPI_Send", "iiiiii", "i", (callback_fn)cb_MPI_Send},
+    {"MPI_Send_c", "iIiiii", "i", (callback_fn)cb_MPI_Send_c},
     {"MPI_Send_init", "iiiiiii", "i", (callback_fn)cb_MPI_Send_init},
+    {"MPI_Send_init_c", "iIiiiii", "i", (callback_fn)cb_MPI_Send_init_c},
     {"MPI_Sendrecv", "iiiiiiiiiiii", "i", (callback_fn)cb_MPI_Sendrecv},
+    {"MPI_Sendrecv_c", "iIiiiiIiiiii", "i", (callback_fn)cb_MPI_Sendrecv_c},
     {"MPI_Sendrecv_replace", "iiiiiiiii", "i", (callback_fn)cb_MPI_Sendrecv_replace},
+    {"MPI_Sendrecv_replace_c", "iIiiiiiii", "i", (callback_fn)cb_MPI_Sendrecv_replace_c},
     {"MPI_Ssend", "iiiiii", "i", (callback_fn)cb_MPI_Ssend},
+    {"MPI_Ssend_c", "iIiiii", "i", (callback_fn)cb_MPI_Ssend_c},
     {"MPI_Ssend_init", "iiiiiii", "i", (callback_fn)cb_MPI_Ssend_init},
+    {"MPI_Ssend_init_c", "iIiiiii", "i", (callback_fn)cb_MPI_Ssend_init_c},
     {"MPI_Start", "i", "i", (callback_fn)cb_MPI_Start},
     {"MPI_Startall", "ii", "i", (callback_fn)cb_MPI_Startall},
     {"MPI_Status_set_cancelled", "ii", "i", (callback_fn)cb_MPI_Status_set_cancelled},
     {"MPI_Status_set_elements", "iii", "i", (callback_fn)cb_MPI_Status_set_elements},
     {"MPI_Status_set_elements_x", "iiI", "i", (callback_fn)cb_MPI_Status_set_elements_x},
+    {"MPI_T_category_changed", "i", "i", (callback_fn)cb_MPI_T_category_changed},
+    {"MPI_T_category_get_categories", "iii", "i", (callback_fn)cb_MPI_T_category_get_categories},
+    {"MPI_T_category_get_cvars", "iii", "i", (callback_fn)cb_MPI_T_category_get_cvars},
+    {"MPI_T_category_get_index", "ii", "i", (callback_fn)cb_MPI_T_category_get_index},
+    {"MPI_T_category_get_info", "iiiiiiii", "i", (callback_fn)cb_MPI_T_category_get_info},
+    {"MPI_T_category_get_num", "i", "i", (callback_fn)cb_MPI_T_category_get_num},
+    {"MPI_T_category_get_pvars", "iii", "i", (callback_fn)cb_MPI_T_category_get_pvars},
+    {"MPI_T_cvar_get_index", "ii", "i", (callback_fn)cb_MPI_T_cvar_get_index},
+    {"MPI_T_cvar_get_info", "iiiiiiiiii", "i", (callback_fn)cb_MPI_T_cvar_get_info},
+    {"MPI_T_cvar_get_num", "i", "i", (callback_fn)cb_MPI_T_cvar_get_num},
+    {"MPI_T_cvar_handle_alloc", "iiii", "i", (callback_fn)cb_MPI_T_cvar_handle_alloc},
+    {"MPI_T_cvar_handle_free", "i", "i", (callback_fn)cb_MPI_T_cvar_handle_free},
+    {"MPI_T_cvar_read", "ii", "i", (callback_fn)cb_MPI_T_cvar_read},
+    {"MPI_T_cvar_write", "ii", "i", (callback_fn)cb_MPI_T_cvar_write},
+    {"MPI_T_enum_get_info", "iiii", "i", (callback_fn)cb_MPI_T_enum_get_info},
+    {"MPI_T_enum_get_item", "iiiii", "i", (callback_fn)cb_MPI_T_enum_get_item},
+    {"MPI_T_finalize", "", "i", (callback_fn)cb_MPI_T_finalize},
+    {"MPI_T_init_thread", "ii", "i", (callback_fn)cb_MPI_T_init_thread},
+    {"MPI_T_pvar_get_index", "iii", "i", (callback_fn)cb_MPI_T_pvar_get_index},
+    {"MPI_T_pvar_get_info", "iiiiiiiiiiiii", "i", (callback_fn)cb_MPI_T_pvar_get_info},
+    {"MPI_T_pvar_get_num", "i", "i", (callback_fn)cb_MPI_T_pvar_get_num},
+    {"MPI_T_pvar_handle_alloc", "iiiii", "i", (callback_fn)cb_MPI_T_pvar_handle_alloc},
+    {"MPI_T_pvar_handle_free", "ii", "i", (callback_fn)cb_MPI_T_pvar_handle_free},
+    {"MPI_T_pvar_read", "iii", "i", (callback_fn)cb_MPI_T_pvar_read},
+    {"MPI_T_pvar_readreset", "iii", "i", (callback_fn)cb_MPI_T_pvar_readreset},
+    {"MPI_T_pvar_reset", "ii", "i", (callback_fn)cb_MPI_T_pvar_reset},
+    {"MPI_T_pvar_session_create", "i", "i", (callback_fn)cb_MPI_T_pvar_session_create},
+    {"MPI_T_pvar_session_free", "i", "i", (callback_fn)cb_MPI_T_pvar_session_free},
+    {"MPI_T_pvar_start", "ii", "i", (callback_fn)cb_MPI_T_pvar_start},
+    {"MPI_T_pvar_stop", "ii", "i", (callback_fn)cb_MPI_T_pvar_stop},
+    {"MPI_T_pvar_write", "iii", "i", (callback_fn)cb_MPI_T_pvar_write},
     {"MPI_Test", "iii", "i", (callback_fn)cb_MPI_Test},
     {"MPI_Test_cancelled", "ii", "i", (callback_fn)cb_MPI_Test_cancelled},
     {"MPI_Testall", "iiii", "i", (callback_fn)cb_MPI_Testall},
@@ -4007,26 +9174,66 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Type_get_contents", "iiiiiii", "i", (callback_fn)cb_MPI_Type_get_contents},
     {"MPI_Type_get_envelope", "iiiii", "i", (callback_fn)cb_MPI_Type_get_envelope},
     {"MPI_Type_get_extent", "iii", "i", (callback_fn)cb_MPI_Type_get_extent},
+    {"MPI_Type_get_extent_c", "iii", "i", (callback_fn)cb_MPI_Type_get_extent_c},
     {"MPI_Type_get_extent_x", "iii", "i", (callback_fn)cb_MPI_Type_get_extent_x},
     {"MPI_Type_get_name", "iii", "i", (callback_fn)cb_MPI_Type_get_name},
     {"MPI_Type_get_true_extent", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent},
+    {"MPI_Type_get_true_extent_c", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent_c},
     {"MPI_Type_get_true_extent_x", "iii", "i", (callback_fn)cb_MPI_Type_get_true_extent_x},
     {"MPI_Type_indexed", "iiiii", "i", (callback_fn)cb_MPI_Type_indexed},
     {"MPI_Type_match_size", "iii", "i", (callback_fn)cb_MPI_Type_match_size},
     {"MPI_Type_set_attr", "iii", "i", (callback_fn)cb_MPI_Type_set_attr},
     {"MPI_Type_set_name", "ii", "i", (callback_fn)cb_MPI_Type_set_name},
     {"MPI_Type_size", "ii", "i", (callback_fn)cb_MPI_Type_size},
+    {"MPI_Type_size_c", "ii", "i", (callback_fn)cb_MPI_Type_size_c},
     {"MPI_Type_size_x", "ii", "i", (callback_fn)cb_MPI_Type_size_x},
     {"MPI_Type_vector", "iiiii", "i", (callback_fn)cb_MPI_Type_vector},
     {"MPI_Unpack", "iiiiiii", "i", (callback_fn)cb_MPI_Unpack},
+    {"MPI_Unpack_c", "iIiiIii", "i", (callback_fn)cb_MPI_Unpack_c},
     {"MPI_Unpack_external", "iiiiiii", "i", (callback_fn)cb_MPI_Unpack_external},
+    {"MPI_Unpack_external_c", "iiIiiIi", "i", (callback_fn)cb_MPI_Unpack_external_c},
+    {"MPI_Unpublish_name", "iii", "i", (callback_fn)cb_MPI_Unpublish_name},
     {"MPI_Wait", "ii", "i", (callback_fn)cb_MPI_Wait},
     {"MPI_Waitall", "iii", "i", (callback_fn)cb_MPI_Waitall},
     {"MPI_Waitany", "iiii", "i", (callback_fn)cb_MPI_Waitany},
     {"MPI_Waitsome", "iiiii", "i", (callback_fn)cb_MPI_Waitsome},
+    {"MPI_Win_allocate", "iiiiii", "i", (callback_fn)cb_MPI_Win_allocate},
+    {"MPI_Win_allocate_shared", "iiiiii", "i", (callback_fn)cb_MPI_Win_allocate_shared},
+    {"MPI_Win_attach", "iii", "i", (callback_fn)cb_MPI_Win_attach},
+    {"MPI_Win_call_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_call_errhandler},
+    {"MPI_Win_complete", "i", "i", (callback_fn)cb_MPI_Win_complete},
+    {"MPI_Win_create", "iiiiii", "i", (callback_fn)cb_MPI_Win_create},
+    {"MPI_Win_create_dynamic", "iii", "i", (callback_fn)cb_MPI_Win_create_dynamic},
     {"MPI_Win_create_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_create_errhandler},
     {"MPI_Win_create_keyval", "iiii", "i", (callback_fn)cb_MPI_Win_create_keyval},
+    {"MPI_Win_delete_attr", "ii", "i", (callback_fn)cb_MPI_Win_delete_attr},
+    {"MPI_Win_detach", "ii", "i", (callback_fn)cb_MPI_Win_detach},
+    {"MPI_Win_fence", "ii", "i", (callback_fn)cb_MPI_Win_fence},
+    {"MPI_Win_flush", "ii", "i", (callback_fn)cb_MPI_Win_flush},
+    {"MPI_Win_flush_all", "i", "i", (callback_fn)cb_MPI_Win_flush_all},
+    {"MPI_Win_flush_local", "ii", "i", (callback_fn)cb_MPI_Win_flush_local},
+    {"MPI_Win_flush_local_all", "i", "i", (callback_fn)cb_MPI_Win_flush_local_all},
+    {"MPI_Win_free", "i", "i", (callback_fn)cb_MPI_Win_free},
     {"MPI_Win_free_keyval", "i", "i", (callback_fn)cb_MPI_Win_free_keyval},
+    {"MPI_Win_get_attr", "iiii", "i", (callback_fn)cb_MPI_Win_get_attr},
+    {"MPI_Win_get_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_get_errhandler},
+    {"MPI_Win_get_group", "ii", "i", (callback_fn)cb_MPI_Win_get_group},
+    {"MPI_Win_get_info", "ii", "i", (callback_fn)cb_MPI_Win_get_info},
+    {"MPI_Win_get_name", "iii", "i", (callback_fn)cb_MPI_Win_get_name},
+    {"MPI_Win_lock", "iiii", "i", (callback_fn)cb_MPI_Win_lock},
+    {"MPI_Win_lock_all", "ii", "i", (callback_fn)cb_MPI_Win_lock_all},
+    {"MPI_Win_post", "iii", "i", (callback_fn)cb_MPI_Win_post},
+    {"MPI_Win_set_attr", "iii", "i", (callback_fn)cb_MPI_Win_set_attr},
+    {"MPI_Win_set_errhandler", "ii", "i", (callback_fn)cb_MPI_Win_set_errhandler},
+    {"MPI_Win_set_info", "ii", "i", (callback_fn)cb_MPI_Win_set_info},
+    {"MPI_Win_set_name", "ii", "i", (callback_fn)cb_MPI_Win_set_name},
+    {"MPI_Win_shared_query", "iiiii", "i", (callback_fn)cb_MPI_Win_shared_query},
+    {"MPI_Win_start", "iii", "i", (callback_fn)cb_MPI_Win_start},
+    {"MPI_Win_sync", "i", "i", (callback_fn)cb_MPI_Win_sync},
+    {"MPI_Win_test", "ii", "i", (callback_fn)cb_MPI_Win_test},
+    {"MPI_Win_unlock", "ii", "i", (callback_fn)cb_MPI_Win_unlock},
+    {"MPI_Win_unlock_all", "i", "i", (callback_fn)cb_MPI_Win_unlock_all},
+    {"MPI_Win_wait", "i", "i", (callback_fn)cb_MPI_Win_wait},
     {"MPI_Wtick", "", "F", (callback_fn)cb_MPI_Wtick},
     {"MPI_Wtime", "", "F", (callback_fn)cb_MPI_Wtime},
 };

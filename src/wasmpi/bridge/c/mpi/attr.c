@@ -10,15 +10,16 @@
 #define DUP_FN 0xffffffffu
 #define NULL_FN 0u
 
-/* window keyvals exist before any window does; their attributes come with windows (RMA) */
 enum { KV_COMM, KV_TYPE, KV_WIN };
 static const char *const COPY_WHAT[] = {
     "attribute copy function (MPI_Comm_create_keyval)",
     "attribute copy function (MPI_Type_create_keyval)",
+    "attribute copy function (MPI_Win_create_keyval)",
 };
 static const char *const DELETE_WHAT[] = {
     "attribute delete function (MPI_Comm_create_keyval)",
     "attribute delete function (MPI_Type_create_keyval)",
+    "attribute delete function (MPI_Win_create_keyval)",
 };
 
 /* Entries are never reused: a freed keyval's callbacks still run for the attributes that use
@@ -199,16 +200,22 @@ CALLBACK(MPI_Keyval_free) { return free_keyval(a, KV_COMM, "MPI_Keyval_free"); }
 CALLBACK(MPI_Type_free_keyval) { return free_keyval(a, KV_TYPE, "MPI_Type_free_keyval"); }
 CALLBACK(MPI_Win_free_keyval) { return free_keyval(a, KV_WIN, "MPI_Win_free_keyval"); }
 
-/* object argument of the attribute calls: a communicator or a datatype; errors are reported
- * on the communicator, as the host would */
+/* object argument of the attribute calls: a communicator, a datatype or a window; errors are
+ * reported on the communicator or the window, as the host would */
 #define ATTR_OBJ(kind) \
     int32_t errslot = world_slot(); \
     host_h obj; \
+    slot_t *ws = NULL; \
     if (kind == KV_COMM) { \
         int32_t cs = comm_slot(a[0].i32); \
         if (cs < 0) return fail(a, ABI_ERR_COMM, errslot, FN); \
         errslot = cs; \
         obj.comm = T[K_COMM].s[cs].h.comm; \
+    } else if (kind == KV_WIN) { \
+        ws = lookup(K_WIN, a[0].i32); \
+        if (!ws || ws->predefined) return fail(a, ABI_ERR_WIN, errslot, FN); \
+        errslot = OBJ_ERRSLOT(K_WIN, ws); \
+        obj.win = ws->h.win; \
     } else { \
         slot_t *ts = lookup(K_DATATYPE, a[0].i32); \
         if (!ts) return fail(a, ABI_ERR_TYPE, errslot, FN); \
@@ -223,27 +230,33 @@ static wasm_trap_t *set_attr(wasmtime_val_raw_t *a, int kind, const char *fn)
 #define FN fn
     ATTR_OBJ(kind);
     void *val = (void *)(uintptr_t)(uint32_t)a[2].i32;
+    (void)ws;
     int rc = kind == KV_COMM ? MPI_Comm_set_attr(obj.comm, hk, val)
-                             : MPI_Type_set_attr(obj.datatype, hk, val);
+           : kind == KV_WIN ? MPI_Win_set_attr(obj.win, hk, val)
+                            : MPI_Type_set_attr(obj.datatype, hk, val);
     return done(a, rc, errslot, FN);
 #undef FN
 }
 CALLBACK(MPI_Comm_set_attr) { return set_attr(a, KV_COMM, "MPI_Comm_set_attr"); }
 CALLBACK(MPI_Attr_put) { return set_attr(a, KV_COMM, "MPI_Attr_put"); }
 CALLBACK(MPI_Type_set_attr) { return set_attr(a, KV_TYPE, "MPI_Type_set_attr"); }
+CALLBACK(MPI_Win_set_attr) { return set_attr(a, KV_WIN, "MPI_Win_set_attr"); }
 
 static wasm_trap_t *delete_attr(wasmtime_val_raw_t *a, int kind, const char *fn)
 {
 #define FN fn
     ATTR_OBJ(kind);
+    (void)ws;
     int rc = kind == KV_COMM ? MPI_Comm_delete_attr(obj.comm, hk)
-                             : MPI_Type_delete_attr(obj.datatype, hk);
+           : kind == KV_WIN ? MPI_Win_delete_attr(obj.win, hk)
+                            : MPI_Type_delete_attr(obj.datatype, hk);
     return done(a, rc, errslot, FN);
 #undef FN
 }
 CALLBACK(MPI_Comm_delete_attr) { return delete_attr(a, KV_COMM, "MPI_Comm_delete_attr"); }
 CALLBACK(MPI_Attr_delete) { return delete_attr(a, KV_COMM, "MPI_Attr_delete"); }
 CALLBACK(MPI_Type_delete_attr) { return delete_attr(a, KV_TYPE, "MPI_Type_delete_attr"); }
+CALLBACK(MPI_Win_delete_attr) { return delete_attr(a, KV_WIN, "MPI_Win_delete_attr"); }
 
 /* The guest value of predefined attribute `g`, whose host value (an int) is at `host_val`. */
 static int32_t predefined_value(int32_t g, const int *host_val)
@@ -260,21 +273,51 @@ static int32_t predefined_value(int32_t g, const int *host_val)
 static uint32_t predefined_values;
 enum { N_PREDEFINED = ABI_UNIVERSE_SIZE - ABI_TAG_UB + 1 };
 
+/* the predefined window attributes are the bridge's (guest addresses, guest memory) */
+static wasm_trap_t *predefined_win_attr(wasmtime_val_raw_t *a, const slot_t *w, int *done_,
+                                        const char *fn)
+{
+#define FN fn
+    ERRSLOT;
+    int32_t gval = 0;
+    int rc = win_attr(w, a[1].i32, &gval);
+    if ((*done_ = rc >= 0) == 0)
+        return NULL;
+    errslot = OBJ_ERRSLOT(K_WIN, w);
+    CHECK_OUT(a[2].i32, 4);
+    CHECK_OUT(a[3].i32, 4);
+    if (rc > 0)
+        return fail(a, rc, errslot, FN);
+    store_i32((uint32_t)a[2].i32, gval);
+    store_i32((uint32_t)a[3].i32, 1);
+    return ok(a);
+#undef FN
+}
+
 static wasm_trap_t *get_attr(wasmtime_val_raw_t *a, int kind, const char *fn)
 {
 #define FN fn
+    if (kind == KV_WIN) {
+        slot_t *w = lookup(K_WIN, a[0].i32);
+        int handled = 0;
+        wasm_trap_t *t = w && !w->predefined ? predefined_win_attr(a, w, &handled, fn) : NULL;
+        if (handled)
+            return t;
+    }
     ATTR_OBJ(kind);
     CHECK_OUT(a[2].i32, 4);
     CHECK_OUT(a[3].i32, 4);
     void *val = NULL;
     int flag = 0;
+    (void)ws;
     int rc = kind == KV_COMM ? MPI_Comm_get_attr(obj.comm, hk, &val, &flag)
-                             : MPI_Type_get_attr(obj.datatype, hk, &val, &flag);
+           : kind == KV_WIN ? MPI_Win_get_attr(obj.win, hk, &val, &flag)
+                            : MPI_Type_get_attr(obj.datatype, hk, &val, &flag);
     if (rc != MPI_SUCCESS)
         return done(a, rc, errslot, FN);
     int32_t gval = (int32_t)(uint32_t)(uintptr_t)val;
     int32_t g = a[1].i32;
-    if (flag && g >= ABI_TAG_UB && g <= ABI_UNIVERSE_SIZE) {
+    if (flag && kind == KV_COMM && g >= ABI_TAG_UB && g <= ABI_UNIVERSE_SIZE) {
         if (!predefined_values && !(predefined_values = guest_alloc(4 * N_PREDEFINED)))
             return fail(a, ABI_ERR_NO_MEM, errslot, FN);
         uint32_t p = predefined_values + 4 * (uint32_t)(g - ABI_TAG_UB);
@@ -290,4 +333,5 @@ static wasm_trap_t *get_attr(wasmtime_val_raw_t *a, int kind, const char *fn)
 CALLBACK(MPI_Comm_get_attr) { return get_attr(a, KV_COMM, "MPI_Comm_get_attr"); }
 CALLBACK(MPI_Attr_get) { return get_attr(a, KV_COMM, "MPI_Attr_get"); }
 CALLBACK(MPI_Type_get_attr) { return get_attr(a, KV_TYPE, "MPI_Type_get_attr"); }
+CALLBACK(MPI_Win_get_attr) { return get_attr(a, KV_WIN, "MPI_Win_get_attr"); }
 

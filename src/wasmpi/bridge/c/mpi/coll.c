@@ -1,12 +1,32 @@
 /* Collective special cases: reduce-scatter (the receive size depends on the rank and on
- * MPI_IN_PLACE) and the alltoallw family (a datatype per peer; the nonblocking ones keep their
- * translated datatype arrays alive until the request completes). */
+ * MPI_IN_PLACE) and the alltoallw family (a datatype per peer; the nonblocking and persistent
+ * ones keep their translated datatype arrays alive until the request completes or is freed),
+ * each blocking, nonblocking and persistent (MPI-4: the host function is looked up at run
+ * time). */
 #include "bridge.h"
 
-static wasm_trap_t *reduce_scatter(wasmtime_val_raw_t *a, int nonblocking, const char *fn)
+/* how a collective is started: blocking, nonblocking (I...) or persistent (..._init: an info
+ * argument, then the request) */
+enum { BLOCKING, NONBLOCKING, PERSISTENT };
+
+/* the request out-argument of a nonblocking or persistent call whose communicator is at
+ * argument `c` (persistent ones have an info argument between them); checks the info */
+#define REQUEST_OUT(rp, c, mode) \
+    /* a blocking call has no such argument: a[] ends with the communicator */ \
+    uint32_t rp = (mode) == BLOCKING ? 0 \
+                  : (uint32_t)a[(c) + ((mode) == PERSISTENT ? 2 : 1)].i32; \
+    MPI_Info info_ = MPI_INFO_NULL; \
+    if ((mode) == PERSISTENT) { \
+        HANDLE_ARG(K_INFO, info, i_, si_, (c) + 1); \
+        info_ = i_; \
+    } \
+    if ((mode) != BLOCKING) CHECK_OUT(rp, 4)
+
+static wasm_trap_t *reduce_scatter(wasmtime_val_raw_t *a, int mode, const char *fn)
 {
 #define FN fn
     COMM_ARG(comm, 5);
+    REQUEST_OUT(rp, 5, mode);
     GET_TYPE(dt, 3);
     GET_OP(op, 4, dt);
     slot_t *c = COMM_SLOT(comm);
@@ -22,23 +42,33 @@ static wasm_trap_t *reduce_scatter(wasmtime_val_raw_t *a, int nonblocking, const
     BUF(sbuf, 0, total, TYPE_SLOT(dt), 1);
     BUF(rbuf, 1, in_place ? total : (c->rank >= 0 && c->rank < np ? counts[c->rank] : 0),
         TYPE_SLOT(dt), 0);
-    if (!nonblocking)
+    if (mode == BLOCKING)
         return done(a, MPI_Reduce_scatter(sbuf, rbuf, counts, dt, op, comm), errslot, FN);
-    CHECK_OUT(a[6].i32, 4);
     MPI_Request r;
-    int rc = MPI_Ireduce_scatter(sbuf, rbuf, counts, dt, op, comm, &r);
+    int rc;
+    if (mode == PERSISTENT) {
+        NEED_HOST4(MPI_Reduce_scatter_init);
+        rc = HOST4(MPI_Reduce_scatter_init)(sbuf, rbuf, counts, dt, op, comm, info_, &r);
+    } else {
+        rc = MPI_Ireduce_scatter(sbuf, rbuf, counts, dt, op, comm, &r);
+    }
     if (rc == MPI_SUCCESS)
-        store_i32((uint32_t)a[6].i32, new_request(r, errslot));
+        store_i32(rp, new_request(r, errslot));
     return done(a, rc, errslot, FN);
 #undef FN
 }
-CALLBACK(MPI_Reduce_scatter) { return reduce_scatter(a, 0, "MPI_Reduce_scatter"); }
-CALLBACK(MPI_Ireduce_scatter) { return reduce_scatter(a, 1, "MPI_Ireduce_scatter"); }
+CALLBACK(MPI_Reduce_scatter) { return reduce_scatter(a, BLOCKING, "MPI_Reduce_scatter"); }
+CALLBACK(MPI_Ireduce_scatter) { return reduce_scatter(a, NONBLOCKING, "MPI_Ireduce_scatter"); }
+CALLBACK(MPI_Reduce_scatter_init)
+{
+    return reduce_scatter(a, PERSISTENT, "MPI_Reduce_scatter_init");
+}
 
-static wasm_trap_t *reduce_scatter_block(wasmtime_val_raw_t *a, int nonblocking, const char *fn)
+static wasm_trap_t *reduce_scatter_block(wasmtime_val_raw_t *a, int mode, const char *fn)
 {
 #define FN fn
     COMM_ARG(comm, 5);
+    REQUEST_OUT(rp, 5, mode);
     GET_TYPE(dt, 3);
     GET_OP(op, 4, dt);
     slot_t *c = COMM_SLOT(comm);
@@ -46,19 +76,35 @@ static wasm_trap_t *reduce_scatter_block(wasmtime_val_raw_t *a, int nonblocking,
     int in_place = (uint32_t)a[0].i32 == ABI_IN_PLACE;
     BUF(sbuf, 0, total, TYPE_SLOT(dt), 1);
     BUF(rbuf, 1, in_place ? total : a[2].i32, TYPE_SLOT(dt), 0);
-    if (!nonblocking)
+    if (mode == BLOCKING)
         return done(a, MPI_Reduce_scatter_block(sbuf, rbuf, a[2].i32, dt, op, comm), errslot,
                     FN);
-    CHECK_OUT(a[6].i32, 4);
     MPI_Request r;
-    int rc = MPI_Ireduce_scatter_block(sbuf, rbuf, a[2].i32, dt, op, comm, &r);
+    int rc;
+    if (mode == PERSISTENT) {
+        NEED_HOST4(MPI_Reduce_scatter_block_init);
+        rc = HOST4(MPI_Reduce_scatter_block_init)(sbuf, rbuf, a[2].i32, dt, op, comm, info_,
+                                                  &r);
+    } else {
+        rc = MPI_Ireduce_scatter_block(sbuf, rbuf, a[2].i32, dt, op, comm, &r);
+    }
     if (rc == MPI_SUCCESS)
-        store_i32((uint32_t)a[6].i32, new_request(r, errslot));
+        store_i32(rp, new_request(r, errslot));
     return done(a, rc, errslot, FN);
 #undef FN
 }
-CALLBACK(MPI_Reduce_scatter_block) { return reduce_scatter_block(a, 0, "MPI_Reduce_scatter_block"); }
-CALLBACK(MPI_Ireduce_scatter_block) { return reduce_scatter_block(a, 1, "MPI_Ireduce_scatter_block"); }
+CALLBACK(MPI_Reduce_scatter_block)
+{
+    return reduce_scatter_block(a, BLOCKING, "MPI_Reduce_scatter_block");
+}
+CALLBACK(MPI_Ireduce_scatter_block)
+{
+    return reduce_scatter_block(a, NONBLOCKING, "MPI_Ireduce_scatter_block");
+}
+CALLBACK(MPI_Reduce_scatter_block_init)
+{
+    return reduce_scatter_block(a, PERSISTENT, "MPI_Reduce_scatter_block_init");
+}
 
 /* ---- alltoallw: per-peer datatypes, displacements in bytes ------------------------------------ */
 
@@ -110,11 +156,16 @@ static int w_side(uint32_t base, const int32_t *types_g, const int *counts,
 
 /* alltoallw over `ns` send and `nr` receive peers; displacements are ints (alltoallw) or Aints
  * (neighbor_alltoallw), in bytes. Argument order is the standard's for both. */
-static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int nonblocking,
-                              const char *fn)
+static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int mode, const char *fn)
 {
 #define FN fn
     COMM_ARG(comm, 8);
+    REQUEST_OUT(rp, 8, mode);
+    if (mode == PERSISTENT && neighbor) {
+        NEED_HOST4(MPI_Neighbor_alltoallw_init);
+    } else if (mode == PERSISTENT) {
+        NEED_HOST4(MPI_Alltoallw_init);
+    }
     slot_t *c = COMM_SLOT(comm);
     if (neighbor && c->rsize) /* MPICH asserts on an intercommunicator */
         return fail(a, ABI_ERR_COMM, errslot, FN);
@@ -131,9 +182,6 @@ static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int nonblocki
     CHECK_ARRAY(a[5].i32, nr, 4, "recvcounts array");
     CHECK_ARRAY(a[6].i32, nr, 4, "rdispls array");
     CHECK_ARRAY(a[7].i32, nr, 4, "recvtypes array");
-    int32_t rp = nonblocking ? a[9].i32 : 0;
-    if (nonblocking)
-        CHECK_OUT(rp, 4);
     w_state *w = calloc(1, sizeof *w);
     if (w) {
         w->types = malloc(sizeof(MPI_Datatype) * (size_t)(ns + nr + 1));
@@ -171,7 +219,11 @@ static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int nonblocki
     const int *rcounts = (const int *)GPTR(a[5].i32);
     MPI_Request r = MPI_REQUEST_NULL;
     if (neighbor) {
-        if (nonblocking)
+        if (mode == PERSISTENT)
+            rc = HOST4(MPI_Neighbor_alltoallw_init)(sbuf, scounts, w->displs, w->types, rbuf,
+                                                    rcounts, w->displs + ns, w->types + ns,
+                                                    comm, info_, &r);
+        else if (mode == NONBLOCKING)
             rc = MPI_Ineighbor_alltoallw(sbuf, scounts, w->displs, w->types, rbuf, rcounts,
                                          w->displs + ns, w->types + ns, comm, &r);
         else
@@ -189,14 +241,17 @@ static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int nonblocki
             rbuf = (char *)rbuf + rd[0];
             sd = rd = zero_displ;
         }
-        if (nonblocking)
+        if (mode == PERSISTENT)
+            rc = HOST4(MPI_Alltoallw_init)(sbuf, scounts, sd, in_place ? NULL : w->types, rbuf,
+                                           rcounts, rd, w->types + ns, comm, info_, &r);
+        else if (mode == NONBLOCKING)
             rc = MPI_Ialltoallw(sbuf, scounts, sd, in_place ? NULL : w->types, rbuf, rcounts,
                                 rd, w->types + ns, comm, &r);
         else
             rc = MPI_Alltoallw(sbuf, scounts, sd, in_place ? NULL : w->types, rbuf, rcounts, rd,
                                w->types + ns, comm);
     }
-    if (nonblocking && rc == MPI_SUCCESS) {
+    if (mode != BLOCKING && rc == MPI_SUCCESS) {
         int32_t g = new_request(r, errslot);
         slot_t *s = lookup(K_REQUEST, g);
         if (s && !s->predefined) {
@@ -211,7 +266,15 @@ static wasm_trap_t *alltoallw(wasmtime_val_raw_t *a, int neighbor, int nonblocki
     return done(a, rc, errslot, FN);
 #undef FN
 }
-CALLBACK(MPI_Alltoallw) { return alltoallw(a, 0, 0, "MPI_Alltoallw"); }
-CALLBACK(MPI_Ialltoallw) { return alltoallw(a, 0, 1, "MPI_Ialltoallw"); }
-CALLBACK(MPI_Neighbor_alltoallw) { return alltoallw(a, 1, 0, "MPI_Neighbor_alltoallw"); }
-CALLBACK(MPI_Ineighbor_alltoallw) { return alltoallw(a, 1, 1, "MPI_Ineighbor_alltoallw"); }
+CALLBACK(MPI_Alltoallw) { return alltoallw(a, 0, BLOCKING, "MPI_Alltoallw"); }
+CALLBACK(MPI_Ialltoallw) { return alltoallw(a, 0, NONBLOCKING, "MPI_Ialltoallw"); }
+CALLBACK(MPI_Alltoallw_init) { return alltoallw(a, 0, PERSISTENT, "MPI_Alltoallw_init"); }
+CALLBACK(MPI_Neighbor_alltoallw) { return alltoallw(a, 1, BLOCKING, "MPI_Neighbor_alltoallw"); }
+CALLBACK(MPI_Ineighbor_alltoallw)
+{
+    return alltoallw(a, 1, NONBLOCKING, "MPI_Ineighbor_alltoallw");
+}
+CALLBACK(MPI_Neighbor_alltoallw_init)
+{
+    return alltoallw(a, 1, PERSISTENT, "MPI_Neighbor_alltoallw_init");
+}

@@ -1,6 +1,6 @@
 /* Communicator special cases: MPI_Comm_create, whose group must be a subset of the
- * communicator's (local) group, and MPI_Comm_idup, whose new handle exists only once its
- * request completes. */
+ * communicator's (local) group, MPI_Comm_idup, whose new handle exists only once its request
+ * completes, and MPI_Comm_split_type, whose shared-memory groups are single ranks. */
 #include "bridge.h"
 
 /* Whether every member of `g` is in the (local) group of `comm`; an MPI error class otherwise
@@ -72,20 +72,29 @@ static void idup_complete(void *p, int ok)
     free(st);
 }
 
-CALLBACK(MPI_Comm_idup)
+/* MPI_Comm_idup, and MPI_Comm_idup_with_info (MPI-4) when `with_info`: arguments shift by one */
+static wasm_trap_t *idup(wasmtime_val_raw_t *a, int with_info, const char *fn)
 {
-#define FN "MPI_Comm_idup"
+#define FN fn
     COMM_ARG(comm, 0);
-    CHECK_OUT(a[1].i32, 4);
-    CHECK_OUT(a[2].i32, 4);
+    MPI_Info info = MPI_INFO_NULL;
+    if (with_info) {
+        NEED_HOST4(MPI_Comm_idup_with_info);
+        HANDLE_ARG(K_INFO, info, i_, si_, 1);
+        info = i_;
+    }
+    uint32_t dst = (uint32_t)a[1 + with_info].i32, rp = (uint32_t)a[2 + with_info].i32;
+    CHECK_OUT(dst, 4);
+    CHECK_OUT(rp, 4);
     idup_state *st = malloc(sizeof *st);
     if (!st)
         return fail(a, ABI_ERR_NO_MEM, errslot, FN);
     st->comm = MPI_COMM_NULL;
-    st->dst = (uint32_t)a[1].i32;
+    st->dst = dst;
     st->eh = COMM_SLOT(comm)->eh;
     MPI_Request r;
-    int rc = MPI_Comm_idup(comm, &st->comm, &r);
+    int rc = with_info ? HOST4(MPI_Comm_idup_with_info)(comm, info, &st->comm, &r)
+                       : MPI_Comm_idup(comm, &st->comm, &r);
     if (rc != MPI_SUCCESS) {
         free(st);
         return done(a, rc, errslot, FN);
@@ -98,7 +107,32 @@ CALLBACK(MPI_Comm_idup)
     } else { /* already complete */
         idup_complete(st, 1);
     }
-    store_i32((uint32_t)a[2].i32, g);
+    store_i32(rp, g);
+    return done(a, rc, errslot, FN);
+#undef FN
+}
+CALLBACK(MPI_Comm_idup) { return idup(a, 0, "MPI_Comm_idup"); }
+CALLBACK(MPI_Comm_idup_with_info) { return idup(a, 1, "MPI_Comm_idup_with_info"); }
+
+/* MPI_COMM_TYPE_SHARED groups the processes that can share memory: a rank's linear memory is
+ * its own (no other rank can load or store it), so each rank is a group of one, which is
+ * what MPI_Win_allocate_shared accepts (docs/rma.md). MPI_UNDEFINED, which some ranks may pass
+ * while the others pass MPI_COMM_TYPE_SHARED, must then be the same host collective (Open MPI
+ * hangs on a split_type that meets a split). Other split types are the host's. */
+CALLBACK(MPI_Comm_split_type)
+{
+#define FN "MPI_Comm_split_type"
+    COMM_ARG(comm, 0);
+    HANDLE_ARG(K_INFO, info, info, si, 3);
+    CHECK_OUT(a[4].i32, 4);
+    int type = a[1].i32, key = a[2].i32;
+    MPI_Comm nc;
+    int rc = type == ABI_COMM_TYPE_SHARED || type == ABI_UNDEFINED
+           ? MPI_Comm_split(comm, type == ABI_UNDEFINED ? MPI_UNDEFINED : COMM_SLOT(comm)->rank,
+                            key, &nc)
+           : MPI_Comm_split_type(comm, in_split_type(type), key, info, &nc);
+    if (rc == MPI_SUCCESS)
+        store_i32((uint32_t)a[4].i32, new_comm(nc, errslot));
     return done(a, rc, errslot, FN);
 #undef FN
 }

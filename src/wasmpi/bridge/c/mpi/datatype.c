@@ -238,3 +238,46 @@ CALLBACK(MPI_Type_match_size)
     return fail(a, ABI_ERR_ARG, errslot, FN);
 #undef FN
 }
+
+/* The f90 constructors return the host's parameterized types, which the host keeps for the
+ * life of the job (they cannot be freed): the same (p, r) gives the same guest handle. */
+static wasm_trap_t *f90_type(wasmtime_val_raw_t *a, int rc, MPI_Datatype t, uint32_t out,
+                             const char *fn)
+{
+    ERRSLOT;
+    if (rc == MPI_SUCCESS) {
+        int32_t g = guest_of(K_DATATYPE, (host_h){.datatype = t});
+        store_i32(out, g != ABI_DATATYPE_NULL ? g : new_handle(K_DATATYPE, (host_h){.datatype = t}));
+    }
+    return done(a, rc, errslot, fn);
+}
+
+CALLBACK(MPI_Type_create_f90_integer)
+{
+#define FN "MPI_Type_create_f90_integer"
+    CHECK_OUT(a[1].i32, 4);
+    MPI_Datatype t = MPI_DATATYPE_NULL;
+    int rc = MPI_Type_create_f90_integer(a[0].i32, &t);
+    return f90_type(a, rc, t, (uint32_t)a[1].i32, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Type_create_f90_real)
+{
+#define FN "MPI_Type_create_f90_real"
+    CHECK_OUT(a[2].i32, 4);
+    MPI_Datatype t = MPI_DATATYPE_NULL;
+    int rc = MPI_Type_create_f90_real(a[0].i32, a[1].i32, &t);
+    return f90_type(a, rc, t, (uint32_t)a[2].i32, FN);
+#undef FN
+}
+
+CALLBACK(MPI_Type_create_f90_complex)
+{
+#define FN "MPI_Type_create_f90_complex"
+    CHECK_OUT(a[2].i32, 4);
+    MPI_Datatype t = MPI_DATATYPE_NULL;
+    int rc = MPI_Type_create_f90_complex(a[0].i32, a[1].i32, &t);
+    return f90_type(a, rc, t, (uint32_t)a[2].i32, FN);
+#undef FN
+}

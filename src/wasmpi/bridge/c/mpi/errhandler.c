@@ -3,8 +3,9 @@
  * own handler function (an upcall), or abort the job (core/errors.c). */
 #include "bridge.h"
 
-/* Call user handler `eh` for communicator `comm_guest` and class `cls`; 0 if `eh` is none. */
-int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls)
+/* Call user handler `eh` for object `guest` of handle kind `kind` and class `cls`; 0 if `eh`
+ * is none. Every kind's handler has the type (HANDLE *, int *, ...). */
+int call_errhandler(int32_t eh, int kind, int32_t guest, int cls)
 {
     slot_t *e = lookup(K_ERRHANDLER, eh);
     if (!e || e->predefined || !e->fn)
@@ -12,17 +13,24 @@ int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls)
     uint32_t args = guest_alloc(8);
     if (!args)
         return 0;
-    store_i32(args, comm_guest);
+    store_i32(args, guest);
     store_i32(args + 4, cls);
     int32_t argv[2] = {(int32_t)args, (int32_t)(args + 4)};
-    upcall_variadic(e->fn, argv, 2, "communicator error handler (MPI_Comm_create_errhandler)");
+    upcall_variadic(e->fn, argv, 2, kind == K_WIN
+                    ? "window error handler (MPI_Win_create_errhandler)"
+                    : "communicator error handler (MPI_Comm_create_errhandler)");
     guest_free(args);
     return 1;
 }
 
+int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls)
+{
+    return call_errhandler(eh, K_COMM, comm_guest, cls);
+}
+
 /* Comm and window error handlers are guest functions the bridge calls; a window handler is
  * attached with MPI_Win_set_errhandler once windows exist (RMA). */
-static wasm_trap_t *create_errhandler(wasmtime_val_raw_t *a, const char *fn)
+static wasm_trap_t *create_errhandler(wasmtime_val_raw_t *a, int kind, const char *fn)
 {
 #define FN fn
     ERRSLOT;
@@ -33,12 +41,19 @@ static wasm_trap_t *create_errhandler(wasmtime_val_raw_t *a, const char *fn)
     slot_t *s = slot_alloc(K_ERRHANDLER, &idx);
     s->h.errhandler = MPI_ERRHANDLER_NULL; /* the bridge calls it; the host never sees it */
     s->fn = (uint32_t)a[0].i32;
+    s->cslot = kind; /* the kind of object it may be attached to */
     store_i32((uint32_t)a[1].i32, s->guest);
     return ok(a);
 #undef FN
 }
-CALLBACK(MPI_Comm_create_errhandler) { return create_errhandler(a, "MPI_Comm_create_errhandler"); }
-CALLBACK(MPI_Win_create_errhandler) { return create_errhandler(a, "MPI_Win_create_errhandler"); }
+CALLBACK(MPI_Comm_create_errhandler)
+{
+    return create_errhandler(a, K_COMM, "MPI_Comm_create_errhandler");
+}
+CALLBACK(MPI_Win_create_errhandler)
+{
+    return create_errhandler(a, K_WIN, "MPI_Win_create_errhandler");
+}
 
 CALLBACK(MPI_Comm_set_errhandler)
 {
@@ -88,5 +103,50 @@ CALLBACK(MPI_Errhandler_free)
         return fail(a, ABI_ERR_ARG, errslot, FN);
     store_i32((uint32_t)a[0].i32, ABI_ERRHANDLER_NULL);
     return ok(a);
+#undef FN
+}
+
+/* ---- window error handlers ------------------------------------------------------------------
+ * A window's handler is kept in its slot (eh) like a communicator's; the host window always
+ * returns errors (mpi/rma.c). Predefined handlers fit every kind; a user handler only the kind
+ * it was created for. */
+#define WIN_ARG(sv, idx) \
+    ERRSLOT; \
+    slot_t *sv = lookup(K_WIN, a[idx].i32); \
+    if (!sv || sv->predefined) \
+        return fail(a, ABI_ERR_WIN, errslot, FN); \
+    errslot = OBJ_ERRSLOT(K_WIN, sv)
+
+CALLBACK(MPI_Win_set_errhandler)
+{
+#define FN "MPI_Win_set_errhandler"
+    WIN_ARG(w, 0);
+    slot_t *e = lookup(K_ERRHANDLER, a[1].i32);
+    if (!e || e->guest == ABI_ERRHANDLER_NULL || (!e->predefined && e->cslot != K_WIN))
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    w->eh = e->guest;
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Win_get_errhandler)
+{
+#define FN "MPI_Win_get_errhandler"
+    WIN_ARG(w, 0);
+    CHECK_OUT(a[1].i32, 4);
+    store_i32((uint32_t)a[1].i32, w->eh);
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Win_call_errhandler)
+{
+#define FN "MPI_Win_call_errhandler"
+    WIN_ARG(w, 0);
+    (void)w;
+    wasm_trap_t *t = fail(a, a[1].i32, errslot, FN);
+    if (!t)
+        a[0].i32 = 0; /* the handler was called (or returned): success */
+    return t;
 #undef FN
 }

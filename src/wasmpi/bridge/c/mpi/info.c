@@ -34,3 +34,36 @@ CALLBACK(MPI_Info_get)
     return done(a, rc, errslot, FN);
 #undef FN
 }
+
+/* MPI-4. The guest's argv is an array of guest pointers: each string is checked and passed as
+ * a host pointer (NULL argv, as C allows, stays NULL). */
+CALLBACK(MPI_Info_create_env)
+{
+#define FN "MPI_Info_create_env"
+    ERRSLOT;
+    SCRATCH_FRAME;
+    NEED_HOST4(MPI_Info_create_env);
+    int argc = a[0].i32;
+    uint32_t argv_p = (uint32_t)a[1].i32, out = (uint32_t)a[2].i32;
+    CHECK_OUT(out, 4);
+    if (argc < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    char **argv = NULL;
+    if (argv_p) {
+        CHECK_ARRAY(argv_p, argc, 4, "argv array");
+        SCRATCH(v, char *, (int64_t)argc + 1);
+        for (int i = 0; i < argc; i++) {
+            const char *s;
+            CHECK_STR(s, load_i32(argv_p + 4 * (uint32_t)i));
+            v[i] = (char *)s;
+        }
+        v[argc] = NULL;
+        argv = v;
+    }
+    MPI_Info info;
+    int rc = HOST4(MPI_Info_create_env)(argc, argv, &info);
+    if (rc == MPI_SUCCESS)
+        store_i32(out, new_handle(K_INFO, (host_h){.info = info}));
+    return done(a, rc, errslot, FN);
+#undef FN
+}

@@ -4,12 +4,12 @@
  * created by MPI_Comm_idup), released by its on_complete hook. */
 #include "bridge.h"
 
-/* The communicator slot whose error handler reports on a request (MPI_COMM_WORLD's for
+/* The errslot (communicator or window) whose error handler reports on a request (MPI_COMM_WORLD's for
  * MPI_REQUEST_NULL, or when the communicator is gone). */
 int32_t request_errslot(const slot_t *r)
 {
-    int32_t c = r ? r->cslot : 0;
-    if (c > 0 && c < T[K_COMM].n && T[K_COMM].s[c].live)
+    int32_t c = r ? r->cslot : 0, kind;
+    if (c > 0 && errslot_object(c, &kind)) /* a communicator or a window (RMA requests) */
         return c;
     return world_slot();
 }
