@@ -32,6 +32,8 @@ def execute(opts: ExecOptions) -> int:
 
     bridge = Bridge(bridge_for_rank(opts.mpicc))
     bridge.set_grants([(d.host, d.guest, d.readonly) for d in sandbox.dirs])
+    # MPI_Comm_spawn's children: `wasmpi exec` with this rank's sandbox and MPI
+    bridge.set_spawn_command([sys.executable, "-m", "wasmpi", "exec", *opts.forwarded()])
     missing = bridge.unsupported(module)
     if opts.strict:
         stubs.reject(missing)  # before MPI starts: every rank fails alike, nothing to abort

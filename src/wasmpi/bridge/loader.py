@@ -74,6 +74,7 @@ class Bridge:
         dll.wasmpi_bridge_set_grants.argtypes = [
             ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
             ctypes.POINTER(ctypes.c_int)]
+        dll.wasmpi_bridge_set_spawn.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
         self.lib = cast("BridgeLib", dll)
         lib = self.lib
         self.entries: dict[str, tuple[str, str, int]] = {}
@@ -90,6 +91,13 @@ class Bridge:
         if rc != 0:
             raise ToolError(f"MPI_Init_thread failed in the host MPI (error {rc})")
         self.initialized = True
+
+    def set_spawn_command(self, argv: list[str]) -> None:
+        """The host command that starts one more rank of this job with this rank's sandbox,
+        minus the module path and its arguments: MPI_Comm_spawn runs it for wasm children."""
+        arr = (ctypes.c_char_p * len(argv))(*(a.encode() for a in argv))
+        if self.lib.wasmpi_bridge_set_spawn(len(argv), arr) != 0:
+            raise ToolError("out of memory while preparing the MPI bridge")
 
     @property
     def rank(self) -> int:

@@ -33,6 +33,28 @@ _VARIADIC_BODY = {
 # Functions taking a file name: the bridge resolves a guest path through the sandbox's grants,
 # but the working directory lives in wasi-libc, so a relative name is made absolute here.
 _PATH_ARG = {"MPI_File_open": "filename", "MPI_File_delete": "filename"}
+# The same for the commands of a spawn, which are significant at the root only (elsewhere
+# they may be anything, so they are not touched there).
+_SPAWN_BODY = {
+    "MPI_Comm_spawn": (
+        "int rank_ = -1;\n    char *owned_ = NULL;\n    PMPI_Comm_rank(comm, &rank_);\n"
+        "    const char *abs_ = rank_ == root ? wasmpi_guest_abspath(command, &owned_) : command;"
+        "\n    int rc_ = {call};\n    free(owned_);\n    return rc_;",
+        "command", "abs_"),
+    "MPI_Comm_spawn_multiple": (
+        "int rank_ = -1;\n    char **abs_ = NULL, **owned_ = NULL;\n"
+        "    PMPI_Comm_rank(comm, &rank_);\n"
+        "    if (rank_ == root && count > 0 && array_of_commands) {{\n"
+        "        abs_ = calloc((size_t)count, sizeof *abs_);\n"
+        "        owned_ = calloc((size_t)count, sizeof *owned_);\n"
+        "        for (int i = 0; abs_ && owned_ && i < count; i++)\n"
+        "            abs_[i] = (char *)wasmpi_guest_abspath(array_of_commands[i], &owned_[i]);\n"
+        "    }}\n"
+        "    int rc_ = {call};\n"
+        "    for (int i = 0; owned_ && i < count; i++)\n        free(owned_[i]);\n"
+        "    free(owned_);\n    free(abs_);\n    return rc_;",
+        "array_of_commands", "abs_ && owned_ ? abs_ : array_of_commands"),
+}
 
 _PATH_HELPER = """\
 #include <limits.h>
@@ -78,6 +100,10 @@ def _definition(f: abi.Function) -> str:
         args = ", ".join("abs_" if p.name == path else p.name for p in f.params)
         body = (f"char *owned_;\n    const char *abs_ = wasmpi_guest_abspath({path}, &owned_);\n"
                 f"    int rc_ = {_import_symbol(f)}({args});\n    free(owned_);\n    return rc_;")
+    elif f.name in _SPAWN_BODY:
+        template, path, replaced = _SPAWN_BODY[f.name]
+        args = ", ".join(replaced if p.name == path else p.name for p in f.params)
+        body = template.format(call=f"{_import_symbol(f)}({args})")
     else:
         args = ", ".join(p.name for p in f.params)
         body = f"return {_import_symbol(f)}({args});"

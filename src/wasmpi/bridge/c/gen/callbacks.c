@@ -964,6 +964,8 @@ wasm_trap_t *cb_MPI_Comm_set_errhandler(void *, wasmtime_caller_t *, wasmtime_va
 wasm_trap_t *cb_MPI_Comm_set_info(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_set_name(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_size(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_spawn(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
+wasm_trap_t *cb_MPI_Comm_spawn_multiple(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_split(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_split_type(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
 wasm_trap_t *cb_MPI_Comm_test_inter(void *, wasmtime_caller_t *, wasmtime_val_raw_t *, size_t);
@@ -2420,21 +2422,6 @@ CALLBACK(MPI_Comm_get_name)
     int rc = MPI_Comm_get_name(v0, v1, &v2);
     if (rc == MPI_SUCCESS) {
         store_i32(p2, put_string(p1, v1, ABI_MAX_OBJECT_NAME));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Comm_get_parent)
-{
-#define FN "MPI_Comm_get_parent"
-    ERRSLOT;
-    uint32_t p0 = (uint32_t)a[0].i32;
-    CHECK_OUT(p0, 4);
-    MPI_Comm v0;
-    int rc = MPI_Comm_get_parent(&v0);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p0, new_comm(v0, -1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9499,6 +9486,8 @@ const bridge_entry ENTRIES[] = {
     {"MPI_Comm_set_info", "ii", "i", (callback_fn)cb_MPI_Comm_set_info},
     {"MPI_Comm_set_name", "ii", "i", (callback_fn)cb_MPI_Comm_set_name},
     {"MPI_Comm_size", "ii", "i", (callback_fn)cb_MPI_Comm_size},
+    {"MPI_Comm_spawn", "iiiiiiii", "i", (callback_fn)cb_MPI_Comm_spawn},
+    {"MPI_Comm_spawn_multiple", "iiiiiiiii", "i", (callback_fn)cb_MPI_Comm_spawn_multiple},
     {"MPI_Comm_split", "iiii", "i", (callback_fn)cb_MPI_Comm_split},
     {"MPI_Comm_split_type", "iiiii", "i", (callback_fn)cb_MPI_Comm_split_type},
     {"MPI_Comm_test_inter", "ii", "i", (callback_fn)cb_MPI_Comm_test_inter},
