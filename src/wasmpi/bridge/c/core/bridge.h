@@ -592,6 +592,12 @@ int user_error_guest_code(int host_code);  /* -1: not the guest's */
 int call_comm_errhandler(int32_t eh, int32_t comm_guest, int cls);
 /* the same for an object of handle kind `kind` (K_COMM, K_WIN, ...) */
 int call_errhandler(int32_t eh, int kind, int32_t guest, int cls);
+/* MPI_X_set/get/call_errhandler of an object whose slot `s` keeps its handler (mpi/errhandler.c);
+ * the handler to set or the code to raise is a[1] */
+wasm_trap_t *errhandler_set(wasmtime_val_raw_t *a, slot_t *s, int kind, int32_t errslot,
+                            const char *fn);
+wasm_trap_t *errhandler_get(wasmtime_val_raw_t *a, const slot_t *s, const char *fn);
+wasm_trap_t *errhandler_call(wasmtime_val_raw_t *a, int32_t errslot, const char *fn);
 /* One-sided (mpi/rma.c): MPI_MODE_* bitmasks and MPI_LOCK_* (-1 for an undefined value); the
  * target check of a displacement (0 or an ABI error class; *host_disp is what the host gets);
  * the predefined window attributes (1 when `keyval` is one, *val its guest value). */

@@ -216,12 +216,28 @@ static void free_child_argv(char **argv)
     }
 }
 
-/* Copy the host error codes of `n` children into the guest array at `gerr` (unless it is
- * MPI_ERRCODES_IGNORE), as ABI codes. */
-static void store_errcodes(uint32_t gerr, const int *codes, int n)
+/* An ABI error class when a spawn cannot be made on communicator `c` with `root`. */
+static int spawn_comm(const slot_t *c, int root)
 {
-    for (int i = 0; gerr && i < n; i++)
-        store_i32(gerr + 4u * (uint32_t)i, codes[i] == MPI_SUCCESS ? 0 : abi_error(codes[i]));
+    if (c->rsize) /* an intercommunicator */
+        return ABI_ERR_COMM;
+    return root < 0 || root >= c->size ? ABI_ERR_ROOT : ABI_SUCCESS;
+}
+
+/* The end of a spawn: the intercommunicator to guest argument `iout` (inheriting the error
+ * handler of the communicator in `cslot`), the host error codes of the `n` children as ABI
+ * codes to the array at argument `ierr` (unless it is MPI_ERRCODES_IGNORE). */
+static wasm_trap_t *spawned(wasmtime_val_raw_t *a, int rc, MPI_Comm inter, int32_t cslot,
+                            int iout, int ierr, int *codes, int n, const char *fn)
+{
+    if (rc == MPI_SUCCESS) {
+        store_i32((uint32_t)a[iout].i32, new_comm(inter, cslot));
+        for (int i = 0; a[ierr].i32 && i < n; i++)
+            store_i32((uint32_t)a[ierr].i32 + 4u * (uint32_t)i,
+                      codes[i] == MPI_SUCCESS ? 0 : abi_error(codes[i]));
+    }
+    free(codes);
+    return done(a, rc, cslot, fn);
 }
 
 /* The spawn itself, once each side knows its arguments: every rank of `comm` learns the
@@ -238,15 +254,9 @@ CALLBACK(MPI_Comm_spawn)
 {
 #define FN "MPI_Comm_spawn"
     COMM_ARG(comm, 5);
-    int root = a[4].i32, rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    int inter_ = 0;
-    MPI_Comm_test_inter(comm, &inter_);
-    if (inter_)
-        return fail(a, ABI_ERR_COMM, errslot, FN);
-    if (root < 0 || root >= size)
-        return fail(a, ABI_ERR_ROOT, errslot, FN);
+    int root = a[4].i32, rank = COMM_SLOT(comm)->rank, bad = spawn_comm(COMM_SLOT(comm), root);
+    if (bad)
+        return fail(a, bad, errslot, FN);
     CHECK_OUT(a[6].i32, 4);
     char **argv = NULL;
     int cls = ABI_SUCCESS, maxprocs = 0, owned = 0;
@@ -284,12 +294,7 @@ CALLBACK(MPI_Comm_spawn)
     free_child_argv(argv);
     if (owned)
         MPI_Info_free(&info);
-    if (rc == MPI_SUCCESS) {
-        store_i32((uint32_t)a[6].i32, new_comm(inter, cs_comm));
-        store_errcodes((uint32_t)a[7].i32, codes, total);
-    }
-    free(codes);
-    return done(a, rc, errslot, FN);
+    return spawned(a, rc, inter, cs_comm, 6, 7, codes, total, FN);
 #undef FN
 }
 
@@ -297,14 +302,9 @@ CALLBACK(MPI_Comm_spawn_multiple)
 {
 #define FN "MPI_Comm_spawn_multiple"
     COMM_ARG(comm, 6);
-    int root = a[5].i32, rank, size, inter_ = 0;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    MPI_Comm_test_inter(comm, &inter_);
-    if (inter_)
-        return fail(a, ABI_ERR_COMM, errslot, FN);
-    if (root < 0 || root >= size)
-        return fail(a, ABI_ERR_ROOT, errslot, FN);
+    int root = a[5].i32, rank = COMM_SLOT(comm)->rank, bad = spawn_comm(COMM_SLOT(comm), root);
+    if (bad)
+        return fail(a, bad, errslot, FN);
     CHECK_OUT(a[7].i32, 4);
     int count = 0, total = 0, cls = ABI_SUCCESS;
     char **cmds = NULL, ***argvs = NULL;
@@ -375,12 +375,7 @@ CALLBACK(MPI_Comm_spawn_multiple)
         free(codes);
         return fail(a, cls, errslot, FN);
     }
-    if (rc == MPI_SUCCESS) {
-        store_i32((uint32_t)a[7].i32, new_comm(inter, cs_comm));
-        store_errcodes((uint32_t)a[8].i32, codes, total);
-    }
-    free(codes);
-    return done(a, rc, errslot, FN);
+    return spawned(a, rc, inter, cs_comm, 7, 8, codes, total, FN);
 #undef FN
 }
 

@@ -60,16 +60,40 @@ CALLBACK(MPI_File_create_errhandler)
     return create_errhandler(a, K_FILE, "MPI_File_create_errhandler");
 }
 
+/* ---- set, get, call: the same for every kind of object with a handler ----------------------
+ * The object's slot `s` keeps its handler (eh); `errslot` is where errors of the call go.
+ * Predefined handlers fit every kind, a user handler only the kind it was created for. */
+wasm_trap_t *errhandler_set(wasmtime_val_raw_t *a, slot_t *s, int kind, int32_t errslot,
+                            const char *FN)
+{
+    slot_t *e = lookup(K_ERRHANDLER, a[1].i32);
+    if (!e || e->guest == ABI_ERRHANDLER_NULL || (!e->predefined && e->cslot != kind))
+        return fail(a, ABI_ERR_ARG, errslot, FN);
+    s->eh = e->guest;
+    return ok(a);
+}
+
+wasm_trap_t *errhandler_get(wasmtime_val_raw_t *a, const slot_t *s, const char *FN)
+{
+    CHECK_OUT(a[1].i32, 4);
+    store_i32((uint32_t)a[1].i32, s->eh);
+    return ok(a);
+}
+
+wasm_trap_t *errhandler_call(wasmtime_val_raw_t *a, int32_t errslot, const char *FN)
+{
+    wasm_trap_t *t = fail(a, a[1].i32, errslot, FN);
+    if (!t)
+        a[0].i32 = 0; /* the handler was called (or returned): success */
+    return t;
+}
+
 CALLBACK(MPI_Comm_set_errhandler)
 {
 #define FN "MPI_Comm_set_errhandler"
     COMM_ARG(comm, 0);
     (void)comm;
-    slot_t *e = lookup(K_ERRHANDLER, a[1].i32);
-    if (!e || e->guest == ABI_ERRHANDLER_NULL)
-        return fail(a, ABI_ERR_ARG, errslot, FN);
-    COMM_SLOT(comm)->eh = e->guest;
-    return ok(a);
+    return errhandler_set(a, COMM_SLOT(comm), K_COMM, errslot, FN);
 #undef FN
 }
 
@@ -78,9 +102,7 @@ CALLBACK(MPI_Comm_get_errhandler)
 #define FN "MPI_Comm_get_errhandler"
     COMM_ARG(comm, 0);
     (void)comm;
-    CHECK_OUT(a[1].i32, 4);
-    store_i32((uint32_t)a[1].i32, COMM_SLOT(comm)->eh);
-    return ok(a);
+    return errhandler_get(a, COMM_SLOT(comm), FN);
 #undef FN
 }
 
@@ -89,10 +111,7 @@ CALLBACK(MPI_Comm_call_errhandler)
 #define FN "MPI_Comm_call_errhandler"
     COMM_ARG(comm, 0);
     (void)comm;
-    wasm_trap_t *t = fail(a, a[1].i32, errslot, FN);
-    if (!t)
-        a[0].i32 = 0; /* the handler was called (or returned): success */
-    return t;
+    return errhandler_call(a, errslot, FN);
 #undef FN
 }
 
@@ -113,8 +132,7 @@ CALLBACK(MPI_Errhandler_free)
 
 /* ---- window error handlers ------------------------------------------------------------------
  * A window's handler is kept in its slot (eh) like a communicator's; the host window always
- * returns errors (mpi/rma.c). Predefined handlers fit every kind; a user handler only the kind
- * it was created for. */
+ * returns errors (mpi/rma.c). */
 #define WIN_ARG(sv, idx) \
     ERRSLOT; \
     slot_t *sv = lookup(K_WIN, a[idx].i32); \
@@ -126,11 +144,7 @@ CALLBACK(MPI_Win_set_errhandler)
 {
 #define FN "MPI_Win_set_errhandler"
     WIN_ARG(w, 0);
-    slot_t *e = lookup(K_ERRHANDLER, a[1].i32);
-    if (!e || e->guest == ABI_ERRHANDLER_NULL || (!e->predefined && e->cslot != K_WIN))
-        return fail(a, ABI_ERR_ARG, errslot, FN);
-    w->eh = e->guest;
-    return ok(a);
+    return errhandler_set(a, w, K_WIN, errslot, FN);
 #undef FN
 }
 
@@ -138,9 +152,7 @@ CALLBACK(MPI_Win_get_errhandler)
 {
 #define FN "MPI_Win_get_errhandler"
     WIN_ARG(w, 0);
-    CHECK_OUT(a[1].i32, 4);
-    store_i32((uint32_t)a[1].i32, w->eh);
-    return ok(a);
+    return errhandler_get(a, w, FN);
 #undef FN
 }
 
@@ -149,9 +161,6 @@ CALLBACK(MPI_Win_call_errhandler)
 #define FN "MPI_Win_call_errhandler"
     WIN_ARG(w, 0);
     (void)w;
-    wasm_trap_t *t = fail(a, a[1].i32, errslot, FN);
-    if (!t)
-        a[0].i32 = 0; /* the handler was called (or returned): success */
-    return t;
+    return errhandler_call(a, errslot, FN);
 #undef FN
 }

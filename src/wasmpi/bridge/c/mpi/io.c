@@ -705,11 +705,7 @@ CALLBACK(MPI_File_set_errhandler)
 {
 #define FN "MPI_File_set_errhandler"
     FILE_OR_NULL(s);
-    slot_t *e = lookup(K_ERRHANDLER, a[1].i32);
-    if (!e || e->guest == ABI_ERRHANDLER_NULL || (!e->predefined && e->cslot != K_FILE))
-        return fail(a, ABI_ERR_ARG, errslot, FN);
-    s->eh = e->guest;
-    return ok(a);
+    return errhandler_set(a, s, K_FILE, errslot, FN);
 #undef FN
 }
 
@@ -717,9 +713,7 @@ CALLBACK(MPI_File_get_errhandler)
 {
 #define FN "MPI_File_get_errhandler"
     FILE_OR_NULL(s);
-    CHECK_OUT(a[1].i32, 4);
-    store_i32((uint32_t)a[1].i32, s->eh);
-    return ok(a);
+    return errhandler_get(a, s, FN);
 #undef FN
 }
 
@@ -728,9 +722,6 @@ CALLBACK(MPI_File_call_errhandler)
 #define FN "MPI_File_call_errhandler"
     FILE_OR_NULL(s);
     (void)s;
-    wasm_trap_t *t = fail(a, a[1].i32, errslot, FN);
-    if (!t)
-        a[0].i32 = 0; /* the handler was called (or returned): success */
-    return t;
+    return errhandler_call(a, errslot, FN);
 #undef FN
 }
