@@ -17,6 +17,7 @@ from pathlib import Path
 
 import blake3
 
+from . import config
 from .errors import CacheError
 
 CACHEDIR_TAG = (
@@ -27,12 +28,7 @@ CACHEDIR_TAG = (
 
 
 def root() -> Path:
-    env = os.environ.get("WASMPI_CACHE_DIR")
-    if env:
-        base = Path(env)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = (Path(xdg) if xdg else Path.home() / ".cache") / "wasmpi"
+    base = config.current().cache_dir
     try:
         base.mkdir(parents=True, exist_ok=True)
         tag = base / "CACHEDIR.TAG"

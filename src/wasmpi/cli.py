@@ -17,22 +17,14 @@ EPILOG = """commands:
   compile      precompile a module into the node's cache
   inspect      list a module's imports (supported or not), exports, size and ABI version
   cache        show or clean the cache
+  config       print every option's resolved value and where it came from
 """
 
 
 def _exec_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST][:ro]",
-                   help="grant a host directory to the guest (repeatable)")
-    p.add_argument("--env", action="append", default=[], metavar="K=V",
-                   help="set an environment variable in the guest (repeatable)")
-    p.add_argument("--env-pass", action="append", default=[], metavar="K",
-                   help="pass a host environment variable to the guest (repeatable)")
-    p.add_argument("--mpi", metavar="MPICC", help="compiler wrapper of the host MPI to use "
-                   "(default: WASMPI_MPICC, else the mpich wheel)")
-    p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
-                   help="reject a module that imports MPI functions this wasmpi does not "
-                   "implement (exit 70) instead of trapping only if one is called "
-                   "(default: WASMPI_STRICT, else off)")
+    from .config import add_arguments
+
+    add_arguments(p)
     p.add_argument("module", type=Path, help="the .wasm module")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest")
 
@@ -47,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
                     help="print the path of the CMake toolchain file and exit")
     ap.add_argument("-v", "--verbose", action="store_true", help="echo external commands")
     ap.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    from .config import add_config_argument
+
+    add_config_argument(ap, dest="global_config")
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
     sub.add_parser("cc", help="compile C (all flags pass through; -show prints the command)")
     sub.add_parser("c++", help="compile C++")
@@ -71,34 +66,63 @@ def parser() -> argparse.ArgumentParser:
                    help="with --coverage: do not build the bridge to probe the host MPI")
     k = sub.add_parser("cache", help="cache info|clean")
     k.add_argument("action", choices=["info", "clean"])
+    g = sub.add_parser("config", help="print the resolved options and their sources")
+    g.add_argument("--json", action="store_true")
+    from .config import add_arguments
+
+    add_arguments(g)
+    add_arguments(g, "cc")
     return ap
 
 
 def _options(ns: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .config import ExecOptions, resolve_strict
+    from .config import ExecOptions, current
 
     args = list(ns.args)
     if args and args[0] == "--":
         args = args[1:]
-    return ExecOptions(module=ns.module, args=tuple(args), dirs=tuple(ns.dir),
-                       env=tuple(ns.env), env_pass=tuple(ns.env_pass), mpicc=ns.mpi,
-                       strict=resolve_strict(ns.strict))
+    return ExecOptions(module=ns.module, args=tuple(args), options=current())
+
+
+def _print_config(as_json: bool) -> int:
+    import json
+
+    from .config import current, rows
+
+    opts = current()
+    if as_json:
+        print(json.dumps(opts.as_json(), indent=2))
+        return 0
+    width = max(len(k) for k, _, _ in rows(opts))
+    for key, value, source in rows(opts):
+        print(f"{key:<{width}} = {value}  ({source})")
+    return 0
 
 
 def dispatch(argv: list[str]) -> int:
     # cc / c++ take compiler flags that argparse must not touch
     front = []
     rest = list(argv)
-    while rest and rest[0] in ("-v", "--verbose", "--debug"):
+    config_file: Path | None = None
+    while rest and (rest[0] in ("-v", "--verbose", "--debug", "--config")
+                    or rest[0].startswith("--config=")):
         front.append(rest.pop(0))
+        if front[-1] == "--config" and rest:
+            config_file = Path(rest.pop(0))
+        elif front[-1].startswith("--config="):
+            config_file = Path(front[-1].split("=", 1)[1])
     if "-v" in front or "--verbose" in front:
         _tools.verbose = True
     if rest and rest[0] in ("cc", "c++", "mpicc", "mpicxx"):
-        from . import toolchain
+        from . import config, toolchain
 
+        config.install(config.resolve(config=config_file))
         return toolchain.compile(rest[1:], cplusplus=rest[0] in ("c++", "mpicxx"))
 
     ns = parser().parse_args(argv)
+    from . import config
+
+    config.install(config.from_namespace(ns))
     if ns.verbose:
         _tools.verbose = True
     if ns.cmake_toolchain:
@@ -109,6 +133,8 @@ def dispatch(argv: list[str]) -> int:
     if ns.cmd is None:
         parser().print_help()
         return 0
+    if ns.cmd == "config":
+        return _print_config(ns.json)
     if ns.cmd == "exec":
         from .rank import execute
 
@@ -134,7 +160,7 @@ def dispatch(argv: list[str]) -> int:
             if ns.no_host:
                 print(coverage.text(), end="")
                 return 0
-            mpi = select(ns.mpi)
+            mpi = select(ns.mpi or config.current().mpicc, config.current().mpiexec)
             names = [f.name for f in coverage.mpi4_functions()]
             print(coverage.text(mpi.mpicc, build.host_provides(mpi, names)), end="")
             return 0

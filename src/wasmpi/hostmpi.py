@@ -1,7 +1,8 @@
 """The host MPI library that serves a job: its compiler wrapper, its mpiexec, its flavour.
 
-Chosen by ``--mpi PATH/TO/mpicc``, else ``WASMPI_MPICC``, else the PyPI ``mpich`` wheel installed
-next to wasmpi. The parent (`run`) passes its choice to the ranks through ``WASMPI_MPICC``.
+Chosen by the ``mpicc`` option (``--mpi``, ``WASMPI_MPICC``, ``wasmpi.toml``), else the PyPI
+``mpich`` wheel installed next to wasmpi. The parent (`run`) passes its choice to the ranks with
+the other options.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ def _resolve(cmd: str) -> str:
 
 
 @functools.cache
-def select(mpicc: str | None = None) -> HostMPI:
-    choice = mpicc or os.environ.get("WASMPI_MPICC")
+def select(mpicc: str | None = None, mpiexec: str | None = None) -> HostMPI:
+    """The MPI of ``mpicc`` (default: the mpich wheel) and its ``mpiexec`` (default: the one
+    next to it)."""
+    choice = mpicc
     if choice:
         cc = _resolve(choice)
     else:
@@ -80,7 +83,7 @@ def select(mpicc: str | None = None) -> HostMPI:
     ccp = Path(cc)
     # Debian names the Open MPI wrappers mpicc.openmpi / mpiexec.openmpi
     suffix = ccp.name[len("mpicc"):] if ccp.name.startswith("mpicc") else ""
-    mpiexec = os.environ.get("WASMPI_MPIEXEC") or ""
+    mpiexec = mpiexec or ""
     if not mpiexec:
         for cand in (ccp.with_name("mpiexec" + suffix), ccp.with_name("mpiexec")):
             if cand.exists():
@@ -89,5 +92,5 @@ def select(mpicc: str | None = None) -> HostMPI:
         else:
             mpiexec = shutil.which("mpiexec" + suffix) or shutil.which("mpiexec") or ""
     if not mpiexec:
-        raise ToolError(f"no mpiexec found next to {cc}", hint="set WASMPI_MPIEXEC")
+        raise ToolError(f"no mpiexec found next to {cc}", hint="set --mpiexec / WASMPI_MPIEXEC")
     return HostMPI(mpicc=cc, mpiexec=mpiexec, flavor=_flavor(mpiexec))

@@ -9,7 +9,6 @@ mpiexec reports it.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -17,10 +16,12 @@ from pathlib import Path
 
 from . import _tools, hostmpi, runtime, wasmfile
 from .bridge import abi, stubs
-from .bridge.build import BRIDGE_ENV
 from .bridge.build import build as build_bridge
-from .config import ExecOptions
+from .config import ExecOptions, host_environ
 from .errors import UsageError
+
+NO_GRANT_HINT = ("wasmpi: hint: no directory was granted to the guest, so it cannot open any "
+                 "file; grant one with --dir HOST[::GUEST][:ro], e.g. --dir $PWD::/work")
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,
                      signal.SIGUSR2, signal.SIGCONT)
@@ -31,13 +32,14 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
     the built bridge (None when the module imports no MPI)."""
     runtime.read_module_bytes(opts.module)
     info = wasmfile.read(opts.module)
-    opts.sandbox()  # validate --dir / --env before starting anything
+    opts.sandbox()  # validate --dir / --env / --workdir before starting anything
     imports = [(i.module, i.name) for i in info.imports]
-    if opts.strict:  # otherwise rank 0 warns and the missing functions trap if called
+    o = opts.options
+    if o.strict:  # otherwise rank 0 warns and the missing functions trap if called
         stubs.reject(stubs.unsupported(imports, abi.supported_imports()))
-    mpi = hostmpi.select(opts.mpicc)
-    runtime.compile_module(opts.module)
-    if abi.needs_bridge(m for m, _ in imports):
+    mpi = hostmpi.select(o.mpicc, o.mpiexec)
+    runtime.compile_module(opts.module, fuel=o.fuel is not None)
+    if abi.needs_bridge(imports):
         return mpi, build_bridge(mpi)
     return mpi, None
 
@@ -53,12 +55,12 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
     mpi, bridge = prepare(opts)
+    # ranks get every option on their command line: the MPI chosen here, and the bridge built
+    # here, which they load directly instead of asking mpicc for the cache key again
+    opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, bridge=bridge)
     argv = command(nprocs, opts, mpi, mpiexec_args or [])
-    env = dict(os.environ)
+    env = dict(host_environ())
     env.update(mpi.launcher_env())
-    env["WASMPI_MPICC"] = mpi.mpicc
-    if bridge:  # ranks load it directly instead of asking mpicc for the cache key again
-        env[BRIDGE_ENV] = str(bridge)
     _tools.echo(argv)
     proc = subprocess.Popen(argv, env=env)
 
@@ -72,5 +74,9 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    return 128 - rc if rc < 0 else rc
+    status = 128 - rc if rc < 0 else rc
+    if status != 0 and not opts.options.dir:
+        # once per job, here rather than in every rank
+        print(NO_GRANT_HINT, file=sys.stderr, flush=True)
+    return status
 

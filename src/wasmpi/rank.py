@@ -22,20 +22,22 @@ from .errors import GuestTrap, InputError
 
 def execute(opts: ExecOptions) -> int:
     sandbox = opts.sandbox()
-    module = runtime.load_module(opts.module)
-    if not abi.needs_bridge(i.module for i in module.imports):
+    o = opts.options
+    limits = opts.limits()
+    module = runtime.load_module(opts.module, fuel=limits.fuel is not None)
+    if not abi.needs_bridge((i.module, i.name or "") for i in module.imports):
         try:
-            return runtime.run(module, sandbox, where=str(opts.module.name))
+            return runtime.run(module, sandbox, where=str(opts.module.name), limits=limits)
         except GuestTrap as e:
             print(e, file=sys.stderr)
             return GuestTrap.exit_code
 
-    bridge = Bridge(bridge_for_rank(opts.mpicc))
-    bridge.set_grants([(d.host, d.guest, d.readonly) for d in sandbox.dirs])
+    bridge = Bridge(bridge_for_rank(o.bridge, o.mpicc, o.mpiexec))
+    bridge.set_grants([(d.host, d.guest, d.readonly) for d in sandbox.dirs], o.openat2)
     # MPI_Comm_spawn's children: `wasmpi exec` with this rank's sandbox and MPI
     bridge.set_spawn_command([sys.executable, "-m", "wasmpi", "exec", *opts.forwarded()])
     missing = bridge.unsupported(module)
-    if opts.strict:
+    if o.strict:
         stubs.reject(missing)  # before MPI starts: every rank fails alike, nothing to abort
     bridge.init_mpi()
     if missing and bridge.rank == 0:  # once per job, not once per rank
@@ -46,7 +48,7 @@ def execute(opts: ExecOptions) -> int:
             module, sandbox,
             imports=lambda linker: bridge.define(linker, module),
             on_instance=lambda store, inst: _attach(bridge, store, inst),
-            where=where,
+            where=where, limits=limits,
         )
     except GuestTrap as e:
         print(e, file=sys.stderr, flush=True)

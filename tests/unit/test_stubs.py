@@ -9,7 +9,7 @@ import wasmtime
 
 from wasmpi import runtime
 from wasmpi.bridge import stubs
-from wasmpi.config import ExecOptions, resolve_strict
+from wasmpi.config import ExecOptions, Options, resolve
 from wasmpi.errors import GuestTrap, LinkError, UsageError, WasmpiError
 
 # Imports one function this wasmpi has and one no MPI has; calls the second from a nested
@@ -83,20 +83,19 @@ def test_without_stubs_the_module_does_not_load() -> None:
         runtime.run(module(call=0), runtime.Sandbox(argv=("guest",)))
 
 
-def test_strict_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WASMPI_STRICT", raising=False)
-    assert resolve_strict(None) is False and resolve_strict(True) is True
-    monkeypatch.setenv("WASMPI_STRICT", "1")
-    assert resolve_strict(None) is True
-    assert resolve_strict(False) is False  # the command line wins
-    monkeypatch.setenv("WASMPI_STRICT", "0")
-    assert resolve_strict(None) is False
-    monkeypatch.setenv("WASMPI_STRICT", "sometimes")
-    with pytest.raises(UsageError):
-        resolve_strict(None)
+def test_strict_resolution() -> None:
+    assert resolve({}, environ={}, use_file=False).strict is False
+    assert resolve({"strict": True}, environ={}, use_file=False).strict is True
+    assert resolve({}, environ={"WASMPI_STRICT": "1"}, use_file=False).strict is True
+    # the command line wins
+    assert resolve({"strict": False}, environ={"WASMPI_STRICT": "1"}, use_file=False).strict \
+        is False
+    assert resolve({}, environ={"WASMPI_STRICT": "0"}, use_file=False).strict is False
+    with pytest.raises(UsageError, match="WASMPI_STRICT"):
+        resolve({}, environ={"WASMPI_STRICT": "sometimes"}, use_file=False)
 
 
 @pytest.mark.parametrize("strict", [True, False])
 def test_ranks_get_the_parents_strictness(strict: bool) -> None:
-    opts = ExecOptions(module=Path("a.wasm"), args=(), strict=strict)
+    opts = ExecOptions(module=Path("a.wasm"), args=(), options=Options(strict=strict))
     assert ("--strict" if strict else "--no-strict") in opts.forwarded()

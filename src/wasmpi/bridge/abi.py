@@ -366,9 +366,11 @@ def by_name() -> dict[str, Function]:
     return {f.name: f for f in functions()}
 
 
-def needs_bridge(import_modules: Iterable[str]) -> bool:
-    """Whether a module with imports from these modules must run with the MPI bridge."""
-    return any(m in (IMPORT_MODULE, HOST_MODULE) for m in import_modules)
+def needs_bridge(imports: Iterable[tuple[str, str]]) -> bool:
+    """Whether a module with these (module, name) imports must run with the MPI bridge: the
+    runtime serves the host services of :data:`RUNTIME_HOST_FUNCTIONS` without it."""
+    return any(m == IMPORT_MODULE or (m == HOST_MODULE and n not in RUNTIME_HOST_FUNCTIONS)
+               for m, n in imports)
 
 
 def supported_imports() -> frozenset[str]:
@@ -377,4 +379,6 @@ def supported_imports() -> frozenset[str]:
 
 
 #: Host services provided under :data:`HOST_MODULE`, with their wasm signatures.
-HOST_FUNCTIONS = {"gethostname": ("ii", "i")}
+HOST_FUNCTIONS = {"gethostname": ("ii", "i"), "workdir": ("ii", "i")}
+#: Those the runtime defines for every module, with or without the bridge (runtime.WORKDIR_IMPORT).
+RUNTIME_HOST_FUNCTIONS = frozenset({"workdir"})

@@ -7,15 +7,12 @@ a different MPI (or an upgraded one) gets its own build and never a stale one.
 from __future__ import annotations
 
 import ctypes
-import os
 from importlib import resources
 from pathlib import Path
 
 from .. import _tools, cache
 from ..hostmpi import HostMPI, select
 
-#: Set by `wasmpi run` for its ranks: the bridge it built for this job's MPI.
-BRIDGE_ENV = "WASMPI_BRIDGE"
 CFLAGS = ["-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wno-unused-parameter"]
 
 
@@ -56,12 +53,12 @@ def bridge_path(mpi: HostMPI) -> Path:
     return cache.root() / "bridge" / f"wasmpi_bridge-{mpi.flavor}-{key}.so"
 
 
-def for_rank(mpicc: str | None) -> Path:
-    """The bridge a rank loads: the launcher's (``WASMPI_BRIDGE``), else built or cached here."""
-    given = os.environ.get(BRIDGE_ENV)
-    if given and not mpicc and Path(given).is_file():
-        return Path(given)
-    return build(select(mpicc))
+def for_rank(given: Path | None, mpicc: str | None, mpiexec: str | None) -> Path:
+    """The bridge a rank loads: the launcher's (the ``bridge`` option), else built or cached
+    here."""
+    if given and given.is_file():
+        return given
+    return build(select(mpicc, mpiexec))
 
 
 def build(mpi: HostMPI) -> Path:

@@ -73,7 +73,7 @@ class Bridge:
         dll.wasmpi_bridge_exit.argtypes = [ctypes.c_int]
         dll.wasmpi_bridge_set_grants.argtypes = [
             ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
-            ctypes.POINTER(ctypes.c_int)]
+            ctypes.POINTER(ctypes.c_int), ctypes.c_int]
         dll.wasmpi_bridge_set_spawn.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
         self.lib = cast("BridgeLib", dll)
         lib = self.lib
@@ -103,14 +103,15 @@ class Bridge:
     def rank(self) -> int:
         return int(self.lib.wasmpi_bridge_rank())
 
-    def set_grants(self, grants: Sequence[tuple[str, str, bool]]) -> None:
+    def set_grants(self, grants: Sequence[tuple[str, str, bool]], openat2: bool = True) -> None:
         """Hand the bridge the rank's directory grants (host dir, guest path, read-only), which
-        MPI calls taking a guest path (MPI_File_open, MPI_File_delete) resolve through."""
+        MPI calls taking a guest path (MPI_File_open, MPI_File_delete) resolve through; without
+        ``openat2`` they are resolved by a component walk."""
         n = len(grants)
         host = (ctypes.c_char_p * max(n, 1))(*(os.fsencode(h) for h, _, _ in grants))
         guest = (ctypes.c_char_p * max(n, 1))(*(g.encode() for _, g, _ in grants))
         ro = (ctypes.c_int * max(n, 1))(*(int(r) for _, _, r in grants))
-        err = self.lib.wasmpi_bridge_set_grants(n, host, guest, ro)
+        err = self.lib.wasmpi_bridge_set_grants(n, host, guest, ro, int(openat2))
         if err:
             raise ToolError(f"cannot open a granted directory for MPI-IO: {os.strerror(err)}")
 
@@ -127,7 +128,7 @@ class Bridge:
             if imp.module == abi.IMPORT_MODULE and name in self.entries:
                 params, results, cb = self.entries[name]
                 self._define(linker, imp.module, name, params, results, cb)
-            elif imp.module == abi.HOST_MODULE and name in abi.HOST_FUNCTIONS:
+            elif imp.module == abi.HOST_MODULE and name == "gethostname":
                 params, results = abi.HOST_FUNCTIONS[name]
                 cb = self.lib.wasmpi_bridge_host_gethostname()
                 self._define(linker, imp.module, name, params, results, cb)

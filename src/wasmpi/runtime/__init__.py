@@ -34,10 +34,20 @@ def wasmtime_version() -> str:
     return metadata.version("wasmtime")
 
 
+def engine_settings(fuel: bool = False) -> tuple[tuple[str, object], ...]:
+    # fuel counting is compiled into the code: a separate engine, and a separate cache entry
+    return (*ENGINE_SETTINGS, ("consume_fuel", True)) if fuel else ENGINE_SETTINGS
+
+
+def engine(fuel: bool = False) -> wasmtime.Engine:
+    """The process's engine for these settings: types and modules belong to one engine."""
+    return _engine(bool(fuel))  # engine() and engine(False) must be the same object
+
+
 @functools.cache
-def engine() -> wasmtime.Engine:
+def _engine(fuel: bool) -> wasmtime.Engine:
     cfg = wasmtime.Config()
-    for name, value in ENGINE_SETTINGS:
+    for name, value in engine_settings(fuel):
         setattr(cfg, name, value)
     return wasmtime.Engine(cfg)
 
@@ -66,36 +76,44 @@ def read_module_bytes(path: Path) -> bytes:
     return data
 
 
-def cache_path(data: bytes) -> Path:
-    key = cache.key(data, wasmtime_version(), repr(ENGINE_SETTINGS), platform.machine(),
+def cache_path(data: bytes, fuel: bool = False) -> Path:
+    key = cache.key(data, wasmtime_version(), repr(engine_settings(fuel)), platform.machine(),
                     _cpu_id())
     return cache.root() / "modules" / f"{key}.cwasm"
 
 
-def compile_module(path: Path) -> tuple[Path, bool]:
+def compile_module(path: Path, fuel: bool = False) -> tuple[Path, bool]:
     """Compile ``path`` to machine code in the cache (once per node); True if compiled now."""
     data = read_module_bytes(path)
 
     def build(out: Path) -> None:
         try:
-            module = wasmtime.Module(engine(), data)
+            module = wasmtime.Module(engine(fuel), data)
         except wasmtime.WasmtimeError as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else "invalid module"
             raise InputError(f"{path}: invalid WebAssembly module: {first}") from None
         out.write_bytes(module.serialize())
 
-    return cache.get_or_build(cache_path(data), build)
+    return cache.get_or_build(cache_path(data, fuel), build)
 
 
-def load_module(path: Path) -> wasmtime.Module:
-    cwasm, _ = compile_module(path)
+def load_module(path: Path, fuel: bool = False) -> wasmtime.Module:
+    cwasm, _ = compile_module(path, fuel)
     try:
-        return wasmtime.Module.deserialize_file(engine(), str(cwasm))
+        return wasmtime.Module.deserialize_file(engine(fuel), str(cwasm))
     except wasmtime.WasmtimeError:
         # written by an incompatible build: drop it and compile again
         cwasm.unlink(missing_ok=True)
-        cwasm, _ = compile_module(path)
-        return wasmtime.Module.deserialize_file(engine(), str(cwasm))
+        cwasm, _ = compile_module(path, fuel)
+        return wasmtime.Module.deserialize_file(engine(fuel), str(cwasm))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a guest may consume: linear memory in bytes, and fuel (roughly, instructions)."""
+
+    memory: int | None = None
+    fuel: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,8 @@ class Sandbox:
     argv: tuple[str, ...]
     env: tuple[tuple[str, str], ...] = ()
     dirs: tuple[DirGrant, ...] = field(default_factory=tuple)
+    #: initial working directory (a guest path inside a grant); None: wasi-libc's "/"
+    workdir: str | None = None
 
     def wasi_config(self) -> wasmtime.WasiConfig:
         w = wasmtime.WasiConfig()
@@ -158,25 +178,76 @@ def format_trap(err: Exception, where: str) -> str:
     return "\n".join(lines)
 
 
+#: Host service the guest support library's start-up asks for its working directory
+#: (support/wasmpi_support.c): (buf, len) -> length with the NUL, 0 for none, or -needed.
+WORKDIR_IMPORT = ("wasmpi", "workdir")
+
+
+def _define_workdir(linker: wasmtime.Linker, module: wasmtime.Module, workdir: str | None) -> None:
+    if not any((i.module, i.name) == WORKDIR_IMPORT for i in module.imports):
+        return
+    text = (workdir or "").encode() + b"\0"
+    i32 = wasmtime.ValType.i32()
+
+    def workdir_fn(caller: wasmtime.Caller, buf: int, size: int) -> int:
+        if not workdir:
+            return 0
+        if len(text) > size:
+            return -len(text)
+        mem = caller.get("memory")
+        if not isinstance(mem, wasmtime.Memory) or buf + len(text) > mem.data_len(caller):
+            raise wasmtime.Trap("wasmpi.workdir: buffer outside linear memory")
+        mem.write(caller, text, buf)
+        return len(text)
+
+    # called once at start-up: Python is fine here, unlike the MPI hot path
+    linker.define_func(*WORKDIR_IMPORT, wasmtime.FuncType([i32, i32], [i32]), workdir_fn,
+                       access_caller=True)
+
+
+def _explain(e: Exception, store: wasmtime.Store, instance: wasmtime.Instance | None,
+             limits: Limits) -> str:
+    """Why a trap happened, when a limit of ours is the likely reason ('' otherwise)."""
+    if limits.fuel is not None and getattr(e, "trap_code", None) == wasmtime.TrapCode.OUT_OF_FUEL:
+        return f"the fuel budget ran out (--fuel {limits.fuel})"
+    if limits.memory is not None and instance is not None:
+        mem = instance.exports(store).get("memory")
+        if isinstance(mem, wasmtime.Memory) and mem.data_len(store) + 65536 > limits.memory:
+            return (f"the memory limit was reached (--mem-limit {limits.memory}: "
+                    f"{mem.data_len(store)} bytes in use, memory.grow failed)")
+    return ""
+
+
 def run(module: wasmtime.Module, sandbox: Sandbox,
         imports: Callable[[wasmtime.Linker], None] | None = None,
         on_instance: Callable[[wasmtime.Store, wasmtime.Instance], None] | None = None,
-        where: str = "wasmpi") -> int:
+        where: str = "wasmpi", limits: Limits | None = None) -> int:
     """Instantiate and run a WASI command module; return its exit status.
 
     A trap raises :class:`GuestTrap` whose message carries the backtrace.
     """
-    linker = wasmtime.Linker(engine())
+    limits = limits or Limits()
+    fuel = limits.fuel is not None
+    linker = wasmtime.Linker(engine(fuel))
     linker.define_wasi()
     if imports:
         imports(linker)
-    store = wasmtime.Store(engine())
+    _define_workdir(linker, module, sandbox.workdir)
+    store = wasmtime.Store(engine(fuel))
     store.set_wasi(sandbox.wasi_config())
+    if limits.memory is not None:
+        store.set_limits(memory_size=limits.memory)
+    if limits.fuel is not None:
+        store.set_fuel(limits.fuel)
     try:
         instance = linker.instantiate(store, module)
     except wasmtime.WasmtimeError as e:
         first = str(e).strip().splitlines()[0]
-        raise WasmpiError(f"cannot instantiate the module: {first}") from None
+        why = _explain(e, store, None, limits)
+        if limits.memory is not None and "memory" in first:
+            why = f"--mem-limit {limits.memory} is below the module's initial memory"
+        raise WasmpiError(f"cannot instantiate the module: {first}"
+                          + (f" ({why})" if why else "")) from None
     if on_instance:
         on_instance(store, instance)
     start = instance.exports(store).get("_start")
@@ -186,8 +257,11 @@ def run(module: wasmtime.Module, sandbox: Sandbox,
         start(store)
     except wasmtime.ExitTrap as e:
         return int(e.code)
-    except wasmtime.Trap as e:
-        raise GuestTrap(format_trap(e, where)) from None
-    except wasmtime.WasmtimeError as e:
-        raise GuestTrap(format_trap(e, where)) from None
+    except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+        why = _explain(e, store, instance, limits)
+        text = format_trap(e, where)
+        if why:
+            head, nl, rest = text.partition("\n")
+            text = f"{head}: {why}{nl}{rest}"
+        raise GuestTrap(text) from None
     return 0

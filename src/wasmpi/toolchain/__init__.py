@@ -1,7 +1,8 @@
 """C/C++ -> wasm32-wasi: the compiler drivers behind ``wasmpi cc`` and ``wasmpi c++``.
 
 Two backends: zig (PyPI ``ziglang``, the default) and clang with a wasm32-wasi sysroot
-(wasi-sdk via ``WASI_SDK_PATH``, or Debian's clang + wasi-libc + libc++ for wasm32).
+(wasi-sdk via the ``wasi_sdk`` option, i.e. ``WASI_SDK_PATH``, or Debian's clang + wasi-libc +
+libc++ for wasm32).
 Every user flag passes through; wasmpi adds its defaults in front (so a later ``-O3`` wins),
 the guest ``mpi.h`` and compat header, and after the user's inputs the guest support library,
 the guest ``libmpi.a`` (:mod:`.libmpi`), wasi-libc's emulations and the exports the bridge needs.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .. import _tools, cache, wasmfile
+from .. import _tools, cache, config, wasmfile
 from ..bridge import abi
 from ..errors import ToolError, UsageError
 from . import libmpi
@@ -113,7 +114,7 @@ def _cxx_includes(sysroot: str) -> list[str]:
 
 @functools.cache
 def _clang(sysroot: str | None) -> Backend:
-    sdk = os.environ.get("WASI_SDK_PATH")
+    sdk = config.current().wasi_sdk
     if sdk:
         clang = str(Path(sdk) / "bin" / "clang")
         clangxx = str(Path(sdk) / "bin" / "clang++")
@@ -137,8 +138,7 @@ def _clang(sysroot: str | None) -> Backend:
 
 
 def select_backend(name: str | None, sysroot: str | None = None) -> Backend:
-    default = "clang" if os.environ.get("WASI_SDK_PATH") else "zig"
-    name = name or os.environ.get("WASMPI_TOOLCHAIN") or default
+    name = name or config.current().toolchain
     if name == "zig":
         return _zig()
     if name == "clang":

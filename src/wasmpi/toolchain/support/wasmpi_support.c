@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 /* Defined before the compat header turns errno into a call of this. */
 int *__wasmpi_errno(void)
@@ -36,6 +37,21 @@ int gethostname(char *name, size_t len)
 __attribute__((constructor)) static void wasmpi_stdout_buffering(void)
 {
     setvbuf(stdout, NULL, _IOFBF, 4096);
+}
+
+__attribute__((__import_module__("wasmpi"), __import_name__("workdir")))
+int wasmpi_host_workdir(char *buf, size_t len);
+
+/* wasi-libc keeps the working directory itself and starts every program at "/"; the host
+ * says where this one runs (--workdir, or the guest path of the only --dir grant), so that
+ * relative paths mean what they mean natively. */
+__attribute__((constructor)) static void wasmpi_initial_workdir(void)
+{
+    char dir[4096];
+    int n = wasmpi_host_workdir(dir, sizeof dir);
+    if (n > 0 && chdir(dir) != 0)
+        fprintf(stderr, "wasmpi: cannot enter the working directory %s: %s\n", dir,
+                strerror(errno));
 }
 
 /* A sandboxed rank has one user: the one that runs the job. */

@@ -10,8 +10,8 @@
  *  - openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) where the kernel has it (Linux >= 5.6):
  *    `..` above the grant, absolute symlinks and symlinks leading out are refused by the
  *    kernel, atomically with the open;
- *  - otherwise (or with WASMPI_NO_OPENAT2=1) a component walk: every directory is opened
- *    with O_NOFOLLOW relative to the previous one, symlinks are read and expanded by the
+ *  - otherwise (or with the option --no-openat2, WASMPI_NO_OPENAT2=1) a component walk: every
+ *    directory is opened with O_NOFOLLOW relative to the previous one, symlinks are read and expanded by the
  *    bridge (relative targets only), `..` pops a directory this walk opened and is refused at
  *    the grant's root, and the last component is opened with O_NOFOLLOW.
  * Refusals (outside every grant, escapes) are ABI_ERR_NO_SUCH_FILE: a guest learns nothing
@@ -75,13 +75,13 @@ static void drop_grants(void)
     g_ngrants = 0;
 }
 
-/* The loader hands over the grants once, before the guest runs (bridge/loader.py). Returns 0,
- * or the errno of a grant directory that cannot be opened. */
+/* The loader hands over the grants once, before the guest runs (bridge/loader.py), with the
+ * openat2 option (config.py; off forces the component walk). Returns 0, or the errno of a grant
+ * directory that cannot be opened. */
 __attribute__((visibility("default"))) int wasmpi_bridge_set_grants(
-    int n, const char *const *host, const char *const *guest, const int *readonly)
+    int n, const char *const *host, const char *const *guest, const int *readonly, int openat2)
 {
-    const char *knob = getenv("WASMPI_NO_OPENAT2");
-    g_no_openat2 = knob && *knob && strcmp(knob, "0") != 0;
+    g_no_openat2 = !openat2;
     drop_grants();
     g_grants = calloc((size_t)(n > 0 ? n : 1), sizeof *g_grants);
     if (!g_grants)
