@@ -212,9 +212,12 @@ def _explain(e: Exception, store: wasmtime.Store, instance: wasmtime.Instance | 
         return f"the fuel budget ran out (--fuel {limits.fuel})"
     if limits.memory is not None and instance is not None:
         mem = instance.exports(store).get("memory")
-        if isinstance(mem, wasmtime.Memory) and mem.data_len(store) + 65536 > limits.memory:
+        # the C API tells no one when memory.grow fails; malloc grows in steps of up to a few
+        # MiB, so memory that close to the limit means a growth was refused
+        slack = max(4 << 20, limits.memory // 8)
+        if isinstance(mem, wasmtime.Memory) and mem.data_len(store) + slack > limits.memory:
             return (f"the memory limit was reached (--mem-limit {limits.memory}: "
-                    f"{mem.data_len(store)} bytes in use, memory.grow failed)")
+                    f"{mem.data_len(store)} bytes in use; malloc returns NULL beyond it)")
     return ""
 
 
