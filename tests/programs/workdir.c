@@ -1,5 +1,6 @@
 /* Relative paths after start-up: fopen, getcwd and MPI_File_open with a relative name resolve
- * in the working directory (--workdir, or the guest path of the only --dir grant). */
+ * in the working directory (--workdir, or the guest path of the only --dir grant). Exits 1
+ * when data.txt cannot be read. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,5 +34,5 @@ int main(int argc, char **argv)
     printf("rank %d cwd=%s data=%s mpiio=%s\n", rank, cwd, line,
            rc == MPI_SUCCESS ? "ok" : "failed");
     MPI_Finalize();
-    return 0;
+    return f ? 0 : 1; /* a program that needs its input fails without it */
 }
