@@ -33,6 +33,10 @@ def _exec_options(p: argparse.ArgumentParser) -> None:
                    help="reject a module that imports MPI functions this wasmpi does not "
                    "implement (exit 70) instead of trapping only if one is called "
                    "(default: WASMPI_STRICT, else off)")
+    p.add_argument("--time-limit", metavar="SECONDS",
+                   help="end the job after SECONDS (exit 124), each rank saying which MPI "
+                   "call it is in, or that it is computing (0: no limit)")
+    p.add_argument("--deadline", help=argparse.SUPPRESS)  # set by `run` for its ranks
     p.add_argument("module", type=Path, help="the .wasm module")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest")
 
@@ -75,14 +79,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _options(ns: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .config import ExecOptions, resolve_strict
+    from .config import ExecOptions, parse_seconds, resolve_strict
 
     args = list(ns.args)
     if args and args[0] == "--":
         args = args[1:]
     return ExecOptions(module=ns.module, args=tuple(args), dirs=tuple(ns.dir),
                        env=tuple(ns.env), env_pass=tuple(ns.env_pass), mpicc=ns.mpi,
-                       strict=resolve_strict(ns.strict))
+                       strict=resolve_strict(ns.strict),
+                       time_limit=parse_seconds("--time-limit", ns.time_limit),
+                       deadline=parse_seconds("--deadline", ns.deadline))
 
 
 def dispatch(argv: list[str]) -> int:

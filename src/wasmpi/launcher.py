@@ -9,21 +9,25 @@ mpiexec reports it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from . import _tools, hostmpi, runtime, wasmfile
+from . import _tools, hostmpi, runtime, timelimit, wasmfile
 from .bridge import abi, stubs
 from .bridge.build import BRIDGE_ENV
 from .bridge.build import build as build_bridge
 from .config import ExecOptions
-from .errors import UsageError
+from .errors import TimeLimitReached, UsageError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,
                      signal.SIGUSR2, signal.SIGCONT)
+#: Seconds after the time limit's deadline at which a job still running is killed outright.
+BACKSTOP = 5.0
 
 
 def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
@@ -53,6 +57,8 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
     mpi, bridge = prepare(opts)
+    if opts.time_limit is not None:  # one deadline for all ranks, counted from now
+        opts = dataclasses.replace(opts, deadline=time.time() + opts.time_limit)
     argv = command(nprocs, opts, mpi, mpiexec_args or [])
     env = dict(os.environ)
     env.update(mpi.launcher_env())
@@ -68,9 +74,52 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
 
     old = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS}
     try:
-        rc = proc.wait()
+        rc = _wait(proc, opts)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
     return 128 - rc if rc < 0 else rc
 
+
+def _wait(proc: subprocess.Popen[bytes], opts: ExecOptions) -> int:
+    """mpiexec's status. With a time limit the ranks end the job at the deadline themselves,
+    each after its report and a grace period: a failure after that is the limit's (124), though
+    mpiexec may report the signal that ended the slower ranks instead (Hydra kills them once
+    one has exited). If the job has not ended BACKSTOP seconds after the deadline (a rank that
+    cannot run its watchdog), mpiexec and every process under it are killed: Hydra's proxies
+    and Open MPI's ranks lead process groups of their own."""
+    if opts.deadline is None or opts.time_limit is None:
+        return proc.wait()
+    try:
+        rc = proc.wait(timeout=max(0.0, opts.deadline + BACKSTOP - time.time()))
+    except subprocess.TimeoutExpired:
+        print(f"wasmpi: time limit ({timelimit.seconds(opts.time_limit)}) reached; the job "
+              f"did not end {BACKSTOP:g} s later: killing it", file=sys.stderr, flush=True)
+        for pid in [proc.pid, *_descendants(proc.pid)]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait()
+        return TimeLimitReached.exit_code
+    if rc != 0 and time.time() >= opts.deadline + timelimit.GRACE:
+        return TimeLimitReached.exit_code
+    return rc
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (from /proc; none where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        ppid = int(stat.rpartition(")")[2].split()[1])  # the name in (...) may hold spaces
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
