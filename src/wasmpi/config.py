@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -36,7 +37,7 @@ class Option:
     """One option: its field in :class:`Options`, command-line flag, variable and file key."""
 
     name: str
-    kind: str  # str, path, bool, size, count, list, toolchain
+    kind: str  # str, path, bool, size, count, seconds, list, toolchain
     help: str
     default_doc: str
     flag: str | None = None
@@ -78,6 +79,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("openat2", "bool", "resolve MPI-IO paths with openat2(RESOLVE_BENEATH) where the "
            "kernel has it (off: a component walk)", "on", flag="--openat2",
            env="WASMPI_NO_OPENAT2", env_inverted=True),
+    Option("time_limit", "seconds", "end the job after SECONDS (exit 124), each rank saying "
+           "which MPI call it is in, or that it is computing", "none", flag="--time-limit",
+           env="WASMPI_TIME_LIMIT"),
+    # the moment the limit runs out (time.time()), set by `wasmpi run` so that all ranks (and
+    # spawned children) report at once; a rank started by another launcher counts from its start
+    Option("deadline", "seconds", "when the time limit runs out (set by `wasmpi run`)",
+           "start + time limit", flag="--deadline", hidden=True),
     Option("cache_dir", "path", "the cache of compiled modules and bridges",
            "$XDG_CACHE_HOME/wasmpi, else ~/.cache/wasmpi", flag="--cache-dir",
            env="WASMPI_CACHE_DIR"),
@@ -106,6 +114,8 @@ class Options:
     workdir: str | None = None
     mem_limit: int | None = None
     fuel: int | None = None
+    time_limit: float | None = None
+    deadline: float | None = None
     openat2: bool = True
     cache_dir: Path = Path("~/.cache/wasmpi")
     toolchain: str = "zig"
@@ -175,6 +185,14 @@ def _parse(o: Option, raw: Any, where: str) -> Any:
         if text in _FALSE:
             return o.env_inverted if where.startswith("env") else False
         raise _bad(where, "expected 1 or 0 (true or false)")
+    if o.kind == "seconds":
+        try:
+            secs = float(raw) if not isinstance(raw, bool) else math.nan
+        except (TypeError, ValueError):
+            secs = math.nan
+        if not math.isfinite(secs) or secs < 0:
+            raise _bad(where, "expected a number of seconds >= 0 (0: no limit)")
+        return secs or None
     if o.kind in ("size", "count"):
         value = _number(raw, allow_suffix=o.kind == "size")
         if value is None or value <= 0:

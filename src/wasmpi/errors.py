@@ -47,3 +47,9 @@ class CacheError(WasmpiError):
     """The cache directory cannot be used."""
 
     exit_code = 73  # EX_CANTCREAT
+
+
+class TimeLimitReached(WasmpiError):
+    """The job ran past ``--time-limit`` and was ended (each rank said where it was)."""
+
+    exit_code = 124  # as GNU timeout

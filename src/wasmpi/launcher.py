@@ -9,22 +9,26 @@ mpiexec reports it.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from . import _tools, hostmpi, runtime, wasmfile
+from . import _tools, hostmpi, runtime, timelimit, wasmfile
 from .bridge import abi, stubs
 from .bridge.build import build as build_bridge
 from .config import ExecOptions, host_environ
-from .errors import UsageError
+from .errors import TimeLimitReached, UsageError
 
 NO_GRANT_HINT = ("wasmpi: hint: no directory was granted to the guest, so it cannot open any "
                  "file; grant one with --dir HOST[::GUEST][:ro], e.g. --dir $PWD::/work")
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,
                      signal.SIGUSR2, signal.SIGCONT)
+#: Seconds after the time limit's deadline at which a job still running is killed outright.
+BACKSTOP = 5.0
 
 
 def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
@@ -58,6 +62,8 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     # ranks get every option on their command line: the MPI chosen here, and the bridge built
     # here, which they load directly instead of asking mpicc for the cache key again
     opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, bridge=bridge)
+    if opts.options.time_limit is not None:  # one deadline for all ranks, counted from now
+        opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
     argv = command(nprocs, opts, mpi, mpiexec_args or [])
     env = dict(host_environ())
     env.update(mpi.launcher_env())
@@ -70,7 +76,7 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
 
     old = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS}
     try:
-        rc = proc.wait()
+        rc = _wait(proc, opts)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
@@ -80,3 +86,47 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
         print(NO_GRANT_HINT, file=sys.stderr, flush=True)
     return status
 
+
+def _wait(proc: subprocess.Popen[bytes], opts: ExecOptions) -> int:
+    """mpiexec's status. With a time limit the ranks end the job at the deadline themselves,
+    each after its report and a grace period: a failure after that is the limit's (124), though
+    mpiexec may report the signal that ended the slower ranks instead (Hydra kills them once
+    one has exited). If the job has not ended BACKSTOP seconds after the deadline (a rank that
+    cannot run its watchdog), mpiexec and every process under it are killed: Hydra's proxies
+    and Open MPI's ranks lead process groups of their own."""
+    limit, deadline = opts.options.time_limit, opts.options.deadline
+    if deadline is None or limit is None:
+        return proc.wait()
+    try:
+        rc = proc.wait(timeout=max(0.0, deadline + BACKSTOP - time.time()))
+    except subprocess.TimeoutExpired:
+        print(f"wasmpi: time limit ({timelimit.seconds(limit)}) reached; the job "
+              f"did not end {BACKSTOP:g} s later: killing it", file=sys.stderr, flush=True)
+        for pid in [proc.pid, *_descendants(proc.pid)]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait()
+        return TimeLimitReached.exit_code
+    if rc != 0 and time.time() >= deadline + timelimit.GRACE:
+        return TimeLimitReached.exit_code
+    return rc
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (from /proc; none where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        ppid = int(stat.rpartition(")")[2].split()[1])  # the name in (...) may hold spaces
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out

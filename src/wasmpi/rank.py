@@ -9,6 +9,7 @@ unless ``--strict`` rejects the module.
 from __future__ import annotations
 
 import sys
+import time
 
 import wasmtime
 
@@ -18,14 +19,30 @@ from .bridge.build import for_rank as bridge_for_rank
 from .bridge.loader import Bridge
 from .config import ExecOptions
 from .errors import GuestTrap, InputError
+from .timelimit import Watchdog
 
 
 def execute(opts: ExecOptions) -> int:
+    watch = None
+    limit = opts.options.time_limit
+    if limit is not None:
+        deadline = opts.options.deadline or time.time() + limit
+        watch = Watchdog(limit, deadline).start()
+    try:
+        return _execute(opts, watch)
+    finally:
+        if watch:
+            watch.stop()
+
+
+def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
     sandbox = opts.sandbox()
     o = opts.options
     limits = opts.limits()
     module = runtime.load_module(opts.module, fuel=limits.fuel is not None)
     if not abi.needs_bridge((i.module, i.name or "") for i in module.imports):
+        if watch:
+            watch.guest_started()
         try:
             return runtime.run(module, sandbox, where=str(opts.module.name), limits=limits)
         except GuestTrap as e:
@@ -39,10 +56,15 @@ def execute(opts: ExecOptions) -> int:
     missing = bridge.unsupported(module)
     if o.strict:
         stubs.reject(missing)  # before MPI starts: every rank fails alike, nothing to abort
+    if watch:
+        watch.current = lambda: "MPI_Init"
     bridge.init_mpi()
     if missing and bridge.rank == 0:  # once per job, not once per rank
         print(stubs.warning(missing), file=sys.stderr, flush=True)
     where = f"wasmpi: rank {bridge.rank}"
+    if watch:
+        watch.where, watch.current = where, bridge.current_call
+        watch.guest_started()
     try:
         status = runtime.run(
             module, sandbox,

@@ -16,7 +16,7 @@ import wasmtime
 from wasmtime import _bindings as ffi
 
 from ..errors import ToolError
-from . import abi, stubs
+from . import abi, calls, stubs
 
 if TYPE_CHECKING:
     from ._native import BridgeLib
@@ -75,6 +75,8 @@ class Bridge:
             ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
             ctypes.POINTER(ctypes.c_int), ctypes.c_int]
         dll.wasmpi_bridge_set_spawn.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
+        dll.wasmpi_bridge_current.argtypes = [ctypes.POINTER(ctypes.c_int64), ctypes.c_int]
+        dll.wasmpi_bridge_current.restype = ctypes.c_char_p
         self.lib = cast("BridgeLib", dll)
         lib = self.lib
         self.entries: dict[str, tuple[str, str, int]] = {}
@@ -167,6 +169,19 @@ class Bridge:
         )
         self.lib.wasmpi_bridge_set_exports(
             *(ctypes.addressof(x) if x is not None else None for x in self._exports))
+
+    def current_call(self) -> str | None:
+        """The MPI call this rank is in, with the arguments that name its peers, or None when
+        it is in none (computing). Safe from another thread while the guest runs."""
+        name = self.lib.wasmpi_bridge_current(None, 0)
+        if not name:
+            return None
+        n = calls.arity(name.decode())
+        slots = (ctypes.c_int64 * max(n, 1))()
+        again = self.lib.wasmpi_bridge_current(slots, n)
+        if again != name:  # another call meanwhile: the rank is busy, name only what it was in
+            return (again or name).decode()
+        return calls.describe(name.decode(), list(slots)[:n])
 
     def exit(self, status: int) -> None:
         """Finalize (status 0) or abort the job (nonzero) unless the guest already finalized."""

@@ -101,8 +101,12 @@ static int call_as(const wasmtime_func_t *f, const int32_t *args, int nargs, int
     wasm_trap_t *t = NULL;
     wasmtime_context_t *ctx = W.caller_context(g_caller);
     wasmtime_caller_t *outer = g_caller;
+    const char *outer_call = g_call;
+    wasmtime_val_raw_t *outer_args = g_call_args;
     wasmtime_error_t *e = W.func_call(ctx, f, av, (size_t)nargs, rv, result ? 1 : 0, &t);
     g_caller = outer;
+    g_call_args = outer_args;
+    g_call = outer_call;
     if (settle(e, t, what, mismatch_ok))
         return 1;
     if (result)
@@ -198,9 +202,13 @@ int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const c
         raw[i].i32 = args[i];
     wasm_trap_t *t = NULL;
     wasmtime_caller_t *outer = g_caller;
+    const char *outer_call = g_call;
+    wasmtime_val_raw_t *outer_args = g_call_args;
     size_t slots = (size_t)(nargs > nres ? nargs : nres);
     wasmtime_error_t *e = W.func_call_unchecked(ctx, &f, raw, slots, &t);
     g_caller = outer;
+    g_call_args = outer_args;
+    g_call = outer_call;
     settle(e, t, what, 0);
     if (result)
         *result = raw[0].i32;

@@ -118,6 +118,13 @@ typedef struct {
  * the hot path pays one store. */
 extern wasmtime_caller_t *g_caller;
 
+/* The MPI function being served (NULL outside any) and its argument slots: a watchdog thread
+ * reads them when the time limit fires, to say where the rank waits (core/current.c). Each
+ * callback sets them on entry and clears g_call on return; upcall() restores the outer ones.
+ * volatile: the stores must happen, in this order, even around a body that calls nothing. */
+extern const char *volatile g_call;
+extern wasmtime_val_raw_t *volatile g_call_args;
+
 /* CALLBACK(MPI_X) { body using `a` } defines cb_MPI_X with wasmtime's signature. */
 #define CALLBACK(name) \
     static inline wasm_trap_t *body_##name(wasmtime_val_raw_t *a); \
@@ -126,7 +133,11 @@ extern wasmtime_caller_t *g_caller;
     { \
         (void)env_; (void)n_; \
         g_caller = caller_; \
-        return body_##name(a); \
+        g_call_args = a; \
+        g_call = #name; \
+        wasm_trap_t *t_ = body_##name(a); \
+        g_call = NULL; \
+        return t_; \
     } \
     static inline wasm_trap_t *body_##name(wasmtime_val_raw_t *a)
 

@@ -115,6 +115,8 @@ EXPORT void wasmpi_bridge_exit(int status)
         return;
     if (status != 0)
         abort_job(MPI_COMM_WORLD, status);
-    else
+    else {
+        g_call = "MPI_Finalize"; /* it may wait for the other ranks: the time limit says so */
         MPI_Finalize();
+    }
 }
