@@ -15,8 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import _tools, hostmpi, runtime, wasmfile
-from .bridge import abi, stubs
+from . import _tools, hostmpi, runtime, validate
+from .bridge import abi
 from .bridge.build import BRIDGE_ENV
 from .bridge.build import build as build_bridge
 from .config import ExecOptions
@@ -30,11 +30,10 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
     """Everything a rank would otherwise do N times: returns the MPI that will run the job and
     the built bridge (None when the module imports no MPI)."""
     runtime.read_module_bytes(opts.module)
-    info = wasmfile.read(opts.module)
+    # without --strict, rank 0 warns about missing MPI functions and they trap if called
+    info = validate.check(opts.module, strict=opts.strict)
     opts.sandbox()  # validate --dir / --env before starting anything
     imports = [(i.module, i.name) for i in info.imports]
-    if opts.strict:  # otherwise rank 0 warns and the missing functions trap if called
-        stubs.reject(stubs.unsupported(imports, abi.supported_imports()))
     mpi = hostmpi.select(opts.mpicc)
     runtime.compile_module(opts.module)
     if abi.needs_bridge(m for m, _ in imports):

@@ -12,7 +12,7 @@ import sys
 
 import wasmtime
 
-from . import runtime
+from . import runtime, validate
 from .bridge import abi, stubs
 from .bridge.build import for_rank as bridge_for_rank
 from .bridge.loader import Bridge
@@ -22,6 +22,8 @@ from .errors import GuestTrap, InputError
 
 def execute(opts: ExecOptions) -> int:
     sandbox = opts.sandbox()
+    runtime.read_module_bytes(opts.module)
+    validate.check(opts.module, strict=False)  # --strict is judged against the bridge below
     module = runtime.load_module(opts.module)
     if not abi.needs_bridge(i.module for i in module.imports):
         try:

@@ -72,6 +72,14 @@ def cache_path(data: bytes) -> Path:
     return cache.root() / "modules" / f"{key}.cwasm"
 
 
+def _cause(err: Exception) -> str:
+    """The most specific line of a wasmtime error (its last "Caused by"), e.g.
+    ``unexpected end-of-file (at offset 0xa)``."""
+    lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln != "Caused by:"]
+    return lines[-1] if lines else "invalid module"
+
+
 def compile_module(path: Path) -> tuple[Path, bool]:
     """Compile ``path`` to machine code in the cache (once per node); True if compiled now."""
     data = read_module_bytes(path)
@@ -80,8 +88,7 @@ def compile_module(path: Path) -> tuple[Path, bool]:
         try:
             module = wasmtime.Module(engine(), data)
         except wasmtime.WasmtimeError as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else "invalid module"
-            raise InputError(f"{path}: invalid WebAssembly module: {first}") from None
+            raise InputError(f"{path}: invalid WebAssembly module: {_cause(e)}") from None
         out.write_bytes(module.serialize())
 
     return cache.get_or_build(cache_path(data), build)
