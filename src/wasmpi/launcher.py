@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import _tools, hostmpi, runtime, validate
+from . import _tools, cache, hostmpi, runtime, validate
 from .bridge import abi
 from .bridge.build import BRIDGE_ENV
 from .bridge.build import build as build_bridge
@@ -58,6 +58,8 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     env["WASMPI_MPICC"] = mpi.mpicc
     if bridge:  # ranks load it directly instead of asking mpicc for the cache key again
         env[BRIDGE_ENV] = str(bridge)
+    if (temporary := cache.fallback_dir()) is not None:  # the cache could not be written
+        env["WASMPI_CACHE_DIR"] = str(temporary)
     _tools.echo(argv)
     proc = subprocess.Popen(argv, env=env)
 

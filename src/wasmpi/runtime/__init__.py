@@ -77,11 +77,20 @@ def _cause(err: Exception) -> str:
     ``unexpected end-of-file (at offset 0xa)``."""
     lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()]
     lines = [ln for ln in lines if ln != "Caused by:"]
-    return lines[-1] if lines else "invalid module"
+    last = lines[-1] if lines else "invalid module"
+    number, sep, rest = last.partition(": ")  # "1: ..." in a numbered list of causes
+    return rest if sep and number.isdigit() else last
 
 
 def compile_module(path: Path) -> tuple[Path, bool]:
-    """Compile ``path`` to machine code in the cache (once per node); True if compiled now."""
+    """Compile ``path`` to machine code in the cache (once per node); True if compiled now.
+
+    A cached entry that wasmtime refuses to load (truncated, corrupt, written by another
+    wasmtime) is compiled again, with a warning."""
+    return _compile(path, {})
+
+
+def _compile(path: Path, loaded: dict[str, wasmtime.Module]) -> tuple[Path, bool]:
     data = read_module_bytes(path)
 
     def build(out: Path) -> None:
@@ -91,18 +100,24 @@ def compile_module(path: Path) -> tuple[Path, bool]:
             raise InputError(f"{path}: invalid WebAssembly module: {_cause(e)}") from None
         out.write_bytes(module.serialize())
 
-    return cache.get_or_build(cache_path(data), build)
+    def usable(cwasm: Path) -> str | None:
+        # deserializing is the check: wasmtime verifies the header, its version and the
+        # engine settings (the module is kept, so that a rank loads it once)
+        try:
+            loaded["module"] = wasmtime.Module.deserialize_file(engine(), str(cwasm))
+        except wasmtime.WasmtimeError as e:
+            return _cause(e)
+        return None
+
+    return cache.get_or_build(cache_path(data), build, usable)
 
 
 def load_module(path: Path) -> wasmtime.Module:
-    cwasm, _ = compile_module(path)
-    try:
-        return wasmtime.Module.deserialize_file(engine(), str(cwasm))
-    except wasmtime.WasmtimeError:
-        # written by an incompatible build: drop it and compile again
-        cwasm.unlink(missing_ok=True)
-        cwasm, _ = compile_module(path)
-        return wasmtime.Module.deserialize_file(engine(), str(cwasm))
+    loaded: dict[str, wasmtime.Module] = {}
+    cwasm, _ = _compile(path, loaded)
+    if "module" in loaded:
+        return loaded["module"]
+    return wasmtime.Module.deserialize_file(engine(), str(cwasm))
 
 
 @dataclass(frozen=True)
