@@ -10,6 +10,7 @@ import ctypes
 import os
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from .. import _tools, cache
 from ..errors import ToolError
@@ -79,7 +80,7 @@ def _elf_problem(path: Path) -> str | None:
         return e.strerror
     if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit ELF
         return "not an ELF shared library"
-    order = "little" if head[5] == 1 else "big"
+    order: Literal["little", "big"] = "little" if head[5] == 1 else "big"
     shoff = int.from_bytes(head[0x28:0x30], order)
     shentsize = int.from_bytes(head[0x3A:0x3C], order)
     shnum = int.from_bytes(head[0x3C:0x3E], order)
