@@ -20,7 +20,7 @@ from .bridge import abi
 from .bridge.build import BRIDGE_ENV
 from .bridge.build import build as build_bridge
 from .config import ExecOptions
-from .errors import UsageError
+from .errors import ToolError, UsageError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,
                      signal.SIGUSR2, signal.SIGCONT)
@@ -61,7 +61,11 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     if (temporary := cache.fallback_dir()) is not None:  # the cache could not be written
         env["WASMPI_CACHE_DIR"] = str(temporary)
     _tools.echo(argv)
-    proc = subprocess.Popen(argv, env=env)
+    try:
+        proc = subprocess.Popen(argv, env=env)
+    except OSError as e:
+        raise ToolError(f"mpiexec: cannot run {argv[0]}: {e.strerror}",
+                        hint="set WASMPI_MPIEXEC, or --mpi to an MPI that has one") from None
 
     def forward(signum: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):
