@@ -77,5 +77,21 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    return 128 - rc if rc < 0 else rc
+    status = 128 - rc if rc < 0 else rc
+    _explain(status)
+    return status
+
+
+# statuses a rank cannot have chosen for itself (a trap is 134, as SIGABRT, and says so itself)
+_DEATHS = (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
+           signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _explain(status: int) -> None:
+    """mpiexec's own report of a rank killed by a signal does not always name the rank (Hydra
+    names a PID); add one line that says what the job's status means."""
+    if status - 128 in (int(s) for s in _DEATHS):
+        name = signal.Signals(status - 128).name
+        print(f"wasmpi: the job ended with status {status}: a rank or the launcher was killed "
+              f"by {name} (mpiexec's report above says which)", file=sys.stderr, flush=True)
 

@@ -56,6 +56,9 @@ def execute(opts: ExecOptions) -> int:
     except BaseException:
         bridge.exit(1)
         raise
+    if status != 0 and status != GuestTrap.exit_code:  # a trap has said why already
+        print(f"{where}: the guest exited with status {status}; ending the job", file=sys.stderr,
+              flush=True)
     bridge.exit(status)  # aborts the job if status != 0
     return status
 

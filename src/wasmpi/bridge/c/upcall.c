@@ -101,6 +101,7 @@ static int call_as(const wasmtime_func_t *f, const int32_t *args, int nargs, int
     wasm_trap_t *t = NULL;
     wasmtime_context_t *ctx = W.caller_context(g_caller);
     wasmtime_caller_t *outer = g_caller;
+    g_caller = NULL; /* guest code runs: no stop may enter the store (core/stop.c) */
     wasmtime_error_t *e = W.func_call(ctx, f, av, (size_t)nargs, rv, result ? 1 : 0, &t);
     g_caller = outer;
     if (settle(e, t, what, mismatch_ok))
@@ -198,6 +199,7 @@ int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const c
         raw[i].i32 = args[i];
     wasm_trap_t *t = NULL;
     wasmtime_caller_t *outer = g_caller;
+    g_caller = NULL; /* guest code runs: no stop may enter the store (core/stop.c) */
     size_t slots = (size_t)(nargs > nres ? nargs : nres);
     wasmtime_error_t *e = W.func_call_unchecked(ctx, &f, raw, slots, &t);
     g_caller = outer;
