@@ -7,9 +7,11 @@ node build once while the others wait. The directory carries ``CACHEDIR.TAG``.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +20,6 @@ from pathlib import Path
 import blake3
 
 from . import config
-from .errors import CacheError
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -27,15 +28,48 @@ CACHEDIR_TAG = (
 )
 
 
+def _configured() -> Path:
+    return config.current().cache_dir
+
+
+_fallback: Path | None = None
+_said: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """One stderr line per process for a problem wasmpi worked around (not an error)."""
+    if message not in _said:
+        _said.add(message)
+        print(f"wasmpi: warning: {message}", file=sys.stderr, flush=True)
+
+
+def fallback_dir() -> Path | None:
+    """The temporary cache this process fell back to (None while the real one works): `run`
+    hands it to its ranks, so that they load what the parent built instead of building again."""
+    return _fallback
+
+
+def _temporary_root() -> Path:
+    global _fallback
+    if _fallback is None:
+        _fallback = Path(tempfile.mkdtemp(prefix="wasmpi-cache-"))
+        atexit.register(shutil.rmtree, _fallback, True)
+    return _fallback
+
+
 def root() -> Path:
-    base = config.current().cache_dir
+    """The cache directory; a temporary one for this process if it cannot be used (said once)."""
+    base = _configured()
     try:
         base.mkdir(parents=True, exist_ok=True)
         tag = base / "CACHEDIR.TAG"
         if not tag.exists():
             tag.write_text(CACHEDIR_TAG)
     except OSError as e:
-        raise CacheError(f"cannot use cache directory {base}: {e.strerror}") from None
+        tmp = _temporary_root()
+        warn_once(f"cannot use the cache directory {base} ({e.strerror}); building in a "
+                  f"temporary one, {tmp}, that is removed at exit")
+        return tmp
     return base
 
 
@@ -59,22 +93,56 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def get_or_build(path: Path, build: Callable[[Path], None]) -> tuple[Path, bool]:
-    """Return ``path``, building it first with ``build(tmp)`` if absent; True if built now."""
-    if path.exists():
+def get_or_build(path: Path, build: Callable[[Path], None],
+                 usable: Callable[[Path], str | None] | None = None) -> tuple[Path, bool]:
+    """Return ``path``, building it first with ``build(tmp)`` if absent; True if built now.
+
+    ``usable(path)`` says why an existing entry cannot be used (truncated, written by another
+    version...), or None: such an entry is rebuilt, and a warning says so once. When the cache
+    cannot be written (read-only, full, not a directory), the entry is built in a temporary
+    directory instead, and a warning says so.
+    """
+    if path.exists() and (usable is None or usable(path) is None):
         return path, False
-    with locked(path):
-        if path.exists():  # another rank built it while we waited
-            return path, False
+    try:
+        with locked(path):
+            if path.exists():
+                why = usable(path) if usable else None
+                if why is None:  # another rank built it while we waited
+                    return path, False
+                warn_once(f"cache entry {path} is unusable ({why}); rebuilding it")
+                path.unlink()
+            _build_into(path, build)
+        return path, True
+    except OSError as e:
+        try:  # the same layout, so that ranks can use the temporary directory as their cache
+            rel = path.relative_to(_configured())
+        except ValueError:
+            rel = Path(path.parent.name) / path.name
+        alt = _temporary_root() / rel
+        warn_once(f"cannot write the cache {_configured()} ({e.strerror}); using temporary "
+                  f"builds in {_temporary_root()}, removed at exit")
+        if not alt.exists():
+            alt.parent.mkdir(parents=True, exist_ok=True)
+            _build_into(alt, build)
+        return alt, True
+
+
+def _build_into(path: Path, build: Callable[[Path], None]) -> None:
+    """Build in a private temporary directory, then copy under a temporary name next to
+    ``path`` and rename: readers never see a partial file, and a cache that is full or
+    read-only fails here with an OSError rather than as a failure of the build tool."""
+    with tempfile.TemporaryDirectory(prefix="wasmpi-build-") as d:
+        out = Path(d) / path.name
+        build(out)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".tmp")
-        os.close(fd)
         try:
-            build(Path(tmp))
+            with os.fdopen(fd, "wb") as f, open(out, "rb") as src:
+                shutil.copyfileobj(src, f)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    return path, True
 
 
 def info() -> dict[str, tuple[int, int]]:

@@ -6,6 +6,7 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__, _tools
 from .errors import UsageError, WasmpiError
@@ -21,6 +22,16 @@ EPILOG = """commands:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake raises :class:`UsageError` (exit 64, one line) instead of
+    printing the usage and exiting 2."""
+
+    def error(self, message: str) -> NoReturn:
+        where = self.prog.partition(" ")[2]
+        raise UsageError(f"{where}: {message}" if where else message,
+                         hint=f"`{self.prog} --help` lists the options")
+
+
 def _exec_options(p: argparse.ArgumentParser) -> None:
     from .config import add_arguments
 
@@ -30,7 +41,7 @@ def _exec_options(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="wasmpi", epilog=EPILOG,
+    ap = _Parser(prog="wasmpi", epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  description="Compile MPI programs once to WebAssembly; run "
                                  "them on any MPI library.")

@@ -25,6 +25,19 @@ class InputError(WasmpiError):
     exit_code = 65  # EX_DATAERR
 
 
+class NotRunnableError(InputError):
+    """A valid module that cannot run as a program: no ``_start`` (a reactor or a library) or
+    no exported linear memory."""
+
+    exit_code = 66
+
+
+class AbiMismatchError(InputError):
+    """A module built by a wasmpi with another guest ABI version (its ``wasmpi.abi`` section)."""
+
+    exit_code = 67
+
+
 class ToolError(WasmpiError):
     """An external tool (zig, clang, mpicc, mpiexec) failed or could not be found."""
 
@@ -32,7 +45,8 @@ class ToolError(WasmpiError):
 
 
 class LinkError(WasmpiError):
-    """A module imports something this wasmpi does not provide (e.g. an unsupported MPI call)."""
+    """A module imports something this wasmpi cannot provide: an unknown import module, an MPI
+    function with another signature, or (with ``--strict``) an MPI function the bridge lacks."""
 
     exit_code = 70
 

@@ -49,10 +49,11 @@ class HostMPI:
 
 
 def _flavor(mpiexec: str) -> str:
-    try:
-        out = _tools.run([mpiexec, "--version"], what="mpiexec", capture=True).stdout
-    except ToolError:
-        return "unknown"
+    # every mpiexec answers --version (Hydra, Open MPI's, Intel's, srun): one that cannot is
+    # broken, and would otherwise fail only after the job started, with an exit status that
+    # looks like a guest's
+    out = _tools.run([mpiexec, "--version"], what="mpiexec", capture=True,
+                     hint="set WASMPI_MPIEXEC to a working mpiexec").stdout
     low = out.lower()
     if "open mpi" in low or "openrte" in low or "prte" in low:
         return "openmpi"

@@ -16,11 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import _tools, hostmpi, runtime, timelimit, wasmfile
-from .bridge import abi, stubs
+from . import _tools, cache, hostmpi, runtime, timelimit, validate
+from .bridge import abi
 from .bridge.build import build as build_bridge
 from .config import ExecOptions, host_environ
-from .errors import TimeLimitReached, UsageError
+from .errors import TimeLimitReached, ToolError, UsageError
 
 NO_GRANT_HINT = ("wasmpi: hint: no directory was granted to the guest, so it cannot open any "
                  "file; grant one with --dir HOST[::GUEST][:ro], e.g. --dir $PWD::/work")
@@ -35,12 +35,11 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
     """Everything a rank would otherwise do N times: returns the MPI that will run the job and
     the built bridge (None when the module imports no MPI)."""
     runtime.read_module_bytes(opts.module)
-    info = wasmfile.read(opts.module)
+    o = opts.options
+    # without --strict, rank 0 warns about missing MPI functions and they trap if called
+    info = validate.check(opts.module, strict=o.strict)
     opts.sandbox()  # validate --dir / --env / --workdir before starting anything
     imports = [(i.module, i.name) for i in info.imports]
-    o = opts.options
-    if o.strict:  # otherwise rank 0 warns and the missing functions trap if called
-        stubs.reject(stubs.unsupported(imports, abi.supported_imports()))
     mpi = hostmpi.select(o.mpicc, o.mpiexec)
     runtime.compile_module(opts.module, fuel=o.fuel is not None)
     if abi.needs_bridge(imports):
@@ -62,13 +61,19 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     # ranks get every option on their command line: the MPI chosen here, and the bridge built
     # here, which they load directly instead of asking mpicc for the cache key again
     opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, bridge=bridge)
+    if (temporary := cache.fallback_dir()) is not None:  # the cache could not be written
+        opts = opts.with_options(cache_dir=temporary)
     if opts.options.time_limit is not None:  # one deadline for all ranks, counted from now
         opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
     argv = command(nprocs, opts, mpi, mpiexec_args or [])
     env = dict(host_environ())
     env.update(mpi.launcher_env())
     _tools.echo(argv)
-    proc = subprocess.Popen(argv, env=env)
+    try:
+        proc = subprocess.Popen(argv, env=env)
+    except OSError as e:
+        raise ToolError(f"mpiexec: cannot run {argv[0]}: {e.strerror}",
+                        hint="set WASMPI_MPIEXEC, or --mpi to an MPI that has one") from None
 
     def forward(signum: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -81,10 +86,25 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
         for s, h in old.items():
             signal.signal(s, h)
     status = 128 - rc if rc < 0 else rc
+    _explain(status)
     if status != 0 and not opts.options.dir:
         # once per job, here rather than in every rank
         print(NO_GRANT_HINT, file=sys.stderr, flush=True)
     return status
+
+
+# statuses a rank cannot have chosen for itself (a trap is 134, as SIGABRT, and says so itself)
+_DEATHS = (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
+           signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _explain(status: int) -> None:
+    """mpiexec's own report of a rank killed by a signal does not always name the rank (Hydra
+    names a PID); add one line that says what the job's status means."""
+    if status - 128 in (int(s) for s in _DEATHS):
+        name = signal.Signals(status - 128).name
+        print(f"wasmpi: the job ended with status {status}: a rank or the launcher was killed "
+              f"by {name} (mpiexec's report above says which)", file=sys.stderr, flush=True)
 
 
 def _wait(proc: subprocess.Popen[bytes], opts: ExecOptions) -> int:

@@ -13,7 +13,7 @@ import time
 
 import wasmtime
 
-from . import runtime
+from . import runtime, validate
 from .bridge import abi, stubs
 from .bridge.build import for_rank as bridge_for_rank
 from .bridge.loader import Bridge
@@ -39,6 +39,8 @@ def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
     sandbox = opts.sandbox()
     o = opts.options
     limits = opts.limits()
+    runtime.read_module_bytes(opts.module)
+    validate.check(opts.module, strict=False)  # --strict is judged against the bridge below
     module = runtime.load_module(opts.module, fuel=limits.fuel is not None)
     if not abi.needs_bridge((i.module, i.name or "") for i in module.imports):
         if watch:
@@ -78,6 +80,9 @@ def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
     except BaseException:
         bridge.exit(1)
         raise
+    if status != 0 and status != GuestTrap.exit_code:  # a trap has said why already
+        print(f"{where}: the guest exited with status {status}; ending the job", file=sys.stderr,
+              flush=True)
     bridge.exit(status)  # aborts the job if status != 0
     return status
 

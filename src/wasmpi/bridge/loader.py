@@ -70,6 +70,7 @@ class Bridge:
         dll.wasmpi_bridge_set_memory.argtypes = [ctypes.c_void_p, ctypes.c_uint64,
                                                  ctypes.c_void_p, ctypes.c_void_p]
         dll.wasmpi_bridge_set_exports.argtypes = [ctypes.c_void_p] * 3
+        dll.wasmpi_bridge_set_flush.argtypes = [ctypes.c_void_p]
         dll.wasmpi_bridge_exit.argtypes = [ctypes.c_int]
         dll.wasmpi_bridge_set_grants.argtypes = [
             ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
@@ -169,6 +170,11 @@ class Bridge:
         )
         self.lib.wasmpi_bridge_set_exports(
             *(ctypes.addressof(x) if x is not None else None for x in self._exports))
+        # what a stop (SIGTERM, SIGINT) calls to flush the guest's stdout (c/core/stop.c)
+        flush = exports.get("wasmpi_flush")
+        self._flush = flush._func if isinstance(flush, wasmtime.Func) else None
+        self.lib.wasmpi_bridge_set_flush(
+            ctypes.addressof(self._flush) if self._flush is not None else None)
 
     def current_call(self) -> str | None:
         """The MPI call this rank is in, with the arguments that name its peers, or None when

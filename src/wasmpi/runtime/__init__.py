@@ -82,30 +82,52 @@ def cache_path(data: bytes, fuel: bool = False) -> Path:
     return cache.root() / "modules" / f"{key}.cwasm"
 
 
+def _cause(err: Exception) -> str:
+    """The most specific line of a wasmtime error (its last "Caused by"), e.g.
+    ``unexpected end-of-file (at offset 0xa)``."""
+    lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln != "Caused by:"]
+    last = lines[-1] if lines else "invalid module"
+    number, sep, rest = last.partition(": ")  # "1: ..." in a numbered list of causes
+    return rest if sep and number.isdigit() else last
+
+
 def compile_module(path: Path, fuel: bool = False) -> tuple[Path, bool]:
-    """Compile ``path`` to machine code in the cache (once per node); True if compiled now."""
+    """Compile ``path`` to machine code in the cache (once per node); True if compiled now.
+
+    A cached entry that wasmtime refuses to load (truncated, corrupt, written by another
+    wasmtime) is compiled again, with a warning."""
+    return _compile(path, {}, fuel)
+
+
+def _compile(path: Path, loaded: dict[str, wasmtime.Module], fuel: bool) -> tuple[Path, bool]:
     data = read_module_bytes(path)
 
     def build(out: Path) -> None:
         try:
             module = wasmtime.Module(engine(fuel), data)
         except wasmtime.WasmtimeError as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else "invalid module"
-            raise InputError(f"{path}: invalid WebAssembly module: {first}") from None
+            raise InputError(f"{path}: invalid WebAssembly module: {_cause(e)}") from None
         out.write_bytes(module.serialize())
 
-    return cache.get_or_build(cache_path(data, fuel), build)
+    def usable(cwasm: Path) -> str | None:
+        # deserializing is the check: wasmtime verifies the header, its version and the
+        # engine settings (the module is kept, so that a rank loads it once)
+        try:
+            loaded["module"] = wasmtime.Module.deserialize_file(engine(fuel), str(cwasm))
+        except wasmtime.WasmtimeError as e:
+            return _cause(e)
+        return None
+
+    return cache.get_or_build(cache_path(data, fuel), build, usable)
 
 
 def load_module(path: Path, fuel: bool = False) -> wasmtime.Module:
-    cwasm, _ = compile_module(path, fuel)
-    try:
-        return wasmtime.Module.deserialize_file(engine(fuel), str(cwasm))
-    except wasmtime.WasmtimeError:
-        # written by an incompatible build: drop it and compile again
-        cwasm.unlink(missing_ok=True)
-        cwasm, _ = compile_module(path, fuel)
-        return wasmtime.Module.deserialize_file(engine(fuel), str(cwasm))
+    loaded: dict[str, wasmtime.Module] = {}
+    cwasm, _ = _compile(path, loaded, fuel)
+    if "module" in loaded:
+        return loaded["module"]
+    return wasmtime.Module.deserialize_file(engine(fuel), str(cwasm))
 
 
 @dataclass(frozen=True)

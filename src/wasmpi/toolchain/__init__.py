@@ -227,7 +227,7 @@ def mpi_library_dir(backend: Backend) -> Path:
             cache.get_or_build(d / f"lib{name}.a", copy_libmpi)
     for name in libmpi.EMPTY_LIBRARY_NAMES:
         cache.get_or_build(d / f"lib{name}.a", empty_archive)
-    return d
+    return libmpi_a.parent  # not `d` when the cache could not be written (a temporary build)
 
 
 @dataclass

@@ -103,6 +103,7 @@ static int call_as(const wasmtime_func_t *f, const int32_t *args, int nargs, int
     wasmtime_caller_t *outer = g_caller;
     const char *outer_call = g_call;
     wasmtime_val_raw_t *outer_args = g_call_args;
+    g_caller = NULL; /* guest code runs: no stop may enter the store (core/stop.c) */
     wasmtime_error_t *e = W.func_call(ctx, f, av, (size_t)nargs, rv, result ? 1 : 0, &t);
     g_caller = outer;
     g_call_args = outer_args;
@@ -204,6 +205,7 @@ int upcall(uint32_t fn, const int32_t *args, int nargs, int32_t *result, const c
     wasmtime_caller_t *outer = g_caller;
     const char *outer_call = g_call;
     wasmtime_val_raw_t *outer_args = g_call_args;
+    g_caller = NULL; /* guest code runs: no stop may enter the store (core/stop.c) */
     size_t slots = (size_t)(nargs > nres ? nargs : nres);
     wasmtime_error_t *e = W.func_call_unchecked(ctx, &f, raw, slots, &t);
     g_caller = outer;

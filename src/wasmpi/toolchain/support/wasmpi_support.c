@@ -54,6 +54,13 @@ __attribute__((constructor)) static void wasmpi_initial_workdir(void)
                 strerror(errno));
 }
 
+/* Called by the host when the rank is stopped (SIGTERM, SIGINT): stdout's buffer lives here,
+ * in linear memory, where only guest code can flush it (bridge/c/core/stop.c). */
+__attribute__((export_name("wasmpi_flush"))) void wasmpi_flush(void)
+{
+    fflush(NULL);
+}
+
 /* A sandboxed rank has one user: the one that runs the job. */
 uid_t getuid(void) { return 1000; }
 uid_t geteuid(void) { return 1000; }

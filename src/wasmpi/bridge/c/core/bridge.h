@@ -15,6 +15,7 @@
 
 #include <mpi.h>
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -113,9 +114,8 @@ typedef struct {
 } bridge_entry;
 
 /* The caller of the running callback (NULL outside any): an upcall into the guest re-enters
- * the store through it. Each callback sets it on entry; upcall() restores it after the guest
- * function returns (a nested callback has set its own), and the rank's exit clears it, so
- * the hot path pays one store. */
+ * the store through it. Each callback sets it on entry and clears it on return; an upcall
+ * clears it while guest code runs and restores it after. */
 extern wasmtime_caller_t *g_caller;
 
 /* The MPI function being served (NULL outside any) and its argument slots: a watchdog thread
@@ -125,7 +125,14 @@ extern wasmtime_caller_t *g_caller;
 extern const char *volatile g_call;
 extern wasmtime_val_raw_t *volatile g_call_args;
 
-/* CALLBACK(MPI_X) { body using `a` } defines cb_MPI_X with wasmtime's signature. */
+/* Set by SIGTERM / SIGINT; the next MPI call flushes the guest's stdout and exits (stop.c). */
+extern volatile sig_atomic_t g_stop_signal;
+void stop_now(void);
+void stop_install(void);
+
+/* CALLBACK(MPI_X) { body using `a` } defines cb_MPI_X with wasmtime's signature. g_caller is
+ * cleared on the way out: while wasm runs it is NULL, which tells the stop handler that it
+ * must not enter the store. */
 #define CALLBACK(name) \
     static inline wasm_trap_t *body_##name(wasmtime_val_raw_t *a); \
     wasm_trap_t *cb_##name(void *env_, wasmtime_caller_t *caller_, wasmtime_val_raw_t *a, \
@@ -135,8 +142,11 @@ extern wasmtime_val_raw_t *volatile g_call_args;
         g_caller = caller_; \
         g_call_args = a; \
         g_call = #name; \
+        if (__builtin_expect(g_stop_signal != 0, 0)) \
+            stop_now(); \
         wasm_trap_t *t_ = body_##name(a); \
         g_call = NULL; \
+        g_caller = NULL; \
         return t_; \
     } \
     static inline wasm_trap_t *body_##name(wasmtime_val_raw_t *a)
