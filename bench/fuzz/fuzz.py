@@ -254,6 +254,10 @@ def classify(returncode: int | None, stdout: str, stderr: str) -> tuple[str, str
     """(outcome, the line that says why) of one job; see the module docstring."""
     if returncode is None:
         return "FAILURE", "hang: killed by the driver's time limit"
+    bad = next((ln for ln in stdout.splitlines() if ln.startswith("CORPUS ")
+                and not ln.startswith("CORPUS done")), "")
+    if bad:
+        return "FAILURE", "regression corpus: " + bad
     if returncode == 0 and "\nDONE " in "\n" + stdout:
         return "ok", ""
     lines = stderr.splitlines()
@@ -307,7 +311,7 @@ def build(out: Path, env: dict[str, str]) -> Path:
     src.write_text(generate())
     wasm = out / "fuzz_guest.wasm"
     subprocess.run([sys.executable, "-m", "wasmpi", "cc", "-O1", f"-I{HERE}", str(src), "-o",
-                    str(wasm)], check=True, env=env)
+                    str(wasm)], check=True, env=env, capture_output=True)
     return wasm
 
 
@@ -329,7 +333,8 @@ def main() -> int:
     ap.add_argument("--per-run", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--wild-ppm", type=int, default=200)
-    ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--timeout", type=float, default=120.0, help="per job, seconds")
+    ap.add_argument("--minutes", type=float, default=0.0, help="stop the campaign after this")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     a = ap.parse_args()
     env = dict(os.environ, WASMPI_MPICC=a.mpi, PYTHONPATH=str(ROOT / "src"))
@@ -338,7 +343,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="wasmpi-fuzz-") as tmp:
         wasm = build(Path(tmp), env)
         runs: list[Run] = []
-        for r in campaign(wasm, env, a.calls, a.per_run, a.seed, a.wild_ppm, a.timeout):
+        deadline = time.monotonic() + 60 * a.minutes if a.minutes else None
+        for r in campaign(wasm, env, a.calls, a.per_run, a.seed, a.wild_ppm, a.timeout,
+                          deadline):
             runs.append(r)
             total = sum(x.calls for x in runs)
             print(f"seed {r.seed}: {r.outcome:9} {r.calls:6} calls {r.seconds:5.1f}s "
