@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -279,15 +280,18 @@ def run_once(wasm: Path, env: dict[str, str], seed: int, calls: int, wild_ppm: i
     cmd = [sys.executable, "-m", "wasmpi", "run", "-n", "1", str(wasm), str(seed), str(calls),
            str(wild_ppm)]
     t0 = time.monotonic()
+    # a session of its own, so that a hung job is killed with its mpiexec and rank processes
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env, stdin=subprocess.DEVNULL, errors="replace",
+                         start_new_session=True)
+    rc: int | None
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
-                           stdin=subprocess.DEVNULL, errors="replace")
-        rc: int | None = p.returncode
-        stdout, stderr = p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
+        stdout, stderr = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        stdout, stderr = p.communicate()
         rc = None
-        stdout = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else ""
-        stderr = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else ""
     dt = time.monotonic() - t0
     done = 0
     classes: dict[str, int] = {}

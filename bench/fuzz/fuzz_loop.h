@@ -16,7 +16,7 @@ int main(int argc, char **argv)
     MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
     fz_corpus();
     for (long i = 0; i < calls; i++) {
-        if (i % 1000 == 0) {
+        if (i % 100 == 0) {
             printf("P %ld\n", i);
             fflush(stdout);
         }

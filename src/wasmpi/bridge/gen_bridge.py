@@ -416,7 +416,8 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
         if d == "inout" and p.name == "position":
             # MPI_Pack/Unpack access the bytes buffer at `position`, which no bounds check of
             # the buffer covers (MPICH reads past an unpack buffer's end): hold it to the size
-            sizes = [q.buffer.count for q in cb.f.params if q.buffer and q.buffer.datatype == "bytes"]
+            sizes = [q.buffer.count for q in cb.f.params
+                     if q.buffer and q.buffer.datatype == "bytes"]
             if len(sizes) != 1:
                 raise cb.fail(f"{p.name}: a position needs exactly one bytes buffer")
             j = [q.name for q in cb.f.params].index(sizes[0])
