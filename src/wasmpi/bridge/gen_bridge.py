@@ -413,6 +413,16 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
         cb.outs.append(f"    uint32_t p{i} = (uint32_t)a[{i}].i32;\n"
                        f"{check}    CHECK_OUT(p{i}, {size});\n    {ctype} v{i} = {init};\n")
         cb.args[i] = f"&v{i}"
+        if d == "inout" and p.name == "position":
+            # MPI_Pack/Unpack access the bytes buffer at `position`, which no bounds check of
+            # the buffer covers (MPICH reads past an unpack buffer's end): hold it to the size
+            sizes = [q.buffer.count for q in cb.f.params
+                     if q.buffer and q.buffer.datatype == "bytes"]
+            if len(sizes) != 1:
+                raise cb.fail(f"{p.name}: a position needs exactly one bytes buffer")
+            j = [q.name for q in cb.f.params].index(sizes[0])
+            cb.outs.append(f"    if (v{i} < 0 || (int64_t)v{i} > (int64_t)v{j})\n"
+                           f"        return fail(a, ABI_ERR_ARG, errslot, FN);\n")
         if k == "Aint":
             cb.post.append(f"        if (v{i} != (int32_t)v{i})\n"
                            f"            return fail(a, ABI_ERR_VALUE_TOO_LARGE, errslot, FN);\n")

@@ -434,6 +434,9 @@ static inline int64_t count_mul(int64_t c, int64_t n)
         if (c_ > 0) { \
             int64_t lo_ = 0, hi_ = c_; \
             const slot_t *t_ = (ts); \
+            /* MPICH asserts (aborts) on data of MPI_DATATYPE_NULL instead of an error */ \
+            if (t_ && t_->h.datatype == MPI_DATATYPE_NULL) \
+                return fail(a, ABI_ERR_TYPE, errslot, FN); \
             if (c_ > BIG_COUNT && (!t_ || t_->extent)) \
                 return fail(a, ABI_ERR_COUNT, errslot, FN); \
             if (t_) span(t_, c_, &lo_, &hi_); \
@@ -449,6 +452,8 @@ static inline int64_t count_mul(int64_t c, int64_t n)
         int64_t lo_ = 0, hi_ = 0; \
         int any_ = (n) > 0 ? vspan((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
         if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
+        if (any_ && (ts)->h.datatype == MPI_DATATYPE_NULL) \
+            return fail(a, ABI_ERR_TYPE, errslot, FN); \
         if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
     } while (0)
 /* VBUF with MPI_Count counts (the large-count `_c` functions) */
@@ -461,6 +466,8 @@ static inline int64_t count_mul(int64_t c, int64_t n)
         int64_t lo_ = 0, hi_ = 0; \
         int any_ = (n) > 0 ? vspan_c((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
         if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
+        if (any_ && (ts)->h.datatype == MPI_DATATYPE_NULL) \
+            return fail(a, ABI_ERR_TYPE, errslot, FN); \
         if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
     } while (0)
 #define INTS(var, idx, n, what) \

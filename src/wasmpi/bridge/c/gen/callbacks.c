@@ -6258,6 +6258,8 @@ CALLBACK(MPI_Pack)
     uint32_t p5 = (uint32_t)a[5].i32;
     CHECK_OUT(p5, 4);
     int v5 = (int)load_i32(p5);
+    if (v5 < 0 || (int64_t)v5 > (int64_t)v4)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     int rc = MPI_Pack(v0, v1, v2, v3, v4, &v5, v6);
     if (rc == MPI_SUCCESS) {
         store_i32(p5, v5);
@@ -6278,6 +6280,8 @@ CALLBACK(MPI_Pack_c)
     uint32_t p5 = (uint32_t)a[5].i32;
     CHECK_OUT(p5, 8);
     MPI_Count v5 = (MPI_Count)load_i64(p5);
+    if (v5 < 0 || (int64_t)v5 > (int64_t)v4)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     int rc;
     if (host4_fn[H4_MPI_Pack_c]) {
         rc = HOST4(MPI_Pack_c)(v0, v1, v2, v3, v4, &v5, v6);
@@ -6313,6 +6317,8 @@ CALLBACK(MPI_Pack_external)
     uint32_t p6 = (uint32_t)a[6].i32;
     CHECK_OUT(p6, 4);
     MPI_Aint v6 = (MPI_Aint)load_i32(p6);
+    if (v6 < 0 || (int64_t)v6 > (int64_t)v5)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     int rc = MPI_Pack_external(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
         if (v6 != (int32_t)v6)
@@ -6337,6 +6343,8 @@ CALLBACK(MPI_Pack_external_c)
     uint32_t p6 = (uint32_t)a[6].i32;
     CHECK_OUT(p6, 8);
     MPI_Count v6 = (MPI_Count)load_i64(p6);
+    if (v6 < 0 || (int64_t)v6 > (int64_t)v5)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     int rc;
     if (host4_fn[H4_MPI_Pack_external_c]) {
         rc = HOST4(MPI_Pack_external_c)(v0, v1, v2, v3, v4, v5, &v6);
@@ -8923,6 +8931,8 @@ CALLBACK(MPI_Unpack)
     uint32_t p2 = (uint32_t)a[2].i32;
     CHECK_OUT(p2, 4);
     int v2 = (int)load_i32(p2);
+    if (v2 < 0 || (int64_t)v2 > (int64_t)v1)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     int rc = MPI_Unpack(v0, v1, &v2, v3, v4, v5, v6);
     if (rc == MPI_SUCCESS) {
         store_i32(p2, v2);
@@ -8943,6 +8953,8 @@ CALLBACK(MPI_Unpack_c)
     uint32_t p2 = (uint32_t)a[2].i32;
     CHECK_OUT(p2, 8);
     MPI_Count v2 = (MPI_Count)load_i64(p2);
+    if (v2 < 0 || (int64_t)v2 > (int64_t)v1)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     int rc;
     if (host4_fn[H4_MPI_Unpack_c]) {
         rc = HOST4(MPI_Unpack_c)(v0, v1, &v2, v3, v4, v5, v6);
@@ -8978,6 +8990,8 @@ CALLBACK(MPI_Unpack_external)
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
     MPI_Aint v3 = (MPI_Aint)load_i32(p3);
+    if (v3 < 0 || (int64_t)v3 > (int64_t)v2)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     int rc = MPI_Unpack_external(v0, v1, v2, &v3, v4, v5, v6);
     if (rc == MPI_SUCCESS) {
         if (v3 != (int32_t)v3)
@@ -9002,6 +9016,8 @@ CALLBACK(MPI_Unpack_external_c)
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 8);
     MPI_Count v3 = (MPI_Count)load_i64(p3);
+    if (v3 < 0 || (int64_t)v3 > (int64_t)v2)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     int rc;
     if (host4_fn[H4_MPI_Unpack_external_c]) {
         rc = HOST4(MPI_Unpack_external_c)(v0, v1, v2, &v3, v4, v5, v6);

@@ -17,6 +17,10 @@ CALLBACK(MPI_Cart_get)
     CHECK_ARRAY(a[2].i32, max, 4, "dims array");
     CHECK_ARRAY(a[3].i32, max, 4, "periods array");
     CHECK_ARRAY(a[4].i32, max, 4, "coords array");
+    int topo = MPI_UNDEFINED;
+    MPI_Topo_test(comm, &topo);
+    if (topo != MPI_CART) /* MPICH 5.0 segfaults on a communicator without a topology */
+        return fail(a, ABI_ERR_TOPOLOGY, errslot, FN);
     int n = cart_ndims(comm);
     SCRATCH_FRAME;
     SCRATCH(v, int, 3 * n);

@@ -1,0 +1,41 @@
+/* Regression corpus: calls that once crashed or aborted the host MPI, run first in every
+ * campaign job. Each must now return its MPI error class; a wrong class prints a CORPUS line,
+ * which the driver counts as a FAILURE. */
+static int fz_corpus_bad;
+
+static void fz_expect(const char *what, int rc, int want)
+{
+    if (rc != want) {
+        printf("CORPUS %s: got %d, want %d\n", what, rc, want);
+        fz_corpus_bad++;
+    }
+}
+
+static void fz_corpus(void)
+{
+    int dims[4], periods[4], coords[4], pos;
+    /* MPICH 5.0 segfaulted: MPI_Cart_get on a communicator without a topology */
+    fz_expect("Cart_get(WORLD)", MPI_Cart_get(MPI_COMM_WORLD, 0, dims, periods, coords),
+              MPI_ERR_TOPOLOGY);
+    /* MPICH asserted (dt_ptr): data of MPI_DATATYPE_NULL */
+    fz_expect("Allreduce_c(DATATYPE_NULL)",
+              MPI_Allreduce_c(fz_data, fz_data + 64, 11, MPI_DATATYPE_NULL, MPI_MINLOC,
+                              MPI_COMM_SELF), MPI_ERR_TYPE);
+    int counts[1] = {1}, displs[1] = {0};
+    fz_expect("Allgatherv(DATATYPE_NULL)",
+              MPI_Allgatherv(fz_data, 1, MPI_INT, fz_data + 64, counts, displs,
+                             MPI_DATATYPE_NULL, MPI_COMM_SELF), MPI_ERR_TYPE);
+    /* the host read or wrote the pack buffer at an unchecked position, outside linear memory */
+    MPI_Count cpos = 0x7ffff0000000ll;
+    fz_expect("Unpack_external_c(position)",
+              MPI_Unpack_external_c("external32", fz_data, 16, &cpos, fz_data + 64, 1, MPI_INT),
+              MPI_ERR_ARG);
+    pos = -(1 << 30);
+    fz_expect("Pack(position)",
+              MPI_Pack(fz_data, 1, MPI_INT, fz_data + 64, 16, &pos, MPI_COMM_SELF), MPI_ERR_ARG);
+    pos = 17;
+    fz_expect("Unpack(position)",
+              MPI_Unpack(fz_data, 16, &pos, fz_data + 64, 1, MPI_INT, MPI_COMM_SELF),
+              MPI_ERR_ARG);
+    printf("CORPUS done, %d bad\n", fz_corpus_bad);
+}
