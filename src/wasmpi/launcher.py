@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,9 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR
                      signal.SIGUSR2, signal.SIGCONT)
 #: Seconds after the time limit's deadline at which a job still running is killed outright.
 BACKSTOP = 5.0
+#: SIGINT / SIGTERM stop this node's ranks first, and reach mpiexec this many seconds later.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_GRACE = 2.0
 
 
 def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
@@ -76,8 +80,15 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
                         hint="set WASMPI_MPIEXEC, or --mpi to an MPI that has one") from None
 
     def forward(signum: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
+        if signum in STOP_SIGNALS and _stop_local_ranks(proc.pid, signum):
+            # the ranks on this node stop first, flushing the guest's stdout, while mpiexec
+            # still relays what they write (Open MPI's launcher drops the output of ranks it is
+            # tearing down); mpiexec itself, and through it ranks on other nodes, a moment later
+            timer = threading.Timer(STOP_GRACE, _send, (proc, signum))
+            timer.daemon = True
+            timer.start()
+            return
+        _send(proc, signum)
 
     old = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS}
     try:
@@ -105,6 +116,28 @@ def _explain(status: int) -> None:
         name = signal.Signals(status - 128).name
         print(f"wasmpi: the job ended with status {status}: a rank or the launcher was killed "
               f"by {name} (mpiexec's report above says which)", file=sys.stderr, flush=True)
+
+
+def _send(proc: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signum)
+
+
+def _stop_local_ranks(root: int, signum: int) -> bool:
+    """Send ``signum`` to the ranks (``wasmpi exec``) below ``root`` on this node; whether
+    there were any."""
+    ranks = []
+    for pid in _descendants(root):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"wasmpi" in argv and b"exec" in argv:
+            ranks.append(pid)
+    for pid in ranks:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+    return bool(ranks)
 
 
 def _wait(proc: subprocess.Popen[bytes], opts: ExecOptions) -> int:

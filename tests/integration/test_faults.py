@@ -130,9 +130,5 @@ def test_stop_flushes_stdout(compile_program, mpi, tmp_path, sig: signal.Signals
     assert elapsed < LIMIT, f"{elapsed:.1f}s"
     assert rc != 0
     job.no_orphans()
-    if mpi.name == "openmpi":
-        # the ranks flush (strace shows the write), but prterun drops the output of ranks it
-        # is stopping: not yet solved
-        pytest.xfail("Open MPI's launcher loses the output of ranks it stops")
     for r in range(2):
         assert f"unflushed output of rank {r}" in out, f"stdout: {out!r}\nstderr: {err}"
