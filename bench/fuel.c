@@ -2,7 +2,7 @@
  *   wasmpi cc bench/fuel.c -o fuel.wasm
  *   wasmpi run -n 1 fuel.wasm spin 300000000 2000
  *   wasmpi run -n 1 --fuel 100000000000 fuel.wasm spin 300000000 2000
- * (also the source of tests/programs/limits.c, which keeps only the limit checks) */
+ * (tests/programs/limits.c has the memory-limit checks) */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    const char *mode = argc > 1 ? argv[1] : "alloc";
+    const char *mode = argc > 1 ? argv[1] : "spin";
     if (strcmp(mode, "spin") == 0) {
         long n = argc > 2 ? atol(argv[2]) : 1000000;
         unsigned x = 1;
@@ -42,28 +42,6 @@ int main(int argc, char **argv)
             }
             t3 = MPI_Wtime() - t3;
             printf("stencil %.6f s (%g) primes %.6f s (%d)\n", t2, a[128][128], t3, primes);
-        }
-    } else {
-        int blocks = 0;
-        void *head = NULL, *p;
-        /* a list of the blocks, so that the compiler cannot drop the allocations */
-        while ((p = malloc(1 << 20)) != NULL) {
-            memset(p, 1, 1 << 20);
-            *(void **)p = head;
-            head = p;
-            blocks++;
-        }
-        printf("rank %d allocated %d MiB memory %lu\n", rank, blocks,
-               (unsigned long)__builtin_wasm_memory_size(0) * 65536);
-        fflush(stdout);
-        if (strcmp(mode, "trap") == 0) {
-            int *volatile q = (int *)malloc(1u << 30);
-            q[(1u << 28) - 1] = 1; /* NULL + 1 GiB: outside the limited memory */
-        }
-        while (head) {
-            p = *(void **)head;
-            free(head);
-            head = p;
         }
     }
     MPI_Finalize();

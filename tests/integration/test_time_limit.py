@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MPI, Result, wasmpi
+from test_failures import _rank_processes
 
 pytestmark = pytest.mark.mpi
 
@@ -15,23 +16,6 @@ LIMIT = 3
 #: the job must be over this long after the limit (start-up, the ranks' grace, teardown)
 SLACK = 12
 TIME_LIMIT_EXIT = 124
-
-
-def _job_processes(module: Path) -> list[str]:
-    """Live processes whose command line names ``module``: mpiexec and its ranks."""
-    needle = str(module.resolve()).encode()
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:  # exited meanwhile
-            continue
-        if needle in cmdline:
-            args = cmdline.replace(b"\0", b" ").decode(errors="replace")
-            found.append(f"{proc.name}: {args}")
-    return found
 
 
 def _limited(mpi: MPI, module: Path, n: int, *args: str, limit: float = LIMIT) -> Result:
@@ -44,7 +28,7 @@ def _limited(mpi: MPI, module: Path, n: int, *args: str, limit: float = LIMIT) -
     assert r.returncode == TIME_LIMIT_EXIT, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
     assert limit <= elapsed < limit + SLACK, f"the job took {elapsed:.1f} s\n{r.stderr}"
     deadline = time.monotonic() + 5
-    while (left := _job_processes(module)) and time.monotonic() < deadline:
+    while (left := _rank_processes(module)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not left, "processes left behind:\n" + "\n".join(left)
     return r
