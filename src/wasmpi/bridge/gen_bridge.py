@@ -494,6 +494,8 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             f"    MPI_{k} v{i} = sl{i}->h.{low};\n")
         if k == "T_pvar_handle":
             _pvar_in_session(cb, i, cb.outs)
+        if k == "Message" and d == "inout":
+            _no_proc_receive(cb, i)
         if k == "Comm" and cb.comm is None:  # e.g. a delete function failing in Comm_free
             cb.outs.append(f"    errslot = slot_index(K_COMM, sl{i});\n")
         cb.args[i] = f"&v{i}"
@@ -723,6 +725,20 @@ def _buffer(cb: _Callback, i: int, p: abi.Param) -> None:
             count = f"({cb.cslot()}->rsize && v{roots[0]} < 0 ? 0 : {count})"
         cb.pre.append(f"    BUF(v{i}, {i}, {count}, {slot}, {place});\n")
     cb.args[i] = f"v{i}"
+
+
+def _no_proc_receive(cb: _Callback, i: int) -> None:
+    """A matched receive of MPI_MESSAGE_NO_PROC receives nothing: the host gets count 0 of
+    MPI_BYTE, so that its datatype check cannot fail (Open MPI 5 then calls the error handler of
+    the message's communicator, which MPI_MESSAGE_NO_PROC has none of, and crashes). The buffer
+    was checked as the guest gave it."""
+    params = cb.f.params
+    bufs = [p.buffer for p in params if p.buffer is not None]
+    if len(bufs) != 1:
+        raise cb.fail(f"{params[i].name}: a matched receive needs exactly one buffer")
+    count, datatype = cb.index(bufs[0].count), cb.index(bufs[0].datatype)
+    cb.outs.append(f"    if (v{i} == MPI_MESSAGE_NO_PROC) {{\n"
+                   f"        v{count} = 0;\n        v{datatype} = MPI_BYTE;\n    }}\n")
 
 
 def _disp(cb: _Callback, i: int, p: abi.Param) -> None:

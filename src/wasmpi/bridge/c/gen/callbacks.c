@@ -4520,6 +4520,10 @@ CALLBACK(MPI_Imrecv)
     if (!sl3)
         return fail(a, kind_error[K_MESSAGE], errslot, FN);
     MPI_Message v3 = sl3->h.message;
+    if (v3 == MPI_MESSAGE_NO_PROC) {
+        v1 = 0;
+        v2 = MPI_BYTE;
+    }
     uint32_t p4 = (uint32_t)a[4].i32;
     CHECK_OUT(p4, 4);
     MPI_Request v4;
@@ -4553,6 +4557,10 @@ CALLBACK(MPI_Imrecv_c)
     if (!sl3)
         return fail(a, kind_error[K_MESSAGE], errslot, FN);
     MPI_Message v3 = sl3->h.message;
+    if (v3 == MPI_MESSAGE_NO_PROC) {
+        v1 = 0;
+        v2 = MPI_BYTE;
+    }
     uint32_t p4 = (uint32_t)a[4].i32;
     CHECK_OUT(p4, 4);
     MPI_Request v4;
@@ -5620,6 +5628,10 @@ CALLBACK(MPI_Mrecv)
     if (!sl3)
         return fail(a, kind_error[K_MESSAGE], errslot, FN);
     MPI_Message v3 = sl3->h.message;
+    if (v3 == MPI_MESSAGE_NO_PROC) {
+        v1 = 0;
+        v2 = MPI_BYTE;
+    }
     STATUS_ARG(v4, 4);
     int rc = MPI_Mrecv(v0, v1, v2, &v3, v4 ? v4 : MPI_STATUS_IGNORE);
     if (rc == MPI_SUCCESS) {
@@ -5652,6 +5664,10 @@ CALLBACK(MPI_Mrecv_c)
     if (!sl3)
         return fail(a, kind_error[K_MESSAGE], errslot, FN);
     MPI_Message v3 = sl3->h.message;
+    if (v3 == MPI_MESSAGE_NO_PROC) {
+        v1 = 0;
+        v2 = MPI_BYTE;
+    }
     STATUS_ARG(v4, 4);
     int rc;
     if (host4_fn[H4_MPI_Mrecv_c]) {
