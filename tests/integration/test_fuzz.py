@@ -20,7 +20,7 @@ def test_fuzz_smoke(mpi, tmp_path: Path) -> None:  # type: ignore[no-untyped-def
     env = mpi.env()
     wasm = fuzz.build(tmp_path, env)
     runs = list(fuzz.campaign(wasm, env, total=3000, per_run=1000, seed=1, wild_ppm=200,
-                              timeout=60, deadline=time.monotonic() + 20))
+                              timeout=15, deadline=time.monotonic() + 15, jobs=2))
     calls = sum(r.calls for r in runs)
     failures = [f"seed {r.seed}: {r.message}" for r in runs if r.outcome == "FAILURE"]
     assert not failures, "\n\n".join(failures)

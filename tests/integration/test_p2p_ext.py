@@ -1,7 +1,8 @@
 """Point-to-point and requests beyond the basics (tests/programs/p2p_ext.c, conformance
-harness): persistent requests, buffered sends on guest memory, matched probes, request status
-and cancellation, statuses set by hand, and generalized requests whose query, free and cancel
-functions are guest functions called back by the host MPI."""
+harness): persistent requests, buffered sends (from a guest that scribbles over its attached
+buffer), matched probes, request status and cancellation, statuses set by hand, and generalized
+requests whose query, free and cancel functions are guest functions called back by the host
+MPI."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 /* Point-to-point special cases: probes with a flag (the status is written only when a message
- * is there) and the buffered-send buffer, which lives in guest memory. */
+ * is there) and the buffered-send buffer, which the host allocates. */
 #include "bridge.h"
 
 CALLBACK(MPI_Iprobe)
@@ -42,9 +42,44 @@ CALLBACK(MPI_Improbe)
 #undef FN
 }
 
-/* The attached buffer is guest memory (it never moves); remembered to give its guest address
- * back on detach. */
+/* The host MPI keeps its own bookkeeping (MPICH: segment headers with pointers) inside the
+ * attached buffer, so a guest buffer would let the guest forge pointers the host follows.
+ * The host gets a buffer of its own of the same size; the guest's address is only remembered,
+ * to be given back on detach. */
 static uint32_t attached_ptr;
+static void *attached_host;
+
+/* attach: a host buffer of `size` bytes stands in for guest [p, p + size) */
+static int attach_host(uint32_t p, int64_t size, int large)
+{
+    void *host = malloc(size > 0 ? (size_t)size : 1);
+    if (!host)
+        return MPI_ERR_NO_MEM;
+    int rc;
+    if (large)
+        rc = HOST4(MPI_Buffer_attach_c)(host, (MPI_Count)size);
+    else
+        rc = MPI_Buffer_attach(host, (int)size);
+    if (rc != MPI_SUCCESS) {
+        free(host);
+        return rc;
+    }
+    attached_ptr = p;
+    attached_host = host;
+    return rc;
+}
+
+/* after a successful detach: the guest's address (0 if nothing was attached) */
+static int32_t detached(void *host)
+{
+    int32_t p = host ? (int32_t)attached_ptr : 0;
+    if (host == attached_host) {
+        free(attached_host);
+        attached_host = NULL;
+        attached_ptr = 0;
+    }
+    return p;
+}
 
 CALLBACK(MPI_Buffer_attach)
 {
@@ -54,10 +89,7 @@ CALLBACK(MPI_Buffer_attach)
     if (size < 0)
         return fail(a, ABI_ERR_ARG, errslot, FN);
     CHECK_ARRAY(a[0].i32, size, 1, "buffer");
-    int rc = MPI_Buffer_attach(GPTR(a[0].i32), size);
-    if (rc == MPI_SUCCESS)
-        attached_ptr = (uint32_t)a[0].i32;
-    return done(a, rc, errslot, FN);
+    return done(a, attach_host((uint32_t)a[0].i32, size, 0), errslot, FN);
 #undef FN
 }
 
@@ -71,9 +103,8 @@ CALLBACK(MPI_Buffer_detach)
     int size = 0;
     int rc = MPI_Buffer_detach(&host, &size);
     if (rc == MPI_SUCCESS) {
-        store_i32((uint32_t)a[0].i32, host ? (int32_t)attached_ptr : 0);
+        store_i32((uint32_t)a[0].i32, detached(host));
         store_i32((uint32_t)a[1].i32, size);
-        attached_ptr = 0;
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -88,16 +119,10 @@ CALLBACK(MPI_Buffer_attach_c)
     if (size < 0)
         return fail(a, ABI_ERR_ARG, errslot, FN);
     CHECK_ARRAY(a[0].i32, size, 1, "buffer");
-    int rc;
-    if (host4_fn[H4_MPI_Buffer_attach_c])
-        rc = HOST4(MPI_Buffer_attach_c)(GPTR(a[0].i32), (MPI_Count)size);
-    else if (size == (int)size)
-        rc = MPI_Buffer_attach(GPTR(a[0].i32), (int)size);
-    else
+    int large = host4_fn[H4_MPI_Buffer_attach_c] != NULL;
+    if (!large && size != (int)size)
         return host4_missing(a, H4_MPI_Buffer_attach_c, errslot, FN);
-    if (rc == MPI_SUCCESS)
-        attached_ptr = (uint32_t)a[0].i32;
-    return done(a, rc, errslot, FN);
+    return done(a, attach_host((uint32_t)a[0].i32, size, large), errslot, FN);
 #undef FN
 }
 
@@ -117,9 +142,8 @@ CALLBACK(MPI_Buffer_detach_c)
         size = isize;
     }
     if (rc == MPI_SUCCESS) {
-        store_i32((uint32_t)a[0].i32, host ? (int32_t)attached_ptr : 0);
+        store_i32((uint32_t)a[0].i32, detached(host));
         store_i64((uint32_t)a[1].i32, size);
-        attached_ptr = 0;
     }
     return done(a, rc, errslot, FN);
 #undef FN
