@@ -356,7 +356,6 @@ static inline int32_t comm_slot(int32_t g)
     slot_t *s = lookup(K_COMM, g);
     return s ? slot_index(K_COMM, s) : -1;
 }
-/* communicator argument `var` at argument `idx`; declares errslot (one lookup for both) */
 /* where errors about a null or bad handle of kind K go: MPI_FILE_NULL's handler for files
  * (the standard's default for file errors), MPI_COMM_WORLD's for other kinds */
 int32_t null_errslot(int kind);
@@ -369,8 +368,11 @@ int32_t null_errslot(int kind);
     if (!sv || sv->predefined) \
         return fail(a, kind_error[K], errslot, FN); \
     __typeof__(sv->h.low) var = sv->h.low
+/* communicator argument `var` at argument `idx`; declares errslot (one lookup for both).
+ * MPI_COMM_NULL is no call's communicator: MPI_ERR_COMM (Open MPI 5's persistent collectives
+ * dereference it unchecked) */
 #define COMM_ARG(var, idx) \
-    int32_t cs_##var = comm_slot(a[idx].i32); \
+    int32_t cs_##var = a[idx].i32 == ABI_COMM_NULL ? -1 : comm_slot(a[idx].i32); \
     int32_t errslot __attribute__((unused)) = cs_##var >= 0 ? cs_##var : world_slot(); \
     if (cs_##var < 0) \
         return fail(a, ABI_ERR_COMM, errslot, FN); \
