@@ -86,6 +86,10 @@ OPTIONS: tuple[Option, ...] = (
     # spawned children) report at once; a rank started by another launcher counts from its start
     Option("deadline", "seconds", "when the time limit runs out (set by `wasmpi run`)",
            "start + time limit", flag="--deadline", hidden=True),
+    # bench/soak.py: each rank prints its bridge's handle counts every SECONDS (a thread;
+    # nothing on the MPI call path); off in normal runs
+    Option("handle_report", "seconds", "print the bridge's live handles per kind every SECONDS "
+           "(stderr)", "off", flag="--handle-report", env="WASMPI_HANDLE_REPORT", hidden=True),
     Option("cache_dir", "path", "the cache of compiled modules and bridges",
            "$XDG_CACHE_HOME/wasmpi, else ~/.cache/wasmpi", flag="--cache-dir",
            env="WASMPI_CACHE_DIR"),
@@ -116,6 +120,7 @@ class Options:
     fuel: int | None = None
     time_limit: float | None = None
     deadline: float | None = None
+    handle_report: float | None = None
     openat2: bool = True
     cache_dir: Path = Path("~/.cache/wasmpi")
     toolchain: str = "zig"

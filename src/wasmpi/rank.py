@@ -9,6 +9,7 @@ unless ``--strict`` rejects the module.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import wasmtime
@@ -67,6 +68,10 @@ def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
     if watch:
         watch.where, watch.current = where, bridge.current_call
         watch.guest_started()
+    report = threading.Event()
+    if o.handle_report:
+        threading.Thread(target=_report_handles, args=(bridge, where, o.handle_report, report),
+                         name="wasmpi-handles", daemon=True).start()
     try:
         status = runtime.run(
             module, sandbox,
@@ -80,11 +85,24 @@ def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
     except BaseException:
         bridge.exit(1)
         raise
+    finally:
+        report.set()
     if status != 0 and status != GuestTrap.exit_code:  # a trap has said why already
         print(f"{where}: the guest exited with status {status}; ending the job", file=sys.stderr,
               flush=True)
     bridge.exit(status)  # aborts the job if status != 0
     return status
+
+
+def _report_handles(bridge: Bridge, where: str, every: float, done: threading.Event) -> None:
+    """``--handle-report`` (bench/soak.py): a line per period with the bridge's handle counts,
+    from this thread, so that MPI calls pay nothing for it (the guest runs inside a ctypes call,
+    which releases the GIL)."""
+    while not done.wait(every):
+        counts = " ".join(f"{k}={live}/{slots}" for k, (live, slots) in
+                          bridge.live_handles().items())
+        sys.stderr.write(f"{where}: handles {counts or 'none'}\n")
+        sys.stderr.flush()
 
 
 def _attach(bridge: Bridge, store: wasmtime.Store, instance: wasmtime.Instance) -> None:

@@ -78,6 +78,7 @@ class Bridge:
         dll.wasmpi_bridge_set_spawn.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
         dll.wasmpi_bridge_current.argtypes = [ctypes.POINTER(ctypes.c_int64), ctypes.c_int]
         dll.wasmpi_bridge_current.restype = ctypes.c_char_p
+        dll.wasmpi_bridge_live_handles.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
         self.lib = cast("BridgeLib", dll)
         lib = self.lib
         self.entries: dict[str, tuple[str, str, int]] = {}
@@ -188,6 +189,17 @@ class Bridge:
         if again != name:  # another call meanwhile: the rank is busy, name only what it was in
             return (again or name).decode()
         return calls.describe(name.decode(), list(slots)[:n])
+
+    def live_handles(self) -> dict[str, tuple[int, int]]:
+        """Per handle kind in use: (handles the guest holds, slots its table has grown to),
+        predefined handles not counted. Safe from another thread while the guest runs."""
+        out = {}
+        slots = ctypes.c_int()
+        for k, name in enumerate(abi.HANDLE_KINDS, start=1):  # K_NONE is 0 (gen/abi.h)
+            live = self.lib.wasmpi_bridge_live_handles(k, ctypes.byref(slots))
+            if live or slots.value:
+                out[name] = (live, slots.value)
+        return out
 
     def exit(self, status: int) -> None:
         """Finalize (status 0) or abort the job (nonzero) unless the guest already finalized."""

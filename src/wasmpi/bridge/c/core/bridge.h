@@ -228,6 +228,9 @@ typedef struct {
 typedef struct {
     slot_t *s;
     int32_t n, cap, free_head, n_predefined;
+    /* live slots, predefined included: kept as a count because a sampling thread reads it
+     * (wasmpi_bridge_live_handles) and must not walk a slab the guest's thread may realloc */
+    int32_t n_live;
 } table_t;
 
 extern table_t T[K_LAST];

@@ -105,6 +105,21 @@ EXPORT void wasmpi_bridge_set_exports(const wasmtime_table_t *table, const wasmt
 
 EXPORT int wasmpi_bridge_rank(void) { return g_rank; }
 
+/* Handles of `kind` (1 .. K_LAST-1) the guest holds now, predefined ones not counted, and in
+ * *slots the slab's length past the predefined ones (its high-water mark): a soak run watches
+ * both stay flat. -1 for an unknown kind. Safe from another thread while the guest runs: it
+ * reads two counters, never the slab. */
+EXPORT int wasmpi_bridge_live_handles(int kind, int *slots)
+{
+    if (kind <= K_NONE || kind >= K_LAST)
+        return -1;
+    const table_t *t = &T[kind];
+    int32_t pre = __atomic_load_n(&t->n_predefined, __ATOMIC_RELAXED);
+    if (slots)
+        *slots = __atomic_load_n(&t->n, __ATOMIC_RELAXED) - pre;
+    return __atomic_load_n(&t->n_live, __ATOMIC_RELAXED) - pre;
+}
+
 /* End of the rank: finalize for a guest that exited 0 without MPI_Finalize; abort the job for
  * a guest that failed, so the other ranks never hang. */
 EXPORT void wasmpi_bridge_exit(int status)

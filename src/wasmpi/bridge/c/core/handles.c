@@ -31,6 +31,8 @@ slot_t *slot_alloc(int kind, int32_t *idx_out)
     slot_t *s = &t->s[idx];
     memset(s, 0, sizeof *s);
     s->live = 1;
+    /* one writer (the guest's thread); relaxed stores let a sampler read without a lock */
+    __atomic_store_n(&t->n_live, t->n_live + 1, __ATOMIC_RELAXED);
     s->guest = (kind << 24) | idx;
     s->eh = ABI_ERRORS_ARE_FATAL;
     s->tramp = -1;
@@ -42,6 +44,7 @@ void slot_free(int kind, slot_t *s)
 {
     table_t *t = &T[kind];
     s->live = 0;
+    __atomic_store_n(&t->n_live, t->n_live - 1, __ATOMIC_RELAXED);
     s->next_free = t->free_head;
     t->free_head = slot_index(kind, s);
 }
