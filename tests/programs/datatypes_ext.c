@@ -591,6 +591,15 @@ static void hindexed_block(MPI_Comm comm)
     tmap m = m_hindexed(3, bl, d32, &T_DOUBLE);
     check_type(comm, t, &m, MPI_COMBINER_HINDEXED_BLOCK, "hindexed_block(DOUBLE)");
     done_with(&t, &m);
+    /* a negative count is MPI_ERR_COUNT (it trapped on the displacement array's range); the
+     * displacements at address 0 made that range [0, -16) */
+    EXPECT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+    int cls = -1;
+    MPI_Error_class(MPI_Type_create_hindexed_block(-4, 1, NULL, MPI_DOUBLE, &t), &cls);
+    EXPECT(cls == MPI_ERR_COUNT, "hindexed_block count -4, displacements NULL: class %d", cls);
+    MPI_Error_class(MPI_Type_create_hindexed_block(-1, 1, displ, MPI_DOUBLE, &t), &cls);
+    EXPECT(cls == MPI_ERR_COUNT, "hindexed_block count -1: class %d", cls);
+    EXPECT_OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL));
 }
 
 static void struct_type(MPI_Comm comm)

@@ -537,6 +537,33 @@ static void dist_graph(MPI_Comm comm)
     int cls = err_class(MPI_Dist_graph_create(e, 1, gsrc, &neg, gdst, MPI_UNWEIGHTED,
                                               MPI_INFO_NULL, 0, &g));
     EXPECT(cls == MPI_ERR_ARG, "negative degree: class %d", cls);
+    /* a neighbour outside [0, size) is MPI_ERR_RANK (MPICH asserted on it); every rank makes
+     * the same call, so none enters the collective */
+    int me = rank, out_of_range[2] = {size, -1};
+    for (int k = 0; k < 2; k++) {
+        int bad = out_of_range[k];
+        cls = err_class(MPI_Dist_graph_create(e, 1, &bad, &one, &me, MPI_UNWEIGHTED,
+                                              MPI_INFO_NULL, 0, &g));
+        EXPECT(cls == MPI_ERR_RANK, "Dist_graph_create source %d: class %d", bad, cls);
+        cls = err_class(MPI_Dist_graph_create(e, 1, &me, &one, &bad, MPI_UNWEIGHTED,
+                                              MPI_INFO_NULL, 0, &g));
+        EXPECT(cls == MPI_ERR_RANK, "Dist_graph_create destination %d: class %d", bad, cls);
+        cls = err_class(MPI_Dist_graph_create_adjacent(e, 1, &bad, MPI_UNWEIGHTED, 1, &me,
+                                                       MPI_UNWEIGHTED, MPI_INFO_NULL, 0, &g));
+        EXPECT(cls == MPI_ERR_RANK, "Dist_graph_create_adjacent source %d: class %d", bad,
+               cls);
+        cls = err_class(MPI_Dist_graph_create_adjacent(e, 1, &me, MPI_UNWEIGHTED, 1, &bad,
+                                                       MPI_UNWEIGHTED, MPI_INFO_NULL, 0, &g));
+        EXPECT(cls == MPI_ERR_RANK, "Dist_graph_create_adjacent destination %d: class %d",
+               bad, cls);
+    }
+    /* a negative count is MPI_ERR_COUNT, not a trap on the array's range */
+    cls = err_class(MPI_Dist_graph_create(e, -1, &me, &one, &me, MPI_UNWEIGHTED,
+                                          MPI_INFO_NULL, 0, &g));
+    EXPECT(cls == MPI_ERR_COUNT, "Dist_graph_create n = -1: class %d", cls);
+    cls = err_class(MPI_Dist_graph_create_adjacent(e, -4, &me, MPI_UNWEIGHTED, 1, &me,
+                                                   MPI_UNWEIGHTED, MPI_INFO_NULL, 0, &g));
+    EXPECT(cls == MPI_ERR_COUNT, "Dist_graph_create_adjacent indegree -4: class %d", cls);
     EXPECT_OK(MPI_Comm_free(&e));
 }
 

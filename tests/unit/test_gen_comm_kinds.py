@@ -45,3 +45,25 @@ def test_weights_and_pointer_constants() -> None:
     assert consts["UNWEIGHTED"] == 10 and consts["WEIGHTS_EMPTY"] == 11
     assert consts["IN_PLACE"] == 1
     assert "#define ABI_UNWEIGHTED" in gen_bridge.abi_header()
+
+
+def test_member_arrays_are_ranks_of_the_call_communicator() -> None:
+    code = gen("Dist_graph_create_adjacent c:intracomm k:count s:member[k] r:Comm:out")
+    assert "if (r_ < 0 || r_ >= COMM_SLOT(v0)->size)\n            return fail(a, ABI_ERR_RANK" \
+        in code
+    assert "(const int *)GPTR(a[2].i32)" in code  # checked, then passed zero-copy
+    with pytest.raises(gen_bridge.GenError, match="no communicator"):
+        gen("Group_incl g:Group k:count s:member[k]", "group")
+    with pytest.raises(gen_bridge.GenError, match="array of member"):
+        gen("Dist_graph_neighbors c:Comm k:count s:member[k]:out")
+
+
+def test_negative_parameter_lengths_are_errors() -> None:
+    code = gen("Type_create_hindexed_block k:count b:int d:Aint[k] t:Datatype n:Datatype:out",
+               "datatype")
+    assert "if (n2 < 0)\n        return fail(a, ABI_ERR_COUNT" in code
+    assert code.index("if (n2 < 0)") < code.index("CHECK_ARRAY(a[2].i32")
+    code = gen("Cart_create c:Comm k:int d:int[k] r:Comm:out")
+    assert "if (n2 < 0)\n        return fail(a, ABI_ERR_ARG" in code
+    code = gen("Neighbor_x c:topocomm s:int[indegree]")  # a size of the communicator: no check
+    assert "if (n1 < 0)" not in code

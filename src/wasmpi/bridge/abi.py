@@ -100,7 +100,8 @@ SCALARS = {
 COMM_SORTS = ("intracomm", "intercomm", "topocomm")
 #: Element kinds of arrays: guest C element type.
 ELEMENTS = {
-    "int": "int", "rank": "int", "bool": "int", "count": "int", "Aint": "MPI_Aint",
+    "int": "int", "rank": "int", "member": "int", "bool": "int", "count": "int",
+    "Aint": "MPI_Aint",
     "Count": "MPI_Count", "range3": "int", "distrib": "int", "darg": "int", "weight": "int",
     "str": "char *",
     **{h: f"MPI_{h}" for h in HANDLES}, "Status": "MPI_Status",

@@ -595,8 +595,15 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
     k, d = p.kind, p.direction
     n = cb.length(p.length)
     cb.pre.append(f"    int64_t n{i} = {n};\n")
+    base = p.length.partition("@")[0]
     if n.startswith("ints_"):
         cb.pre.append(f"    if (n{i} < 0)\n        return fail(a, ABI_ERR_ARG, errslot, FN);\n")
+    elif any(q.name == base for q in cb.f.params):
+        # a negative length from the guest is an MPI error, not a range trap (nor a negative
+        # size for a host copy)
+        cls = "ABI_ERR_COUNT" if cb.f.params[cb.index(base)].kind in ("count", "Count") \
+            else "ABI_ERR_ARG"
+        cb.pre.append(f"    if (n{i} < 0)\n        return fail(a, {cls}, errslot, FN);\n")
     cb.checked.add(i)
     what = f'"{p.name} array"'
     if k == "weight" and d in ("in", "out"):
@@ -616,6 +623,15 @@ def _array(cb: _Callback, i: int, p: abi.Param) -> None:
             f"        if (!s_)\n            return fail(a, kind_error[{K}], errslot, FN);\n"
             f"        v{i}[j] = s_->h.{low};\n    }}\n")
         cb.args[i] = f"v{i}"
+    elif k == "member" and d == "in":
+        # MPICH asserts (dist_graph_create.c) on a neighbour outside the communicator
+        cb.pre.append(
+            f"    CHECK_ARRAY(a[{i}].i32, n{i}, 4, {what});\n"
+            f"    for (int64_t j = 0; j < n{i}; j++) {{\n"
+            f"        int32_t r_ = load_i32(a[{i}].i32 + 4 * (uint32_t)j);\n"
+            f"        if (r_ < 0 || r_ >= {cb.cslot()}->size)\n"
+            f"            return fail(a, ABI_ERR_RANK, errslot, FN);\n    }}\n")
+        cb.args[i] = f"(const int *)GPTR(a[{i}].i32)"
     elif d == "in" and k in ELEMENT_IN:
         ctype, size, conv = ELEMENT_IN[k]
         cb.pre.append(f"    CHECK_ARRAY(a[{i}].i32, n{i}, {size}, {what});\n")

@@ -2205,6 +2205,8 @@ CALLBACK(MPI_Cart_coords)
     int v1 = in_rank(a[1].i32);
     int v2 = a[2].i32;
     int64_t n3 = v2;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[3].i32, n3, 4, "coords array");
     int rc = MPI_Cart_coords(v0, v1, v2, (int *)GPTR(a[3].i32));
     return done(a, rc, errslot, FN);
@@ -2220,8 +2222,12 @@ CALLBACK(MPI_Cart_create)
     int v1 = a[1].i32;
     int v4 = a[4].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "dims array");
     int64_t n3 = v1;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[3].i32, n3, 4, "periods array");
     uint32_t p5 = (uint32_t)a[5].i32;
     CHECK_OUT(p5, 4);
@@ -2592,6 +2598,8 @@ CALLBACK(MPI_Dims_create)
     int v0 = a[0].i32;
     int v1 = a[1].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "dims array");
     int rc = MPI_Dims_create(v0, v1, (int *)GPTR(a[2].i32));
     return done(a, rc, errslot, FN);
@@ -2608,13 +2616,27 @@ CALLBACK(MPI_Dist_graph_create)
     HANDLE_ARG(K_INFO, info, v6, sl6, 6);
     int v7 = a[7].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "sources array");
+    for (int64_t j = 0; j < n2; j++) {
+        int32_t r_ = load_i32(a[2].i32 + 4 * (uint32_t)j);
+        if (r_ < 0 || r_ >= COMM_SLOT(v0)->size)
+            return fail(a, ABI_ERR_RANK, errslot, FN);
+    }
     int64_t n3 = v1;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[3].i32, n3, 4, "degrees array");
     int64_t n4 = ints_sum(a[3].i32, n3);
     if (n4 < 0)
         return fail(a, ABI_ERR_ARG, errslot, FN);
     CHECK_ARRAY(a[4].i32, n4, 4, "destinations array");
+    for (int64_t j = 0; j < n4; j++) {
+        int32_t r_ = load_i32(a[4].i32 + 4 * (uint32_t)j);
+        if (r_ < 0 || r_ >= COMM_SLOT(v0)->size)
+            return fail(a, ABI_ERR_RANK, errslot, FN);
+    }
     int64_t n5 = ints_sum(a[3].i32, n3);
     if (n5 < 0)
         return fail(a, ABI_ERR_ARG, errslot, FN);
@@ -2641,12 +2663,30 @@ CALLBACK(MPI_Dist_graph_create_adjacent)
     HANDLE_ARG(K_INFO, info, v7, sl7, 7);
     int v8 = a[8].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "sources array");
+    for (int64_t j = 0; j < n2; j++) {
+        int32_t r_ = load_i32(a[2].i32 + 4 * (uint32_t)j);
+        if (r_ < 0 || r_ >= COMM_SLOT(v0)->size)
+            return fail(a, ABI_ERR_RANK, errslot, FN);
+    }
     int64_t n3 = v1;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     WEIGHTS(v3, 3, n3, "sourceweights array");
     int64_t n5 = v4;
+    if (n5 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[5].i32, n5, 4, "destinations array");
+    for (int64_t j = 0; j < n5; j++) {
+        int32_t r_ = load_i32(a[5].i32 + 4 * (uint32_t)j);
+        if (r_ < 0 || r_ >= COMM_SLOT(v0)->size)
+            return fail(a, ABI_ERR_RANK, errslot, FN);
+    }
     int64_t n6 = v4;
+    if (n6 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     WEIGHTS(v6, 6, n6, "destweights array");
     uint32_t p9 = (uint32_t)a[9].i32;
     CHECK_OUT(p9, 4);
@@ -2666,12 +2706,20 @@ CALLBACK(MPI_Dist_graph_neighbors)
     int v1 = a[1].i32;
     int v4 = a[4].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "sources array");
     int64_t n3 = v1;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     WEIGHTS(v3, 3, n3, "sourceweights array");
     int64_t n5 = v4;
+    if (n5 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[5].i32, n5, 4, "destinations array");
     int64_t n6 = v4;
+    if (n6 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     WEIGHTS(v6, 6, n6, "destweights array");
     int rc = MPI_Dist_graph_neighbors(v0, v1, (int *)GPTR(a[2].i32), v3, v4, (int *)GPTR(a[5].i32), v6);
     return done(a, rc, errslot, FN);
@@ -3680,6 +3728,8 @@ CALLBACK(MPI_Graph_create)
     int v1 = a[1].i32;
     int v4 = a[4].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "indx array");
     int64_t n3 = ints_last(a[2].i32, n2);
     if (n3 < 0)
@@ -3703,8 +3753,12 @@ CALLBACK(MPI_Graph_get)
     int v1 = a[1].i32;
     int v2 = a[2].i32;
     int64_t n3 = v1;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[3].i32, n3, 4, "indx array");
     int64_t n4 = v2;
+    if (n4 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[4].i32, n4, 4, "edges array");
     int rc = MPI_Graph_get(v0, v1, v2, (int *)GPTR(a[3].i32), (int *)GPTR(a[4].i32));
     return done(a, rc, errslot, FN);
@@ -3787,6 +3841,8 @@ CALLBACK(MPI_Group_excl)
     HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
     int v1 = a[1].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "ranks array");
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
@@ -3806,6 +3862,8 @@ CALLBACK(MPI_Group_incl)
     HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
     int v1 = a[1].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "ranks array");
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
@@ -3842,6 +3900,8 @@ CALLBACK(MPI_Group_range_excl)
     HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
     int v1 = a[1].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, 3 * n2, 4, "ranges array");
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
@@ -3861,6 +3921,8 @@ CALLBACK(MPI_Group_range_incl)
     HANDLE_ARG(K_GROUP, group, v0, sl0, 0);
     int v1 = a[1].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, 3 * n2, 4, "ranges array");
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
@@ -7643,6 +7705,8 @@ CALLBACK(MPI_T_category_get_categories)
         return fail(a, e0, errslot, FN);
     int v1 = a[1].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
     int rc = MPI_T_category_get_categories(v0, v1, (int *)GPTR(a[2].i32));
     return done(a, rc, errslot, FN);
@@ -7658,6 +7722,8 @@ CALLBACK(MPI_T_category_get_cvars)
         return fail(a, e0, errslot, FN);
     int v1 = a[1].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
     int rc = MPI_T_category_get_cvars(v0, v1, (int *)GPTR(a[2].i32));
     return done(a, rc, errslot, FN);
@@ -7773,6 +7839,8 @@ CALLBACK(MPI_T_category_get_pvars)
         return fail(a, e0, errslot, FN);
     int v1 = a[1].i32;
     int64_t n2 = v1;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_ARG, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "indices array");
     int rc = MPI_T_category_get_pvars(v0, v1, (int *)GPTR(a[2].i32));
     return done(a, rc, errslot, FN);
@@ -8383,18 +8451,26 @@ CALLBACK(MPI_Type_create_darray)
     int v7 = in_order(a[7].i32);
     HANDLE_ARG(K_DATATYPE, datatype, v8, sl8, 8);
     int64_t n3 = v2;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[3].i32, n3, 4, "array_of_gsizes array");
     int64_t n4 = v2;
+    if (n4 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[4].i32, n4, 4, "array_of_distribs array");
     SCRATCH(v4, int, n4);
     for (int64_t j = 0; j < n4; j++)
         v4[j] = in_distrib(load_i32(a[4].i32 + 4 * (uint32_t)j));
     int64_t n5 = v2;
+    if (n5 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[5].i32, n5, 4, "array_of_dargs array");
     SCRATCH(v5, int, n5);
     for (int64_t j = 0; j < n5; j++)
         v5[j] = in_darg(load_i32(a[5].i32 + 4 * (uint32_t)j));
     int64_t n6 = v2;
+    if (n6 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[6].i32, n6, 4, "array_of_psizes array");
     uint32_t p9 = (uint32_t)a[9].i32;
     CHECK_OUT(p9, 4);
@@ -8415,8 +8491,12 @@ CALLBACK(MPI_Type_create_hindexed)
     int v0 = a[0].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
     int64_t n1 = v0;
+    if (n1 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[1].i32, n1, 4, "array_of_blocklengths array");
     int64_t n2 = v0;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "array_of_displacements array");
     SCRATCH(v2, MPI_Aint, n2);
     for (int64_t j = 0; j < n2; j++)
@@ -8441,6 +8521,8 @@ CALLBACK(MPI_Type_create_hindexed_block)
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
     int64_t n2 = v0;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "array_of_displacements array");
     SCRATCH(v2, MPI_Aint, n2);
     for (int64_t j = 0; j < n2; j++)
@@ -8513,6 +8595,8 @@ CALLBACK(MPI_Type_create_indexed_block)
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
     int64_t n2 = v0;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "array_of_displacements array");
     uint32_t p4 = (uint32_t)a[4].i32;
     CHECK_OUT(p4, 4);
@@ -8577,13 +8661,19 @@ CALLBACK(MPI_Type_create_struct)
     SCRATCH_FRAME;
     int v0 = a[0].i32;
     int64_t n1 = v0;
+    if (n1 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[1].i32, n1, 4, "array_of_blocklengths array");
     int64_t n2 = v0;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "array_of_displacements array");
     SCRATCH(v2, MPI_Aint, n2);
     for (int64_t j = 0; j < n2; j++)
         v2[j] = (MPI_Aint)load_i32(a[2].i32 + 4 * (uint32_t)j);
     int64_t n3 = v0;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[3].i32, n3, 4, "array_of_types array");
     SCRATCH(v3, MPI_Datatype, n3);
     for (int64_t j = 0; j < n3; j++) {
@@ -8611,10 +8701,16 @@ CALLBACK(MPI_Type_create_subarray)
     int v4 = in_order(a[4].i32);
     HANDLE_ARG(K_DATATYPE, datatype, v5, sl5, 5);
     int64_t n1 = v0;
+    if (n1 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[1].i32, n1, 4, "array_of_sizes array");
     int64_t n2 = v0;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "array_of_subsizes array");
     int64_t n3 = v0;
+    if (n3 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[3].i32, n3, 4, "array_of_starts array");
     uint32_t p6 = (uint32_t)a[6].i32;
     CHECK_OUT(p6, 4);
@@ -8817,8 +8913,12 @@ CALLBACK(MPI_Type_indexed)
     int v0 = a[0].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v3, sl3, 3);
     int64_t n1 = v0;
+    if (n1 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[1].i32, n1, 4, "array_of_blocklengths array");
     int64_t n2 = v0;
+    if (n2 < 0)
+        return fail(a, ABI_ERR_COUNT, errslot, FN);
     CHECK_ARRAY(a[2].i32, n2, 4, "array_of_displacements array");
     uint32_t p4 = (uint32_t)a[4].i32;
     CHECK_OUT(p4, 4);
