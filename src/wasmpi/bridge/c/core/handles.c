@@ -26,7 +26,8 @@ slot_t *slot_alloc(int kind, int32_t *idx_out)
             t->s = s;
             t->cap = cap;
         }
-        idx = t->n++;
+        idx = t->n;
+        __atomic_store_n(&t->n, idx + 1, __ATOMIC_RELAXED); /* read by the same sampler */
     }
     slot_t *s = &t->s[idx];
     memset(s, 0, sizeof *s);
