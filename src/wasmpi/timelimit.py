@@ -19,8 +19,9 @@ from collections.abc import Callable
 from .errors import TimeLimitReached
 
 #: Between a rank's report and its end: the first rank to end makes mpiexec kill the others,
-#: which must have printed their line by then (all ranks share one deadline).
-GRACE = 1.0
+#: which must have printed their line by then (all ranks share one deadline; a loaded node
+#: wakes their watchdog threads late).
+GRACE = 2.0
 
 
 def seconds(limit: float) -> str:
