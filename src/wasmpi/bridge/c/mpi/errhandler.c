@@ -134,11 +134,8 @@ CALLBACK(MPI_Errhandler_free)
  * A window's handler is kept in its slot (eh) like a communicator's; the host window always
  * returns errors (mpi/rma.c). */
 #define WIN_ARG(sv, idx) \
-    ERRSLOT; \
-    slot_t *sv = lookup(K_WIN, a[idx].i32); \
-    if (!sv || sv->predefined) \
-        return fail(a, ABI_ERR_WIN, errslot, FN); \
-    errslot = OBJ_ERRSLOT(K_WIN, sv)
+    OBJ_ARG(K_WIN, win, host_##sv, sv, idx); \
+    (void)host_##sv
 
 CALLBACK(MPI_Win_set_errhandler)
 {

@@ -235,12 +235,7 @@ CALLBACK(MPI_Win_create_dynamic)
 
 /* window argument at a[idx]: its slot `sv`, host window `var` and metadata `m` */
 #define WIN_ARG(sv, var, idx) \
-    ERRSLOT; \
-    slot_t *sv = lookup(K_WIN, a[idx].i32); \
-    if (!sv || sv->predefined) \
-        return fail(a, ABI_ERR_WIN, errslot, FN); \
-    errslot = OBJ_ERRSLOT(K_WIN, sv); \
-    MPI_Win var = sv->h.win; \
+    OBJ_ARG(K_WIN, win, var, sv, idx); \
     win_meta *m = meta_of(sv)
 
 CALLBACK(MPI_Win_attach)
