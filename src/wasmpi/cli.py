@@ -19,6 +19,13 @@ EPILOG = """commands:
   inspect      list a module's imports (supported or not), exports, size and ABI version
   cache        show or clean the cache
   config       print every option's resolved value and where it came from
+  ps           list jobs (running and paused; --all: finished too)
+  wait         wait for a job to end; exit with its status
+  kill         send a job a signal (default SIGTERM)
+  pause        stop a job's ranks; resume continues them
+  monitor      print a job's state changes until it ends
+  logs         print a job's per-rank output (jobs run with --output DIR)
+  link         link two jobs: if either ends abnormally, the other is killed (unlink undoes)
 """
 
 
@@ -60,7 +67,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("-n", "-np", dest="nprocs", type=int, default=1, help="number of ranks")
     r.add_argument("--mpiexec-arg", action="append", default=[], metavar="ARG",
                    help="extra argument for mpiexec (repeatable)")
+    r.add_argument("--output", type=Path, metavar="DIR",
+                   help="also write each rank's stdout and stderr to DIR/rank.R.out and .err, "
+                   "lines prefixed [R] (see `wasmpi logs`)")
+    r.add_argument("--output-raw", action="store_true",
+                   help="with --output: no [R] prefix in the files")
     _exec_options(r)
+    _job_commands(sub)
     e = sub.add_parser("exec", help="run one rank")
     _exec_options(e)
     c = sub.add_parser("compile", help="precompile modules into the cache")
@@ -84,6 +97,80 @@ def parser() -> argparse.ArgumentParser:
     add_arguments(g)
     add_arguments(g, "cc")
     return ap
+
+
+def _job_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    def job(name: str, help_text: str, n: int = 1) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+        p.add_argument("--jobs-dir", dest="opt_jobs_dir", metavar="DIR",
+                       help="the job registry (env WASMPI_JOBS_DIR)")
+        for i in range(n):
+            p.add_argument("job" if n == 1 else f"job{i + 1}", metavar="JOB",
+                           help="a job id, or an unambiguous prefix of one")
+        return p
+
+    p = job("ps", "list jobs", n=0)
+    p.add_argument("--all", "-a", action="store_true", help="finished jobs too")
+    p.add_argument("--json", action="store_true")
+    w = job("wait", "wait for a job to end; exit with its status")
+    w.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="give up after SECONDS (exit 124)")
+    k = job("kill", "send a job a signal")
+    k.add_argument("--signal", "-s", default="TERM", metavar="SIG", help="TERM (default), "
+                   "INT, KILL, HUP, ... or a number")
+    job("pause", "stop a job's ranks (SIGSTOP)")
+    job("resume", "continue a paused job's ranks (SIGCONT)")
+    m = job("monitor", "print a job's state changes until it ends; exit with its status")
+    m.add_argument("--json", action="store_true", help="one JSON object per line")
+    g = job("logs", "print a job's per-rank stdout and stderr (run with --output DIR)")
+    g.add_argument("--rank", type=int, metavar="R", help="only rank R")
+    g.add_argument("--stream", choices=["stdout", "stderr"], help="only one stream")
+    job("link", "link two jobs both ways: if either ends abnormally, the other is killed", 2)
+    job("unlink", "remove the link between two jobs", 2)
+
+
+def _job_command(ns: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from . import control, registry
+
+    reg = control.open_registry()
+    if ns.cmd == "ps":
+        control.print_records(control.ps(reg, ns.all), ns.json)
+        return 0
+    if ns.cmd in ("link", "unlink"):
+        a, b = reg.find(ns.job1).id, reg.find(ns.job2).id
+        (control.link if ns.cmd == "link" else control.unlink)(reg, a, b)
+        return 0
+    rec = reg.find(ns.job)
+    if ns.cmd == "wait":
+        return control.exit_status(control.wait(reg, rec.id, ns.timeout))
+    if ns.cmd == "kill":
+        signum = registry.parse_signal(ns.signal)
+        after = control.kill(reg, rec.id, signum)
+        if not after.live:
+            print(f"wasmpi: job {rec.id} has already ended ({after.state})", file=sys.stderr)
+        return 0
+    if ns.cmd == "pause":
+        control.pause(reg, rec.id)
+        return 0
+    if ns.cmd == "resume":
+        control.resume(reg, rec.id)
+        return 0
+    if ns.cmd == "monitor":
+        def show(ev: control.Event) -> None:
+            print(json.dumps(dataclasses.asdict(ev)) if ns.json else ev.line(), flush=True)
+
+        return control.exit_status(control.monitor(reg, rec.id, show))
+    if ns.cmd == "logs":
+        for stream, text in control.logs(rec, ns.rank, ns.stream):
+            (sys.stdout if stream == "stdout" else sys.stderr).write(text)
+        return 0
+    raise UsageError(f"unknown command {ns.cmd}")
+
+
+JOB_COMMANDS = ("ps", "wait", "kill", "pause", "resume", "monitor", "logs", "link", "unlink")
 
 
 def _options(ns: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -153,7 +240,10 @@ def dispatch(argv: list[str]) -> int:
     if ns.cmd == "run":
         from .launcher import launch
 
-        return launch(ns.nprocs, _options(ns), ns.mpiexec_arg)
+        return launch(ns.nprocs, _options(ns), ns.mpiexec_arg, output=ns.output,
+                      prefix=not ns.output_raw)
+    if ns.cmd in JOB_COMMANDS:
+        return _job_command(ns)
     if ns.cmd == "compile":
         from . import runtime
 

@@ -98,6 +98,14 @@ OPTIONS: tuple[Option, ...] = (
            env="WASMPI_TOOLCHAIN", where="cc"),
     Option("wasi_sdk", "path", "wasi-sdk directory for the clang toolchain", "none",
            env="WASI_SDK_PATH", where="cc"),
+    # the job's id in the registry: `wasmpi run` chooses one (or takes the Python API's) and
+    # hands it to the ranks in the environment as well as on the command line, so that the
+    # launcher finds them among mpiexec's descendants whatever program a rank is
+    Option("job", "str", "the job's id in the registry (set by `wasmpi run`)", "a new id",
+           flag="--job", env="WASMPI_JOB", hidden=True),
+    Option("jobs_dir", "path", "the job registry (wasmpi ps, wait, kill, ...)",
+           "$XDG_RUNTIME_DIR/wasmpi, else /tmp/wasmpi-$UID", flag="--jobs-dir",
+           env="WASMPI_JOBS_DIR"),
     # the bridge `wasmpi run` built for its ranks, so that they need not ask mpicc again
     Option("bridge", "path", "the MPI bridge library to load (set by `wasmpi run`)",
            "built for the selected MPI", flag="--bridge", env="WASMPI_BRIDGE", hidden=True),
@@ -126,6 +134,8 @@ class Options:
     toolchain: str = "zig"
     wasi_sdk: Path | None = None
     bridge: Path | None = None
+    job: str | None = None
+    jobs_dir: Path = Path("/tmp/wasmpi")
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def source(self, name: str) -> str:
@@ -295,6 +305,10 @@ def resolve(cli: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] 
     if "cache_dir" not in values:
         xdg = environ.get("XDG_CACHE_HOME")
         values["cache_dir"] = (Path(xdg) if xdg else Path.home() / ".cache") / "wasmpi"
+    if "jobs_dir" not in values:
+        from .registry import default_dir
+
+        values["jobs_dir"] = default_dir(environ.get("XDG_RUNTIME_DIR"))
     if "toolchain" not in values:
         values["toolchain"] = "clang" if values.get("wasi_sdk") else "zig"
     return Options(**values, sources=tuple(sources))

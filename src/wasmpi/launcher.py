@@ -15,13 +15,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from . import _tools, cache, hostmpi, runtime, timelimit, validate
+from . import _tools, cache, hostmpi, registry, runtime, timelimit, validate
+from . import output as wasmpi_output
 from .bridge import abi
 from .bridge.build import build as build_bridge
 from .config import ExecOptions, host_environ
 from .errors import TimeLimitReached, ToolError, UsageError
+from .output import Capture
+from .registry import Registry
+from .supervisor import Supervisor, rank_of
 
 NO_GRANT_HINT = ("wasmpi: hint: no directory was granted to the guest, so it cannot open any "
                  "file; grant one with --dir HOST[::GUEST][:ro], e.g. --dir $PWD::/work")
@@ -33,6 +38,8 @@ BACKSTOP = 5.0
 #: SIGINT / SIGTERM stop this node's ranks first, and reach mpiexec this many seconds later.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_GRACE = 2.0
+#: What runs the ranks' wasm (recorded in the job registry).
+ENGINE = "wasmtime"
 
 
 def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
@@ -58,29 +65,51 @@ def command(nprocs: int, opts: ExecOptions, mpi: hostmpi.HostMPI,
             str(opts.module.resolve()), *opts.args]
 
 
-def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None) -> int:
+def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None,
+           output: Path | None = None, prefix: bool = True) -> int:
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
     mpi, bridge = prepare(opts)
     # ranks get every option on their command line: the MPI chosen here, and the bridge built
     # here, which they load directly instead of asking mpicc for the cache key again
-    opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, bridge=bridge)
+    job_id = opts.options.job or registry.new_id()
+    opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, bridge=bridge, job=job_id)
     if (temporary := cache.fallback_dir()) is not None:  # the cache could not be written
         opts = opts.with_options(cache_dir=temporary)
     if opts.options.time_limit is not None:  # one deadline for all ranks, counted from now
         opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
-    argv = command(nprocs, opts, mpi, mpiexec_args or [])
+    capture = None
+    extra = list(mpiexec_args or [])
+    if output is not None:
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"--output {output}: {e.strerror}") from None
+        capture = Capture(output, prefix)
+        extra = [*wasmpi_output.mpiexec_args(mpi.flavor), *extra]
+    argv = command(nprocs, opts, mpi, extra)
     env = dict(host_environ())
     env.update(mpi.launcher_env())
+    env["WASMPI_JOB"] = job_id  # how the supervisor tells this job's ranks (supervisor.py)
+    sup = Supervisor.new(
+        Registry(opts.options.jobs_dir), job_id, module=opts.module,
+        module_hash=cache.key(runtime.read_module_bytes(opts.module)), args=opts.args,
+        nprocs=nprocs, engine=ENGINE, mpicc=mpi.mpicc, flavor=mpi.flavor,
+        output=str(output.resolve()) if output else None, time_limit=opts.options.time_limit)
     _tools.echo(argv)
+    pipe = subprocess.PIPE if capture else None
     try:
-        proc = subprocess.Popen(argv, env=env)
+        proc = subprocess.Popen(argv, env=env, stdout=pipe, stderr=pipe)
     except OSError as e:
+        sup.ended(ToolError.exit_code, f"cannot run {argv[0]}: {e.strerror}")
         raise ToolError(f"mpiexec: cannot run {argv[0]}: {e.strerror}",
                         hint="set WASMPI_MPIEXEC, or --mpi to an MPI that has one") from None
+    if capture:
+        assert proc.stdout is not None and proc.stderr is not None
+        capture.start(proc.stdout, proc.stderr)
 
     def forward(signum: int, _frame: object) -> None:
-        if signum in STOP_SIGNALS and _stop_local_ranks(proc.pid, signum):
+        if signum in STOP_SIGNALS and _stop_local_ranks(proc.pid, signum, job_id):
             # the ranks on this node stop first, flushing the guest's stdout, while mpiexec
             # still relays what they write (Open MPI's launcher drops the output of ranks it is
             # tearing down); mpiexec itself, and through it ranks on other nodes, a moment later
@@ -90,13 +119,26 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
             return
         _send(proc, signum)
 
+    def terminate(_why: str) -> None:
+        forward(signal.SIGTERM, None)
+        # a paused job's stopped ranks act on SIGTERM only once they run again
+        rec = sup.reg.get(job_id)
+        if rec is not None:
+            registry.signal_procs(list(rec.ranks), signal.SIGCONT)
+
+    sup.started(proc.pid, terminate)
     old = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS}
     try:
-        rc = _wait(proc, opts)
+        rc = _wait(proc, opts, sup.paused_seconds)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        if capture:
+            capture.join()
     status = 128 - rc if rc < 0 else rc
+    limit = opts.options.time_limit
+    sup.ended(status, f"time limit ({timelimit.seconds(limit)}) reached"
+              if status == TimeLimitReached.exit_code and limit is not None else "")
     _explain(status)
     if status != 0 and not opts.options.dir:
         # once per job, here rather than in every rank
@@ -123,11 +165,14 @@ def _send(proc: subprocess.Popen[bytes], signum: int) -> None:
         proc.send_signal(signum)
 
 
-def _stop_local_ranks(root: int, signum: int) -> bool:
-    """Send ``signum`` to the ranks (``wasmpi exec``) below ``root`` on this node; whether
-    there were any."""
+def _stop_local_ranks(root: int, signum: int, job_id: str | None = None) -> bool:
+    """Send ``signum`` to the ranks (``wasmpi exec``, or any process carrying the job's id and
+    a rank number) below ``root`` on this node; whether there were any."""
     ranks = []
     for pid in _descendants(root):
+        if job_id is not None and rank_of(pid, job_id) is not None:
+            ranks.append(pid)
+            continue
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
@@ -140,19 +185,26 @@ def _stop_local_ranks(root: int, signum: int) -> bool:
     return bool(ranks)
 
 
-def _wait(proc: subprocess.Popen[bytes], opts: ExecOptions) -> int:
+def _wait(proc: subprocess.Popen[bytes], opts: ExecOptions,
+          paused: Callable[[], float] = lambda: 0.0) -> int:
     """mpiexec's status. With a time limit the ranks end the job at the deadline themselves,
     each after its report and a grace period: a failure after that is the limit's (124), though
     mpiexec may report the signal that ended the slower ranks instead (Hydra kills them once
     one has exited). If the job has not ended BACKSTOP seconds after the deadline (a rank that
     cannot run its watchdog), mpiexec and every process under it are killed: Hydra's proxies
-    and Open MPI's ranks lead process groups of their own."""
+    and Open MPI's ranks lead process groups of their own. Time the job spent paused
+    (``wasmpi pause``) does not count, here as in the ranks' watchdogs."""
     limit, deadline = opts.options.time_limit, opts.options.deadline
     if deadline is None or limit is None:
         return proc.wait()
-    try:
-        rc = proc.wait(timeout=max(0.0, deadline + BACKSTOP - time.time()))
-    except subprocess.TimeoutExpired:
+    rc: int | None = None
+    while rc is None and time.time() < deadline + paused() + BACKSTOP:
+        try:
+            rc = proc.wait(timeout=max(0.0, min(1.0, deadline + paused() + BACKSTOP
+                                                - time.time())))
+        except subprocess.TimeoutExpired:
+            continue
+    if rc is None:
         print(f"wasmpi: time limit ({timelimit.seconds(limit)}) reached; the job "
               f"did not end {BACKSTOP:g} s later: killing it", file=sys.stderr, flush=True)
         for pid in [proc.pid, *_descendants(proc.pid)]:
@@ -160,7 +212,7 @@ def _wait(proc: subprocess.Popen[bytes], opts: ExecOptions) -> int:
                 os.kill(pid, signal.SIGKILL)
         proc.wait()
         return TimeLimitReached.exit_code
-    if rc != 0 and time.time() >= deadline + timelimit.GRACE:
+    if rc != 0 and time.time() >= deadline + paused() + timelimit.GRACE:
         return TimeLimitReached.exit_code
     return rc
 

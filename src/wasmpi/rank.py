@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import wasmtime
 
@@ -28,7 +30,10 @@ def execute(opts: ExecOptions) -> int:
     limit = opts.options.time_limit
     if limit is not None:
         deadline = opts.options.deadline or time.time() + limit
-        watch = Watchdog(limit, deadline).start()
+        watch = Watchdog(limit, deadline)
+        if opts.options.job:  # `wasmpi pause` time does not count (none on other nodes)
+            watch.paused = _paused_seconds(opts.options.jobs_dir, opts.options.job)
+        watch.start()
     try:
         return _execute(opts, watch)
     finally:
@@ -92,6 +97,16 @@ def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
               flush=True)
     bridge.exit(status)  # aborts the job if status != 0
     return status
+
+
+def _paused_seconds(root: Path, job_id: str) -> Callable[[], float]:
+    from .registry import Registry
+
+    def paused() -> float:
+        rec = Registry(root).peek(job_id)
+        return rec.paused_seconds() if rec else 0.0
+
+    return paused
 
 
 def _report_handles(bridge: Bridge, where: str, every: float, done: threading.Event) -> None:

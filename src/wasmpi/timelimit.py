@@ -42,6 +42,8 @@ class Watchdog:
         self.where = "wasmpi"
         self.current: Callable[[], str | None] = lambda: None
         self.idle = "while starting up"
+        #: seconds the job has spent paused so far (`wasmpi pause`): they do not count
+        self.paused: Callable[[], float] = lambda: 0.0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="wasmpi-time-limit",
                                         daemon=True)
@@ -58,8 +60,19 @@ class Watchdog:
         self._done.set()
 
     def _watch(self) -> None:
-        if self._done.wait(max(0.0, self.deadline - time.time())):
-            return
+        # a paused rank's thread is stopped with it and wakes late: it then asks how long the
+        # job was paused (recorded before the job was resumed) and moves its deadline as far
+        paused = 0.0
+        while True:
+            if self._done.wait(max(0.0, self.deadline + paused - time.time())):
+                return
+            try:
+                now_paused = self.paused()
+            except Exception:  # the registry is unreadable: count wall time
+                now_paused = paused
+            if now_paused <= paused or time.time() >= self.deadline + now_paused:
+                break
+            paused = now_paused
         call = self.current()
         state = f"in {call}" if call else self.idle
         if self._done.is_set():
