@@ -247,3 +247,14 @@ def test_api_compile_run_monitor(mpi, jobs_dir, tmp_path) -> None:  # type: igno
     watcher.join(10)
     assert [e.state for e in events] == ["running", "paused", "running", "exited"]
     assert job in api.jobs(all=True) and job not in api.jobs()
+
+
+def test_api_doc_examples(mpi, jobs_dir) -> None:  # type: ignore[no-untyped-def]
+    """docs/api.md's Python examples run as written."""
+    text = (ROOT / "docs" / "api.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert len(blocks) >= 3
+    for code in blocks:
+        r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=mpi.env(), text=True,
+                           capture_output=True, timeout=180)
+        assert r.returncode == 0, f"{code}\nstdout: {r.stdout}\nstderr: {r.stderr}"
