@@ -141,7 +141,8 @@ def table(series: Series) -> str:
     engines = series.engines()
     others = [e for e in engines if e != NATIVE]
     head = ["", *[f"{e}[{series.unit}]" for e in engines],
-            *[f"{e}/native" for e in others if NATIVE in engines]]
+            *[(f"native/{e}" if series.higher_is_better else f"{e}/native")
+              for e in others if NATIVE in engines]]
     lines = [f"== {series.name}: {series.metric} [{series.unit}]"
              + (" (higher is better; ratios are native/engine)" if series.higher_is_better
                 else "")]
