@@ -67,7 +67,7 @@ class Context:
     timeout: float = RUN_TIMEOUT
     skipped: dict[str, str] = field(default_factory=dict)
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="wasmpi-bench-")))
-    progress: report.Progress = field(default_factory=lambda: report.Progress("bench"))
+    progress: report.Progress = field(default_factory=lambda: report.Progress(""))
     written: list[Path] = field(default_factory=list)
     _built: dict[tuple[str, ...], Path] = field(default_factory=dict)
     _meta: dict[str, Any] | None = None

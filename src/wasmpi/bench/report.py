@@ -39,7 +39,8 @@ class Progress:
     def __call__(self, message: str) -> None:
         if not self.quiet:
             elapsed = time.monotonic() - self.start
-            print(f"[bench {self.name} {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+            where = f"bench {self.name}" if self.name else "bench"
+            print(f"[{where} {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
