@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import shlex
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ToolError
+
+if TYPE_CHECKING:
+    import subprocess
+
+# subprocess, shlex and shutil are imported by the functions that use them: a rank (`wasmpi
+# exec`, started N times per job) runs no tool, and these imports are a measurable part of its
+# start-up
 
 #: Set by the CLI's ``-v``: echo every external command to stderr before running it.
 verbose = False
@@ -17,10 +22,14 @@ verbose = False
 
 def echo(argv: Sequence[str | Path]) -> None:
     if verbose:
+        import shlex
+
         print("+ " + shlex.join(str(a) for a in argv), file=sys.stderr, flush=True)
 
 
 def which(name: str, *, what: str, hint: str | None = None) -> str:
+    import shutil
+
     found = shutil.which(name)
     if not found:
         raise ToolError(f"{what} not found: {name}", hint=hint)
@@ -30,6 +39,9 @@ def which(name: str, *, what: str, hint: str | None = None) -> str:
 def run(argv: Sequence[str | Path], *, what: str, hint: str | None = None,
         capture: bool = False, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a command; on failure raise :class:`ToolError` saying what ran and why it failed."""
+    import shlex
+    import subprocess
+
     echo(argv)
     try:
         proc = subprocess.run([str(a) for a in argv], text=True, cwd=cwd,

@@ -7,12 +7,9 @@ node build once while the others wait. The directory carries ``CACHEDIR.TAG``.
 
 from __future__ import annotations
 
-import atexit
 import fcntl
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +47,12 @@ def fallback_dir() -> Path | None:
 
 
 def _temporary_root() -> Path:
+    # tempfile, shutil and atexit are imported where needed: a rank on a warm cache only looks
+    # entries up, and these imports are a measurable part of its start-up
+    import atexit
+    import shutil
+    import tempfile
+
     global _fallback
     if _fallback is None:
         _fallback = Path(tempfile.mkdtemp(prefix="wasmpi-cache-"))
@@ -132,6 +135,9 @@ def _build_into(path: Path, build: Callable[[Path], None]) -> None:
     """Build in a private temporary directory, then copy under a temporary name next to
     ``path`` and rename: readers never see a partial file, and a cache that is full or
     read-only fails here with an OSError rather than as a failure of the build tool."""
+    import shutil
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="wasmpi-build-") as d:
         out = Path(d) / path.name
         build(out)
@@ -156,6 +162,8 @@ def info() -> dict[str, tuple[int, int]]:
 
 
 def clean() -> int:
+    import shutil
+
     base = root()
     n = 0
     for sub in base.iterdir():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from pathlib import Path
 from typing import NoReturn
 
@@ -49,7 +48,9 @@ def _exec_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with ``only``, just that command's subparser (a rank, started N times
+    per job, need not build the others)."""
     ap = _Parser(prog="wasmpi", epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  description="Compile MPI programs once to WebAssembly; run "
@@ -63,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
 
     add_config_argument(ap, dest="global_config")
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
+    if only == "exec":
+        _exec_options(sub.add_parser("exec", help="run one rank"))
+        return ap
     sub.add_parser("cc", help="compile C (all flags pass through; -show prints the command)")
     sub.add_parser("c++", help="compile C++")
     r = sub.add_parser("run", help="run a module on N ranks")
@@ -226,7 +230,7 @@ def dispatch(argv: list[str]) -> int:
         config.install(config.resolve(config=config_file))
         return bench.main(rest[1:])
 
-    ns = parser().parse_args(argv)
+    ns = parser("exec" if rest[:1] == ["exec"] else None).parse_args(argv)
     from . import config
 
     config.install(config.from_namespace(ns))
@@ -297,6 +301,8 @@ def main(argv: list[str] | None = None) -> None:
         code = dispatch(argv)
     except WasmpiError as e:
         if debug:
+            import traceback
+
             traceback.print_exc()
         print(f"wasmpi: error: {e}", file=sys.stderr)
         if e.hint:

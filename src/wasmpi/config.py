@@ -11,10 +11,8 @@ and its source.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -249,10 +247,14 @@ def _number(raw: Any, allow_suffix: bool) -> int | None:
 
 
 def _quote(raw: Any) -> str:
+    import json  # for an error message only
+
     return repr(raw) if isinstance(raw, str) else json.dumps(raw)
 
 
 def _read_file(path: Path, label: str) -> dict[str, Any]:
+    import tomllib  # ranks get --no-config: only the parent reads a file
+
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)

@@ -18,9 +18,8 @@ import wasmtime
 
 from . import runtime, validate
 from .bridge import abi, stubs
-from .bridge.build import for_rank as bridge_for_rank
 from .bridge.loader import Bridge
-from .config import ExecOptions
+from .config import ExecOptions, Options
 from .errors import GuestTrap, InputError
 from .timelimit import Watchdog
 
@@ -57,7 +56,7 @@ def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
             print(e, file=sys.stderr)
             return GuestTrap.exit_code
 
-    bridge = Bridge(bridge_for_rank(o.bridge, o.mpicc, o.mpiexec))
+    bridge = Bridge(_bridge_path(o))
     bridge.set_grants([(d.host, d.guest, d.readonly) for d in sandbox.dirs], o.openat2)
     # MPI_Comm_spawn's children: `wasmpi exec` with this rank's sandbox and MPI
     bridge.set_spawn_command([sys.executable, "-m", "wasmpi", "exec", *opts.forwarded()])
@@ -107,6 +106,15 @@ def _paused_seconds(root: Path, job_id: str) -> Callable[[], float]:
         return rec.paused_seconds() if rec else 0.0
 
     return paused
+
+
+def _bridge_path(o: Options) -> Path:
+    if o.bridge and o.bridge.is_file():  # what `wasmpi run` built for this job
+        return o.bridge
+    # only a rank started by another launcher asks mpicc (and imports what that takes)
+    from .bridge.build import for_rank
+
+    return for_rank(o.bridge, o.mpicc, o.mpiexec)
 
 
 def _report_handles(bridge: Bridge, where: str, every: float, done: threading.Event) -> None:

@@ -14,7 +14,6 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 
 #: Import module of every MPI function in a wasmpi guest.
 IMPORT_MODULE = "mpi"
@@ -219,6 +218,10 @@ class TableError(ValueError):
 
 
 def _lines(name: str) -> list[tuple[int, str]]:
+    # imported here: a rank never reads the table (its bridge has the signatures), and
+    # importlib.resources pulls in tempfile and more
+    from importlib import resources
+
     text = resources.files(__package__).joinpath("table", name).read_text()
     out = []
     for no, ln in enumerate(text.splitlines(), 1):
@@ -374,6 +377,7 @@ def needs_bridge(imports: Iterable[tuple[str, str]]) -> bool:
                for m, n in imports)
 
 
+@functools.cache
 def supported_imports() -> frozenset[str]:
     """MPI functions the bridge implements (import names in :data:`IMPORT_MODULE`)."""
     return frozenset(f.name for f in functions() if f.implemented and not f.variadic)

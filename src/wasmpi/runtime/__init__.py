@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import functools
 import os
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import wasmtime
@@ -31,6 +29,15 @@ ENGINE_SETTINGS = (
 
 @functools.cache
 def wasmtime_version() -> str:
+    # the dist-info next to the package names the version: importing importlib.metadata (and
+    # the email package it pulls in) costs a rank about 20 ms of start-up
+    site = Path(wasmtime.__file__).parent.parent
+    found = [p.name[len("wasmtime-"):-len(".dist-info")]
+             for p in site.glob("wasmtime-*.dist-info")]
+    if len(found) == 1:
+        return found[0]
+    from importlib import metadata
+
     return metadata.version("wasmtime")
 
 
@@ -55,12 +62,15 @@ def _engine(fuel: bool) -> wasmtime.Engine:
 @functools.cache
 def _cpu_id() -> str:
     """Host CPU features: cached code from another CPU model would be refused on load."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return line
+    try:  # the first CPU's line is enough: a large node's /proc/cpuinfo is long
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return line.rstrip("\n")
     except OSError:
         pass
+    import platform
+
     return platform.processor()
 
 
@@ -77,7 +87,7 @@ def read_module_bytes(path: Path) -> bytes:
 
 
 def cache_path(data: bytes, fuel: bool = False) -> Path:
-    key = cache.key(data, wasmtime_version(), repr(engine_settings(fuel)), platform.machine(),
+    key = cache.key(data, wasmtime_version(), repr(engine_settings(fuel)), os.uname().machine,
                     _cpu_id())
     return cache.root() / "modules" / f"{key}.cwasm"
 
