@@ -9,6 +9,7 @@
  * runner_trap (the runtime is built with WASM_RT_TRAP_HANDLER=runner_trap), which records the
  * native backtrace and jumps to the innermost trap frame: the runner's main, or an upcall,
  * which hands the trap to the bridge as wasmtime would. */
+#define _GNU_SOURCE
 #include "w2c_host.h"
 
 #include <dlfcn.h>
@@ -75,6 +76,14 @@ _Noreturn void runner_bridge_trap(wasm_trap_t *t)
 {
     (void)t; /* its message is in g_trap_msg (trap_new) */
     g_nbt = backtrace(g_bt, MAX_FRAMES);
+    jump();
+}
+
+/* an import the runner does not provide was called (the module's weak stubs, build.py) */
+_Noreturn void runner_trap_message(const char *msg)
+{
+    g_nbt = backtrace(g_bt, MAX_FRAMES);
+    snprintf(g_trap_msg, sizeof g_trap_msg, "%s", msg);
     jump();
 }
 
