@@ -6,7 +6,7 @@
  *
  * Exit status: the guest's, or 86 after a trap (with one line on stderr). With
  * WASI_HARNESS_RACE=HOSTDIR, a host thread keeps swapping HOSTDIR/link between a symlink
- * to "inside" and one to the host's root while the guest runs. */
+ * to "inside" and one to $WASI_HARNESS_RACE_OUT (default "/") while the guest runs. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,13 +51,13 @@ static atomic_int g_stop;
 
 static void *racer(void *arg)
 {
-    const char *dir = arg;
+    const char *dir = arg, *out = getenv("WASI_HARNESS_RACE_OUT");
     char link[4096], tmp[4096];
     snprintf(link, sizeof link, "%s/link", dir);
     snprintf(tmp, sizeof tmp, "%s/link.tmp", dir);
     for (unsigned i = 0; !atomic_load(&g_stop); i++) {
         unlink(tmp);
-        if (symlink(i % 2 ? "/" : "inside", tmp) == 0)
+        if (symlink(i % 2 ? (out ? out : "/") : "inside", tmp) == 0)
             rename(tmp, link);
     }
     return NULL;

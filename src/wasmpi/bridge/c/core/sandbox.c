@@ -5,31 +5,22 @@
  * whose guest path is the longest component-wise prefix of it, and the rest below that
  * grant's host directory. The bridge never resolves a path as a string on the host: it opens
  * every grant's host directory once at start-up (O_PATH) and resolves the rest relative to
- * that descriptor, so that nothing outside the grants can be reached, whatever the guest (or
- * another process) does to the tree meanwhile:
- *  - openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) where the kernel has it (Linux >= 5.6):
- *    `..` above the grant, absolute symlinks and symlinks leading out are refused by the
- *    kernel, atomically with the open;
- *  - otherwise (or with the option --no-openat2, WASMPI_NO_OPENAT2=1) a component walk: every
- *    directory is opened with O_NOFOLLOW relative to the previous one, symlinks are read and expanded by the
- *    bridge (relative targets only), `..` pops a directory this walk opened and is refused at
- *    the grant's root, and the last component is opened with O_NOFOLLOW.
+ * that descriptor (beneath.c, shared with the LLVM tier's WASI), so that nothing outside the
+ * grants can be reached, whatever the guest (or another process) does to the tree meanwhile:
+ * openat2(RESOLVE_BENEATH) where the kernel has it, otherwise (or with the option
+ * --no-openat2, WASMPI_NO_OPENAT2=1) a component walk with O_NOFOLLOW.
  * Refusals (outside every grant, escapes) are ABI_ERR_NO_SUCH_FILE: a guest learns nothing
  * about the host beyond its grants. Opening for writing, creating or deleting under a
  * read-only grant is ABI_ERR_READ_ONLY. */
 #define _GNU_SOURCE /* O_PATH */
 #include "bridge.h"
+#include "beneath.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifdef SYS_openat2
-#include <linux/openat2.h>
-#endif
 
 typedef struct {
     int fd;            /* O_PATH descriptor of the host directory */
@@ -44,7 +35,6 @@ static int g_ngrants;
 static int g_no_openat2; /* 1: the component walk (forced, or the kernel lacks openat2) */
 
 #define MAX_COMPONENTS 256
-#define MAX_SYMLINKS 40
 
 /* Split `path` at '/' into `out` (pointers into the copy `buf`), dropping empty and "."
  * components; -1 if there are too many. */
@@ -60,8 +50,6 @@ static int split_path(char *buf, char **out, int cap)
     }
     return n;
 }
-
-static int open_beneath(int dirfd, char **rest, int nrest, int flags, mode_t mode);
 
 static void drop_grants(void)
 {
@@ -109,13 +97,8 @@ __attribute__((visibility("default"))) int wasmpi_bridge_set_grants(
         g->ncomp = k;
     }
     /* a kernel without openat2 says ENOSYS; a seccomp filter may say EPERM */
-    if (!g_no_openat2 && n > 0) {
-        int fd = open_beneath(g_grants[0].fd, NULL, 0, O_PATH | O_DIRECTORY, 0);
-        if (fd < 0)
-            g_no_openat2 = 1;
-        else
-            close(fd);
-    }
+    if (!g_no_openat2 && n > 0 && !beneath_has_openat2(g_grants[0].fd))
+        g_no_openat2 = 1;
     return 0;
 }
 
@@ -165,14 +148,12 @@ static const grant_t *match_grant(char *buf, char **rest, int *nrest)
     return best;
 }
 
-/* ---- openat2 ----------------------------------------------------------------------------- */
-
-static int open_beneath(int dirfd, char **rest, int nrest, int flags, mode_t mode)
+/* Open the components `rest` beneath the grant's descriptor. */
+static int open_rest(int dirfd, char **rest, int nrest, int flags, mode_t mode)
 {
-#ifdef SYS_openat2
     char path[PATH_MAX];
     size_t len = 0;
-    path[0] = 0;
+    strcpy(path, ".");
     for (int i = 0; i < nrest; i++) {
         size_t l = strlen(rest[i]);
         if (len + l + 2 > sizeof path) {
@@ -184,176 +165,7 @@ static int open_beneath(int dirfd, char **rest, int nrest, int flags, mode_t mod
         memcpy(path + len, rest[i], l + 1);
         len += l;
     }
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
-    how.mode = (flags & O_CREAT) ? mode : 0;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    long fd = syscall(SYS_openat2, dirfd, nrest ? path : ".", &how, sizeof how);
-    return (int)fd;
-#else
-    (void)dirfd; (void)rest; (void)nrest; (void)flags; (void)mode;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-/* ---- the component walk (no openat2) ------------------------------------------------------- */
-
-/* A path being walked: a queue of components still to resolve. Symlink targets are spliced in
- * front of what remains; their text is kept in `store` until the walk ends. */
-typedef struct {
-    char *comp[MAX_COMPONENTS];
-    int head, n;  /* comp[head .. head+n) remain */
-    char *store[MAX_SYMLINKS];
-    int nstore;
-} walk_t;
-
-static int walk_push_link(walk_t *w, int dirfd, const char *name)
-{
-    if (w->nstore == MAX_SYMLINKS) {
-        errno = ELOOP;
-        return -1;
-    }
-    char target[PATH_MAX];
-    ssize_t l = readlinkat(dirfd, name, target, sizeof target - 1);
-    if (l < 0)
-        return -1;
-    target[l] = 0;
-    if (target[0] == '/') { /* absolute targets name the host's root, never inside a grant */
-        errno = EXDEV;
-        return -1;
-    }
-    char *copy = strdup(target);
-    if (!copy) {
-        errno = ENOMEM;
-        return -1;
-    }
-    w->store[w->nstore++] = copy;
-    char *parts[MAX_COMPONENTS];
-    int k = split_path(copy, parts, MAX_COMPONENTS);
-    if (k < 0 || k + w->n > MAX_COMPONENTS) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    /* compact the remaining components to the end, then put the target's in front */
-    memmove(w->comp + MAX_COMPONENTS - w->n, w->comp + w->head, (size_t)w->n * sizeof(char *));
-    w->head = MAX_COMPONENTS - w->n - k;
-    memcpy(w->comp + w->head, parts, (size_t)k * sizeof(char *));
-    w->n += k;
-    return 0;
-}
-
-/* Resolve everything but the last component; `stack` holds the directories opened below the
- * grant (stack[0] is the grant's own descriptor, never closed here). Returns the depth, or -1. */
-static int walk_dirs(walk_t *w, int *stack, int *depth, int keep_last)
-{
-    while (w->n > keep_last) {
-        char *c = w->comp[w->head];
-        w->head++;
-        w->n--;
-        int cur = stack[*depth - 1];
-        if (!strcmp(c, "..")) {
-            if (*depth == 1) { /* above the grant's directory */
-                errno = EXDEV;
-                return -1;
-            }
-            close(stack[--*depth]);
-            continue;
-        }
-        int fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            return -1;
-        struct stat st;
-        if (fstat(fd, &st) != 0) {
-            close(fd);
-            return -1;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            int r = walk_push_link(w, fd, "");
-            close(fd);
-            if (r < 0)
-                return -1;
-            continue;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            close(fd);
-            errno = ENOTDIR;
-            return -1;
-        }
-        if (*depth == MAX_COMPONENTS) {
-            close(fd);
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        stack[(*depth)++] = fd;
-    }
-    return 0;
-}
-
-static void walk_end(walk_t *w, int *stack, int depth)
-{
-    for (int i = depth - 1; i >= 1; i--)
-        close(stack[i]);
-    for (int i = 0; i < w->nstore; i++)
-        free(w->store[i]);
-}
-
-static void walk_start(walk_t *w, char **rest, int nrest)
-{
-    memset(w, 0, sizeof *w);
-    memcpy(w->comp, rest, (size_t)nrest * sizeof *rest);
-    w->n = nrest;
-}
-
-static int open_walk(int grantfd, char **rest, int nrest, int flags, mode_t mode)
-{
-    walk_t w;
-    int stack[MAX_COMPONENTS], depth = 1, fd = -1, e = 0;
-    stack[0] = grantfd;
-    walk_start(&w, rest, nrest);
-    for (;;) {
-        if (walk_dirs(&w, stack, &depth, 1) < 0) {
-            e = errno;
-            break;
-        }
-        int cur = stack[depth - 1];
-        if (w.n == 0) { /* the path ends in a directory of the walk */
-            fd = openat(cur, ".", flags | O_CLOEXEC | O_NOCTTY);
-            e = errno;
-            break;
-        }
-        char *last = w.comp[w.head];
-        if (!strcmp(last, "..")) {
-            /* resolve it as a directory step, then open what remains (the directory) */
-            if (walk_dirs(&w, stack, &depth, 0) < 0) {
-                e = errno;
-                break;
-            }
-            continue;
-        }
-        fd = openat(cur, last, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
-        if (fd >= 0)
-            break;
-        e = errno;
-        /* O_NOFOLLOW refused a symlink: expand it inside the walk, unless the caller asked for
-         * a new file (O_EXCL never follows a symlink) */
-        if (e != ELOOP || (flags & O_EXCL))
-            break;
-        struct stat st;
-        if (fstatat(cur, last, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode))
-            break;
-        w.head++;
-        w.n--;
-        if (walk_push_link(&w, cur, last) < 0) {
-            e = errno;
-            break;
-        }
-    }
-    walk_end(&w, stack, depth);
-    if (fd < 0)
-        errno = e;
-    return fd;
+    return beneath_open(dirfd, path, flags, mode, g_no_openat2);
 }
 
 /* ---- the API ----------------------------------------------------------------------------- */
@@ -377,14 +189,7 @@ int sandbox_open(const char *guest_path, int flags, mode_t mode, int *fd_out)
     else if (g->readonly && writes(flags))
         cls = ABI_ERR_READ_ONLY;
     else {
-        int fd = -1;
-        if (!g_no_openat2) {
-            fd = open_beneath(g->fd, rest, nrest, flags, mode);
-            if (fd < 0 && errno == ENOSYS)
-                g_no_openat2 = 1; /* an old kernel: the walk from now on */
-        }
-        if (g_no_openat2)
-            fd = open_walk(g->fd, rest, nrest, flags, mode);
+        int fd = open_rest(g->fd, rest, nrest, flags, mode);
         if (fd < 0)
             cls = class_of_errno(errno);
         else
@@ -410,14 +215,7 @@ int sandbox_open_parent(const char *guest_path, int *dirfd_out, char *last, size
     } else {
         strcpy(last, rest[nrest - 1]);
         *readonly_out = g->readonly;
-        int fd = -1, flags = O_PATH | O_DIRECTORY;
-        if (!g_no_openat2) {
-            fd = open_beneath(g->fd, rest, nrest - 1, flags, 0);
-            if (fd < 0 && errno == ENOSYS)
-                g_no_openat2 = 1;
-        }
-        if (g_no_openat2)
-            fd = open_walk(g->fd, rest, nrest - 1, flags, 0);
+        int fd = open_rest(g->fd, rest, nrest - 1, O_PATH | O_DIRECTORY, 0);
         if (fd < 0)
             cls = class_of_errno(errno);
         else
