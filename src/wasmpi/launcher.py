@@ -38,8 +38,6 @@ BACKSTOP = 5.0
 #: SIGINT / SIGTERM stop this node's ranks first, and reach mpiexec this many seconds later.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_GRACE = 2.0
-#: What runs the ranks' wasm (recorded in the job registry).
-ENGINE = "wasmtime"
 
 
 def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
@@ -58,26 +56,33 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
     return mpi, None
 
 
-def command(nprocs: int, opts: ExecOptions, mpi: hostmpi.HostMPI,
-            mpiexec_args: list[str]) -> list[str]:
-    return [mpi.mpiexec, *mpi.launcher_args(), *mpiexec_args, "-n", str(nprocs),
-            sys.executable, "-m", "wasmpi", "exec", *opts.forwarded(),
-            str(opts.module.resolve()), *opts.args]
-
-
 def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None,
            output: Path | None = None, prefix: bool = True) -> int:
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
-    mpi, bridge = prepare(opts)
+    llvm = opts.options.engine == "llvm"
+    if llvm:
+        from .runtime import llvm as tier
+
+        tier.check(opts)
+        runtime.read_module_bytes(opts.module)
+        mpi, bridge = hostmpi.select(opts.options.mpicc, opts.options.mpiexec), None
+    else:
+        mpi, bridge = prepare(opts)
     # ranks get every option on their command line: the MPI chosen here, and the bridge built
     # here, which they load directly instead of asking mpicc for the cache key again
     job_id = opts.options.job or registry.new_id()
     opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, bridge=bridge, job=job_id)
-    if (temporary := cache.fallback_dir()) is not None:  # the cache could not be written
-        opts = opts.with_options(cache_dir=temporary)
     if opts.options.time_limit is not None:  # one deadline for all ranks, counted from now
         opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
+    if llvm:  # mpiexec starts the native runner itself, one per rank: no Python in a rank
+        runner, runner_args = tier.prepare(opts, mpi)
+        rank = [str(runner), *runner_args]
+    if (temporary := cache.fallback_dir()) is not None:  # the cache could not be written
+        opts = opts.with_options(cache_dir=temporary)
+    if not llvm:
+        rank = [sys.executable, "-m", "wasmpi", "exec", *opts.forwarded(),
+                str(opts.module.resolve()), *opts.args]
     capture = None
     extra = list(mpiexec_args or [])
     if output is not None:
@@ -87,14 +92,14 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
             raise UsageError(f"--output {output}: {e.strerror}") from None
         capture = Capture(output, prefix)
         extra = [*wasmpi_output.mpiexec_args(mpi.flavor), *extra]
-    argv = command(nprocs, opts, mpi, extra)
+    argv = [mpi.mpiexec, *mpi.launcher_args(), *extra, "-n", str(nprocs), *rank]
     env = dict(host_environ())
     env.update(mpi.launcher_env())
     env["WASMPI_JOB"] = job_id  # how the supervisor tells this job's ranks (supervisor.py)
     sup = Supervisor.new(
         Registry(opts.options.jobs_dir), job_id, module=opts.module,
         module_hash=cache.key(runtime.read_module_bytes(opts.module)), args=opts.args,
-        nprocs=nprocs, engine=ENGINE, mpicc=mpi.mpicc, flavor=mpi.flavor,
+        nprocs=nprocs, engine=opts.options.engine, mpicc=mpi.mpicc, flavor=mpi.flavor,
         output=str(output.resolve()) if output else None, time_limit=opts.options.time_limit)
     _tools.echo(argv)
     pipe = subprocess.PIPE if capture else None
@@ -177,7 +182,8 @@ def _stop_local_ranks(root: int, signum: int, job_id: str | None = None) -> bool
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"wasmpi" in argv and b"exec" in argv:
+        if (b"wasmpi" in argv and b"exec" in argv) or (
+                argv and b"wasmpi-runner" in argv[0]):
             ranks.append(pid)
     for pid in ranks:
         with contextlib.suppress(ProcessLookupError, PermissionError):
