@@ -11,7 +11,7 @@ SECTIONS = ["bcast_reduce", "gather_scatter", "allgather_alltoall", "reduce_scat
             "allreduce_all", "predefined_ops", "long_double", "misc_bcast"]
 
 
-@pytest.mark.parametrize("n", [2, 3, 4])
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_collectives(compile_program, run, n: int) -> None:  # type: ignore[no-untyped-def]
     r = run(compile_program("coll.c"), n).check_sections(SECTIONS)
     assert "allreduce combinations: 257" in r.stdout

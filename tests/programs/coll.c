@@ -315,7 +315,9 @@ static MPI_Op mpiop(int op)
                     }                                                                          \
                     exp[j] = e;                                                                \
                 }                                                                              \
-            if (size == 1 && op >= LAND && op <= LXOR)                                         \
+            /* one rank: an MPI may return the input as it is (MPICH) or apply the op */     \
+            int lone = size == 1 && op >= LAND && op <= LXOR;                                  \
+            if (lone)                                                                          \
                 for (int j = 0; j < NE; j++) exp[j] = (T)(exp[j] != 0);                        \
             memset(out, 0x5c, sizeof out);                                                     \
             int rc = MPI_Allreduce(in, out, NE, dt, mpiop(op), MPI_COMM_WORLD);                \
@@ -325,7 +327,7 @@ static MPI_Op mpiop(int op)
                 continue;                                                                      \
             }                                                                                  \
             for (int j = 0; j < NE; j++)                                                       \
-                if (out[j] != exp[j])                                                          \
+                if (out[j] != exp[j] && !(lone && out[j] == in[j]))                            \
                     FAIL("Allreduce %s %s [%d]: got %lld (0x%llx) expected %lld (0x%llx)",     \
                          dtname, opname[op], j, (long long)out[j],                             \
                          (unsigned long long)(UT)out[j], (long long)exp[j],                    \
