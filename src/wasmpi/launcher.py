@@ -67,6 +67,7 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
         tier.check(opts)
         runtime.read_module_bytes(opts.module)
         mpi, bridge = hostmpi.select(opts.options.mpicc, opts.options.mpiexec), None
+        tier.prepare(opts, mpi)  # builds: the time limit counts from the launch, as on wasmtime
     else:
         mpi, bridge = prepare(opts)
     # ranks get every option on their command line: the MPI chosen here, and the bridge built

@@ -222,7 +222,9 @@ def _fake_tool(tmp_path: Path, name: str, exit_code: int) -> Path:
 @pytest.mark.parametrize("case", ["missing-mpicc", "mpicc-fails", "mpicc-garbage",
                                   "missing-mpiexec", "mpiexec-fails"])
 def test_broken_mpi_tools(compile_program, mpi, tmp_path, case: str) -> None:  # type: ignore[no-untyped-def]
-    env = mpi.env() | {"WASMPI_CACHE_DIR": str(tmp_path / "cache")}
+    env = mpi.env()
+    if "mpicc" in case:
+        env["WASMPI_CACHE_DIR"] = str(tmp_path / "cache")  # so that the bridge is built again
     if case == "missing-mpicc":
         env["WASMPI_MPICC"] = str(tmp_path / "nothing" / "mpicc")
     elif case == "mpicc-fails":

@@ -13,7 +13,7 @@ from conftest import MPI, Result, wasmpi
 from test_collectives import SECTIONS as COLL_SECTIONS
 from test_p2p import SECTIONS as P2P_SECTIONS
 
-pytestmark = pytest.mark.mpi
+pytestmark = [pytest.mark.mpi, pytest.mark.engine("llvm")]
 
 LLVM = ("--engine", "llvm")
 

@@ -42,7 +42,8 @@ MISSING = "MPI_Not_a_real_function"  # missing.c imports it; no MPI will ever im
 
 
 def _rank_processes(module: Path) -> list[str]:
-    """Command lines of live processes that run ``module`` (ranks are `wasmpi exec MODULE`)."""
+    """Command lines of live processes that run ``module`` (ranks are `wasmpi exec MODULE`, or
+    the LLVM tier's runner with `--where MODULE`)."""
     needle = str(module.resolve()).encode()
     found = []
     for proc in Path("/proc").iterdir():

@@ -126,6 +126,7 @@ def test_mem_limit_trap_says_so(compile_program, mpi) -> None:  # type: ignore[n
     assert "wasm trap" in r.stderr and "the memory limit was reached" in r.stderr, r.stderr
 
 
+@pytest.mark.engine("wasmtime")  # wasm2c code counts no fuel (test_engine_llvm: refused)
 def test_fuel(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
     from wasmpi import runtime
 

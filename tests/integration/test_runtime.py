@@ -38,6 +38,7 @@ def test_bad_dir_grant(compile_program, run, tmp_path: Path) -> None:  # type: i
     assert r.returncode == 65 and "no such directory" in r.stderr
 
 
+@pytest.mark.engine("wasmtime")  # the .cwasm entry (test_engine_llvm: the .so entry)
 def test_cache_compiles_once(compile_program, mpi, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     env = mpi.env() | {"WASMPI_CACHE_DIR": str(tmp_path / "cache")}
     mod = compile_program("hello.c")

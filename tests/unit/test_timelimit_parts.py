@@ -69,3 +69,15 @@ def test_backstop_kills_the_whole_tree(monkeypatch: pytest.MonkeyPatch) -> None:
     stat = Path(f"/proc/{grandchild}/stat")
     # gone, or a zombie until init reaps it
     assert not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z"
+
+
+def test_llvm_runner_tables_come_from_calls() -> None:
+    """The LLVM tier's C watchdog reads tables generated from calls.peers/special_names."""
+    from wasmpi.bridge import gen_bridge
+
+    text = gen_bridge.w2c_adapters()
+    assert ('{"MPI_Recv", 7, 3, {{3, \'r\', "source"}, {4, \'t\', "tag"}, {5, \'c\', "comm"}}}'
+            in text)
+    for kind, names in calls.special_names().items():
+        for value, name in names.items():
+            assert f"{{{value}, '{kind[0]}', \"{name}\"}}" in text

@@ -37,21 +37,46 @@ def arity(name: str) -> int:
     return len(f.params) if f else 0
 
 
-def describe(name: str, slots: Sequence[int]) -> str:
-    """``name(arg=value, ...)`` for the arguments of ``name`` that identify peers."""
+#: what a peer argument is, for both watchdogs: a rank (or root), a tag or a communicator
+Peer = tuple[int, str, str]  # (slot index, parameter name, "rank" | "tag" | "comm")
+
+
+def peers(name: str) -> list[Peer]:
+    """The arguments of ``name`` that identify peers, in order. The wasmtime tier formats them
+    with :func:`describe`; the LLVM tier's runner with C tables generated from this (the
+    adapters generator, gen_bridge.w2c_adapters)."""
     f = abi.by_name().get(name)
     if f is None:
-        return name
-    ranks, tags, comms = _names()
-    parts = []
-    for p, raw in zip(f.params, slots, strict=False):
+        return []
+    out: list[Peer] = []
+    for i, p in enumerate(f.params):
         if p.array or p.buffer or p.direction != "in":
             continue
-        v = _i32(raw)
         if p.kind in ("rank", "root"):
-            parts.append(f"{p.name}={ranks.get(v, v)}")
+            out.append((i, p.name, "rank"))
         elif p.kind == "tag":
-            parts.append(f"{p.name}={tags.get(v, v)}")
+            out.append((i, p.name, "tag"))
         elif p.kind in _COMMS:
-            parts.append(f"{p.name}={comms.get(v, f'{v & 0xFFFFFFFF:#x}')}")
+            out.append((i, p.name, "comm"))
+    return out
+
+
+def special_names() -> dict[str, dict[int, str]]:
+    """Per peer kind, the guest values shown by name (MPI_ANY_SOURCE, MPI_COMM_WORLD...)."""
+    ranks, tags, comms = _names()
+    return {"rank": ranks, "tag": tags, "comm": comms}
+
+
+def describe(name: str, slots: Sequence[int]) -> str:
+    """``name(arg=value, ...)`` for the arguments of ``name`` that identify peers."""
+    if name not in abi.by_name():
+        return name
+    named = special_names()
+    parts = []
+    for i, pname, kind in peers(name):
+        if i >= len(slots):
+            break
+        v = _i32(slots[i])
+        shown = named[kind].get(v, f"{v & 0xFFFFFFFF:#x}" if kind == "comm" else v)
+        parts.append(f"{pname}={shown}")
     return f"{name}({', '.join(parts)})"

@@ -970,6 +970,10 @@ def callbacks() -> str:
 W2C_TYPES = {"i": ("u32", "i32"), "I": ("u64", "i64"), "F": ("f64", "f64")}
 
 
+#: peer arguments of one call at most (w2c_host.h: W2C_MAX_PEERS)
+W2C_MAX_PEERS = 6
+
+
 def w2c_adapters() -> str:
     """The LLVM engine tier's MPI imports (runtime/llvm/c/gen/adapters.c): for each bridge
     callback, the function wasm2c's module calls (``u32 w2c_mpi_MPI_Send(struct w2c_mpi *,
@@ -999,4 +1003,34 @@ def w2c_adapters() -> str:
         if results:
             out.append(f"    return s[0].{W2C_TYPES[results][1]};\n")
         out.append("}\n\n")
+    out.append(_w2c_peer_tables(funcs))
+    return "".join(out)
+
+
+def _w2c_peer_tables(funcs: list[abi.Function]) -> str:
+    """The runner's --time-limit line names a call's peer arguments as the wasmtime tier's
+    does (bridge/calls.py, whose peers() and special_names() this reads)."""
+    from . import calls
+
+    kinds = {"rank": "r", "tag": "t", "comm": "c"}
+    out = ["/* --time-limit: the arguments that identify peers (bridge/calls.py) */\n",
+           "const w2c_call_peers w2c_peer_calls[] = {\n"]
+    n = 0
+    for f in funcs:
+        ps = calls.peers(f.name)
+        if not ps:
+            continue
+        if len(ps) > W2C_MAX_PEERS:
+            raise GenError(f"{f.name}: more than {W2C_MAX_PEERS} peer arguments")
+        cells = ", ".join(f"{{{i}, '{kinds[k]}', \"{name}\"}}" for i, name, k in ps)
+        out.append(f"    {{\"{f.name}\", {len(f.params)}, {len(ps)}, {{{cells}}}}},\n")
+        n += 1
+    out.append(f"}};\nconst int w2c_n_peer_calls = {n};\n\n"
+               "const w2c_peer_name w2c_peer_names[] = {\n")
+    m = 0
+    for kind, names in calls.special_names().items():
+        for value, name in sorted(names.items()):
+            out.append(f"    {{{value}, '{kinds[kind]}', \"{name}\"}},\n")
+            m += 1
+    out.append(f"}};\nconst int w2c_n_peer_names = {m};\n")
     return "".join(out)

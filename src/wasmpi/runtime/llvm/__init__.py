@@ -58,7 +58,7 @@ def prepare(opts: ExecOptions, mpi: HostMPI) -> tuple[Path, list[str]]:
         args += ["--time-limit", f"{o.time_limit:g}"]
         if o.deadline is not None:
             args += ["--deadline", f"{o.deadline:.3f}"]
-    args += ["--where", opts.module.name]
+    args += ["--where", str(opts.module.resolve())]
     missing = stubs.unsupported(imports, abi.supported_imports())
     if missing and needs_mpi:
         args += ["--warn", stubs.warning(missing)]

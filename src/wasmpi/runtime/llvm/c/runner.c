@@ -6,7 +6,8 @@
  *     --workdir PATH        the guest's initial working directory
  *     --mem-limit BYTES     cap linear memory: memory.grow past it returns -1
  *     --no-openat2          resolve guest paths by the component walk
- *     --where NAME          the name in messages of a module that does not use MPI
+ *     --where PATH          the module: its name in messages of a module without MPI (the
+ *                           path is for tools that look for a job's ranks by module)
  *     --warn TEXT           a line rank 0 prints once MPI has started (unsupported imports)
  *     --spawn ARG           one word of the command that starts a spawned child (repeatable)
  *     --time-limit SECONDS  end the job then (exit 124), saying where this rank is
@@ -174,6 +175,40 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* "in MPI_Recv(source=0, tag=7, comm=MPI_COMM_WORLD)", as bridge/calls.py's describe() */
+static void describe_call(char *out, size_t cap, const char *call)
+{
+    const w2c_call_peers *c = NULL;
+    for (int i = 0; i < w2c_n_peer_calls && !c; i++)
+        if (!strcmp(w2c_peer_calls[i].name, call))
+            c = &w2c_peer_calls[i];
+    int64_t slots[32];
+    int n = c && c->nslots <= 32 ? c->nslots : 0;
+    const char *again = c ? wasmpi_bridge_current(slots, n) : NULL;
+    if (!c || again != call) { /* not in the table, or another call meanwhile: the name */
+        snprintf(out, cap, "in %s", again ? again : call);
+        return;
+    }
+    size_t len = (size_t)snprintf(out, cap, "in %s(", call);
+    for (int k = 0; k < c->npeers && len < cap; k++) {
+        int32_t v = (int32_t)slots[c->peer[k].slot];
+        const char *name = NULL;
+        for (int j = 0; j < w2c_n_peer_names && !name; j++)
+            if (w2c_peer_names[j].kind == c->peer[k].kind && w2c_peer_names[j].value == v)
+                name = w2c_peer_names[j].name;
+        const char *sep = k ? ", " : "";
+        if (name)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s=%s", sep, c->peer[k].param, name);
+        else if (c->peer[k].kind == 'c')
+            len += (size_t)snprintf(out + len, cap - len, "%s%s=%#x", sep, c->peer[k].param,
+                                    (unsigned)v);
+        else
+            len += (size_t)snprintf(out + len, cap - len, "%s%s=%d", sep, c->peer[k].param, v);
+    }
+    if (len < cap)
+        snprintf(out + len, cap - len, ")");
+}
+
 static void *watchdog(void *unused)
 {
     (void)unused;
@@ -183,12 +218,14 @@ static void *watchdog(void *unused)
         nanosleep(&ts, NULL);
     }
     const char *call = g_mpi ? wasmpi_bridge_current(NULL, 0) : NULL;
-    char state[128];
+    char state[512];
     if (call)
-        snprintf(state, sizeof state, "in %s", call);
+        describe_call(state, sizeof state, call);
     else
         snprintf(state, sizeof state, "%s", g_started ? "while computing" : "while starting up");
-    fprintf(stderr, "%s: time limit (%g s) reached %s\n", g_where, g_limit, state);
+    /* a module without MPI is "wasmpi" here, as on wasmtime (its traps name the module) */
+    fprintf(stderr, "%s: time limit (%g s) reached %s\n", g_mpi ? g_where : "wasmpi", g_limit,
+            state);
     sleep(2); /* timelimit.GRACE: every rank's line gets out before mpiexec ends the job */
     _exit(124);
     return NULL;
@@ -250,7 +287,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--no-openat2")) {
             no_openat2 = 1;
         } else if (!strcmp(o, "--where") && left >= 1) {
-            snprintf(g_where, sizeof g_where, "%s", argv[++i]);
+            const char *path = argv[++i], *slash = strrchr(path, '/');
+            snprintf(g_where, sizeof g_where, "%s", slash ? slash + 1 : path);
         } else if (!strcmp(o, "--warn") && left >= 1) {
             warn = argv[++i];
         } else if (!strcmp(o, "--time-limit") && left >= 1) {

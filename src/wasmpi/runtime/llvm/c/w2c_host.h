@@ -70,4 +70,27 @@ extern volatile int g_upcall_depth;
 _Noreturn void w2c_host_exit_in_upcall(int status);
 extern const char *g_module_name; /* in backtraces, as wasmtime names frames: app.wasm!main */
 
+/* --time-limit: which arguments of an MPI call name its peers, generated into gen/adapters.c
+ * from bridge/calls.py (the wasmtime tier's watchdog formats them from the same source) */
+#define W2C_MAX_PEERS 6
+typedef struct {
+    const char *name;
+    int nslots;   /* the call's argument slots */
+    int npeers;
+    struct {
+        int slot;
+        char kind; /* 'r' rank or root, 't' tag, 'c' communicator */
+        const char *param;
+    } peer[W2C_MAX_PEERS];
+} w2c_call_peers;
+typedef struct {
+    int32_t value;
+    char kind;
+    const char *name; /* MPI_ANY_SOURCE, MPI_COMM_WORLD ... */
+} w2c_peer_name;
+extern const w2c_call_peers w2c_peer_calls[];
+extern const int w2c_n_peer_calls;
+extern const w2c_peer_name w2c_peer_names[];
+extern const int w2c_n_peer_names;
+
 #endif
