@@ -35,13 +35,13 @@ def _harness(wasm: Path, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def harness(compile_program, tmp_path_factory):  # type: ignore[no-untyped-def]
+def harness(build_program, tmp_path_factory):  # type: ignore[no-untyped-def]
     built: dict[str, Path] = {}
 
     def get(name: str) -> Path:
         if name not in built:
             d = tmp_path_factory.mktemp("harness")
-            built[name] = _harness(compile_program(name), d / "guest")
+            built[name] = _harness(build_program(name), d / "guest")
         return built[name]
 
     return get
