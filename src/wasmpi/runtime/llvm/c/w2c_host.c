@@ -18,7 +18,7 @@
 
 wasmtime_caller_t *const W2C_CALLER = (wasmtime_caller_t *)&W2C_CALLER;
 trap_frame *volatile g_trap_frames;
-char g_trap_msg[1024];
+char g_trap_msg[4096];
 static char g_error_msg[256];
 volatile int g_upcall_depth;
 const char *g_module_name = "module";
@@ -104,14 +104,17 @@ static const char *name_of(const void *pc, Dl_info *mod)
     return best;
 }
 
-/* "{where}: wasm trap: {message}" and the backtrace of the module's frames, innermost first */
-void trap_format(char *out, size_t cap, const char *where)
+/* The module's frames of the last trap, innermost first, one "\n    K: app.wasm!f" each;
+ * returns the length written, *count the frames. */
+static size_t trap_frames(char *out, size_t cap, int *count)
 {
-    size_t n = (size_t)snprintf(out, cap, "%s: wasm trap: %s", where, g_trap_msg);
+    size_t n = 0;
+    *count = 0;
+    if (cap)
+        out[0] = 0;
     Dl_info self;
     if (!G || !dladdr(G->func_addr ? G->func_addr[0] : NULL, &self))
-        return;
-    int k = 0;
+        return 0;
     for (int i = 0; i < g_nbt && n < cap; i++) {
         Dl_info di;
         if (!dladdr(g_bt[i], &di) || di.dli_fbase != self.dli_fbase)
@@ -119,11 +122,20 @@ void trap_format(char *out, size_t cap, const char *where)
         const char *name = name_of(g_bt[i], &self);
         if (!name || !*name)
             continue;
-        if (k == 0)
-            n += (size_t)snprintf(out + n, cap - n, "\nwasm backtrace:");
-        if (n < cap)
-            n += (size_t)snprintf(out + n, cap - n, "\n    %d: %s!%s", k++, g_module_name, name);
+        n += (size_t)snprintf(out + n, cap - n, "\n    %d: %s!%s", (*count)++, g_module_name,
+                              name);
     }
+    return n < cap ? n : cap - 1;
+}
+
+/* "{where}: wasm trap: {message}" and the backtrace of the module's frames, innermost first */
+void trap_format(char *out, size_t cap, const char *where)
+{
+    char bt[4096];
+    int k;
+    trap_frames(bt, sizeof bt, &k);
+    snprintf(out, cap, "%s: wasm trap: %s%s%s", where, g_trap_msg, k ? "\nwasm backtrace:" : "",
+             bt);
 }
 
 /* ---- guest functions as the bridge's wasmtime_func_t ------------------------------------- */
@@ -309,8 +321,16 @@ static wasmtime_error_t *call_guarded(const guest_fn *f, wasmtime_val_raw_t *raw
     } else if (how == 2) {
         e = (wasmtime_error_t *)g_exit_token;
     } else {
-        char m[sizeof g_trap_msg];
-        snprintf(m, sizeof m, "wasm trap: %s", g_trap_msg);
+        /* as wasmtime words a trap in a function the host called, which the bridge prints
+         * after the callback's name */
+        char m[sizeof g_trap_msg], bt[4096];
+        int k;
+        trap_frames(bt, sizeof bt, &k);
+        if (k)
+            snprintf(m, sizeof m, "error while executing at wasm backtrace:%s\n\nCaused by:\n"
+                     "    wasm trap: %s", bt, g_trap_msg);
+        else
+            snprintf(m, sizeof m, "wasm trap: %s", g_trap_msg);
         memcpy(g_trap_msg, m, sizeof m);
         *trap = (wasm_trap_t *)g_trap_msg;
     }

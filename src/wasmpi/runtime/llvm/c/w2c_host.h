@@ -63,7 +63,7 @@ typedef struct trap_frame {
 } trap_frame;
 extern trap_frame *volatile g_trap_frames;
 /* the last trap's message and backtrace */
-extern char g_trap_msg[1024];
+extern char g_trap_msg[4096];
 void trap_format(char *out, size_t cap, const char *where);
 extern volatile int g_upcall_depth;
 /* proc_exit inside an upcall: back to the upcall, which reports it to the bridge */
