@@ -1,6 +1,6 @@
 /* Shared by the wasmpi bench compute kernels: size classes, the report line, slab halos and the
  * 27-point CSR matrix. Plain C99 + MPI so the same source builds with the host mpicc (native)
- * and with `wasmpi cc` (wasm32-wasi). Everything is static: each kernel is one translation unit.
+ * and with `wasmpi cc` (wasm32-wasi). Everything is static inline: each kernel is one translation unit.
  *
  * Report protocol (one line, rank 0, stdout):
  *   WASMPI-BENCH kernel=NAME class=C ranks=N metric=UNIT value=X seconds=T verified=yes|no
@@ -17,10 +17,11 @@
 typedef struct {
     int rank, size;
     char cls;          /* T (tiny, for tests), S, W, A, B */
+    int corrupt;       /* argv[2] == "corrupt": spoil one result, to test that verification fails */
 } kernel_env;
 
 /* argv[1] is the class letter; anything else is a usage error on every rank alike. */
-static kernel_env kernel_init(int *argc, char ***argv, const char *name, const char *classes,
+static inline kernel_env kernel_init(int *argc, char ***argv, const char *name, const char *classes,
                               char dflt)
 {
     kernel_env e;
@@ -28,6 +29,7 @@ static kernel_env kernel_init(int *argc, char ***argv, const char *name, const c
     MPI_Comm_rank(MPI_COMM_WORLD, &e.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &e.size);
     e.cls = dflt;
+    e.corrupt = *argc > 2 && strcmp((*argv)[2], "corrupt") == 0;
     if (*argc > 1) {
         const char *a = (*argv)[1];
         if (a[0] == '\0' || a[1] != '\0' || !strchr(classes, a[0])) {
@@ -53,7 +55,7 @@ static void *kernel_alloc(size_t bytes)
 
 /* Agrees on verification over all ranks, prints the protocol line, finalizes; returns the exit
  * status for main. `seconds` is this rank's timed region: the slowest rank's counts. */
-static int kernel_finish(const kernel_env *e, const char *name, const char *metric,
+static inline int kernel_finish(const kernel_env *e, const char *name, const char *metric,
                          double work, double seconds, int verified)
 {
     int all_ok = 0;
@@ -76,7 +78,7 @@ static int kernel_finish(const kernel_env *e, const char *name, const char *metr
 
 /* Fills the ghost planes from the neighbours. periodic: the ring closes (rank 0's lower ghost is
  * the last rank's top plane); otherwise the domain ends, ghosts at the ends are left alone. */
-static void slab_halo(double *v, int plane, int nz, const kernel_env *e, int periodic)
+static inline void slab_halo(double *v, int plane, int nz, const kernel_env *e, int periodic)
 {
     int up = e->rank + 1, down = e->rank - 1;
     if (periodic) {
@@ -142,7 +144,7 @@ static csr csr_stencil27(int nx, int ny, int nz, const kernel_env *e)
 
 /* y[i] = sum_j A[i][j] x[j] for the owned rows; x is the slab vector with ghosts, y has no
  * ghosts. The hot loop of spmv and cg. */
-static void csr_spmv(const csr *m, const double *restrict x, double *restrict y)
+static inline void csr_spmv(const csr *m, const double *restrict x, double *restrict y)
 {
     const int *restrict rp = m->rowptr;
     const int *restrict col = m->col;
@@ -156,7 +158,7 @@ static void csr_spmv(const csr *m, const double *restrict x, double *restrict y)
     }
 }
 
-static void csr_free(csr *m)
+static inline void csr_free(csr *m)
 {
     free(m->rowptr);
     free(m->col);
@@ -164,7 +166,7 @@ static void csr_free(csr *m)
 }
 
 /* A deterministic value in [-1, 1) for a global point index: the same on any rank count. */
-static double hash_value(uint64_t g)
+static inline double hash_value(uint64_t g)
 {
     g ^= g >> 33;
     g *= 0xff51afd7ed558ccdULL;

@@ -118,6 +118,7 @@ int main(int argc, char **argv)
     }
     double seconds = MPI_Wtime() - t0;
 
+    if (e.corrupt && e.rank == 0) u[((size_t)1 * (ny + 2) + 1) * (nx + 2) + 1] += 1e-6;
     double scale = pow(lambda, sweeps), err = 0.0;
     for (k = 1; k <= nz; k++)
         for (j = 1; j <= ny; j++)
