@@ -1,6 +1,7 @@
 /* Shared by the wasmpi bench compute kernels: size classes, the report line, slab halos and the
  * 27-point CSR matrix. Plain C99 + MPI so the same source builds with the host mpicc (native)
- * and with `wasmpi cc` (wasm32-wasi). Everything is static inline: each kernel is one translation unit.
+ * and with `wasmpi cc` (wasm32-wasi). Everything is static inline: each kernel is one translation
+ * unit.
  *
  * Report protocol (one line, rank 0, stdout):
  *   WASMPI-BENCH kernel=NAME class=C ranks=N metric=UNIT value=X seconds=T verified=yes|no
@@ -21,8 +22,8 @@ typedef struct {
 } kernel_env;
 
 /* argv[1] is the class letter; anything else is a usage error on every rank alike. */
-static inline kernel_env kernel_init(int *argc, char ***argv, const char *name, const char *classes,
-                              char dflt)
+static inline kernel_env kernel_init(int *argc, char ***argv, const char *name,
+                                     const char *classes, char dflt)
 {
     kernel_env e;
     MPI_Init(argc, argv);
@@ -43,7 +44,7 @@ static inline kernel_env kernel_init(int *argc, char ***argv, const char *name, 
     return e;
 }
 
-static void *kernel_alloc(size_t bytes)
+static inline void *kernel_alloc(size_t bytes)
 {
     void *p = malloc(bytes ? bytes : 1);
     if (!p) {
@@ -109,7 +110,7 @@ typedef struct {
     double *val;
 } csr;
 
-static csr csr_stencil27(int nx, int ny, int nz, const kernel_env *e)
+static inline csr csr_stencil27(int nx, int ny, int nz, const kernel_env *e)
 {
     csr m;
     int plane = nx * ny, z, y, x, dz, dy, dx;
