@@ -19,6 +19,8 @@ EPILOG = """commands:
   inspect      list a module's imports (supported or not), exports, size and ABI version
   cache        show or clean the cache
   config       print every option's resolved value and where it came from
+  bench        benchmarks, native against each engine: pt2pt, coll, compute, startup, sizes,
+               tiers, io, all (`wasmpi bench SUB --help`)
 """
 
 
@@ -77,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
                    help="with --coverage: do not build the bridge to probe the host MPI")
     k = sub.add_parser("cache", help="cache info|clean")
     k.add_argument("action", choices=["info", "clean"])
+    sub.add_parser("bench", help="benchmarks (`wasmpi bench --help`)", add_help=False)
     g = sub.add_parser("config", help="print the resolved options and their sources")
     g.add_argument("--json", action="store_true")
     from .config import add_arguments
@@ -129,6 +132,12 @@ def dispatch(argv: list[str]) -> int:
 
         config.install(config.resolve(config=config_file))
         return toolchain.compile(rest[1:], cplusplus=rest[0] in ("c++", "mpicxx"))
+
+    if rest and rest[0] == "bench":
+        from . import bench, config
+
+        config.install(config.resolve(config=config_file))
+        return bench.main(rest[1:])
 
     ns = parser().parse_args(argv)
     from . import config

@@ -1,7 +1,8 @@
 /* imb.c - a small IMB-MPI1-style benchmark for comparing native MPI with wasmpi.
  *
- * Benchmarks: PingPong (ranks 0 and 1), Sendrecv (periodic ring), and the collectives
- * Bcast, Allreduce, Allgather, Alltoall, Reduce, Gather, Scatter.
+ * Benchmarks: PingPong and PingPing (ranks 0 and 1), Sendrecv (periodic ring), Exchange (both
+ * neighbours of a ring), and the collectives Bcast, Allreduce, Allgather, Alltoall, Reduce,
+ * Gather, Scatter and Barrier (one point, reported at 0 bytes).
  *
  * Message sizes: 1 B, then powers of two up to the maximum (default 4 MiB); `-min 0` adds 0 B,
  * which measures the pure per-call cost (most MPIs return at once for an empty message). As in IMB,
@@ -15,13 +16,15 @@
  *
  *     RESULT <bench> <bytes> <usec_median> <usec_min> <usec_max> <reps> <batches>
  *
- * PingPong reports half the round trip, like IMB. Lines starting with '#' are comments.
+ * PingPong reports half the round trip, like IMB; PingPing (both ranks send at once) and Exchange
+ * report the time of one iteration. Lines starting with '#' are comments.
  *
  * Usage: imb [MAXBYTES] [BENCH[,BENCH...] ...]     e.g. `imb 65536 pingpong allreduce`
  *   MAXBYTES accepts a K/M suffix (powers of 1024). Options: -batches N, -scale X (repetitions
  *   multiplied by X), -min BYTES (smallest size, default 1).
  *
- * Only MPI calls implemented by the wasmpi bridge are used.
+ * Only MPI calls implemented by the wasmpi bridge are used. Shipped with wasmpi as the program
+ * of `wasmpi bench pt2pt` and `wasmpi bench coll`.
  */
 #include <mpi.h>
 #include <ctype.h>
@@ -32,11 +35,11 @@
 
 #define MAX_BATCHES 64
 
-enum { B_PINGPONG, B_SENDRECV, B_BCAST, B_ALLREDUCE, B_ALLGATHER, B_ALLTOALL, B_REDUCE,
-       B_GATHER, B_SCATTER, B_COUNT };
-static const char *const NAMES[B_COUNT] = {"PingPong", "Sendrecv", "Bcast", "Allreduce",
-                                           "Allgather", "Alltoall", "Reduce", "Gather",
-                                           "Scatter"};
+enum { B_PINGPONG, B_PINGPING, B_SENDRECV, B_EXCHANGE, B_BCAST, B_ALLREDUCE, B_ALLGATHER,
+       B_ALLTOALL, B_REDUCE, B_GATHER, B_SCATTER, B_BARRIER, B_COUNT };
+static const char *const NAMES[B_COUNT] = {"PingPong", "PingPing", "Sendrecv", "Exchange",
+                                           "Bcast", "Allreduce", "Allgather", "Alltoall",
+                                           "Reduce", "Gather", "Scatter", "Barrier"};
 
 static int rank, nprocs;
 static char *sbuf, *rbuf;
@@ -64,6 +67,30 @@ static void iterate(int b, size_t bytes, long it) {
             MPI_Recv(rbuf, n, MPI_BYTE, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             MPI_Send(sbuf, n, MPI_BYTE, 0, 1, MPI_COMM_WORLD);
         }
+        break;
+    case B_PINGPING:
+        if (rank < 2) {
+            MPI_Request req;
+            int other = 1 - rank;
+            MPI_Isend(sbuf, n, MPI_BYTE, other, 3, MPI_COMM_WORLD, &req);
+            MPI_Recv(rbuf, n, MPI_BYTE, other, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            MPI_Wait(&req, MPI_STATUS_IGNORE);
+        }
+        break;
+    case B_EXCHANGE: {
+        /* IMB's Exchange: send to both neighbours, receive from both (second halves of the
+         * buffers, so that the two receives do not overlap) */
+        MPI_Request req[4];
+        int right = (rank + 1) % nprocs, left = (rank + nprocs - 1) % nprocs;
+        MPI_Irecv(rbuf, n, MPI_BYTE, left, 4, MPI_COMM_WORLD, &req[0]);
+        MPI_Irecv(rbuf + n, n, MPI_BYTE, right, 5, MPI_COMM_WORLD, &req[1]);
+        MPI_Isend(sbuf, n, MPI_BYTE, right, 4, MPI_COMM_WORLD, &req[2]);
+        MPI_Isend(sbuf + n, n, MPI_BYTE, left, 5, MPI_COMM_WORLD, &req[3]);
+        MPI_Waitall(4, req, MPI_STATUSES_IGNORE);
+        break;
+    }
+    case B_BARRIER:
+        MPI_Barrier(MPI_COMM_WORLD);
         break;
     case B_SENDRECV:
         MPI_Sendrecv(sbuf, n, MPI_BYTE, (rank + 1) % nprocs, 2,
@@ -104,8 +131,8 @@ static void run(int b, size_t bytes, int batches, double scale) {
     long warm = reps / 4 + 1;
     double t[MAX_BATCHES];
     long it = 0;
-    /* PingPong with more than two ranks: the others just wait at the barriers. */
-    int active = b != B_PINGPONG || rank < 2;
+    /* PingPong and PingPing with more than two ranks: the others just wait at the barriers. */
+    int active = (b != B_PINGPONG && b != B_PINGPING) || rank < 2;
 
     MPI_Barrier(MPI_COMM_WORLD);
     if (active)
@@ -189,13 +216,15 @@ int main(int argc, char **argv) {
     }
     if (!any)
         for (int b = 0; b < B_COUNT; b++) on[b] = 1;
-    if (on[B_PINGPONG] && nprocs < 2) {
-        if (rank == 0) fprintf(stderr, "imb: PingPong needs 2 ranks, skipped\n");
-        on[B_PINGPONG] = 0;
-    }
+    for (int b = B_PINGPONG; b <= B_PINGPING; b++)
+        if (on[b] && nprocs < 2) {
+            if (rank == 0) fprintf(stderr, "imb: %s needs 2 ranks, skipped\n", NAMES[b]);
+            on[b] = 0;
+        }
 
-    /* Gather/Allgather/Alltoall/Scatter need nprocs blocks; a block may be maxbytes. */
-    size_t big = (maxbytes ? maxbytes : 1) * (size_t)nprocs;
+    /* Gather/Allgather/Alltoall/Scatter need nprocs blocks (Exchange two); a block may be
+     * maxbytes. */
+    size_t big = (maxbytes ? maxbytes : 1) * (size_t)(nprocs < 2 ? 2 : nprocs);
     sbuf = malloc(big);
     rbuf = malloc(big);
     if (!sbuf || !rbuf) {
@@ -221,6 +250,10 @@ int main(int argc, char **argv) {
     double start = MPI_Wtime();
     for (int b = 0; b < B_COUNT; b++) {
         if (!on[b]) continue;
+        if (b == B_BARRIER) {
+            run(b, 0, batches, scale);
+            continue;
+        }
         int reduction = b == B_ALLREDUCE || b == B_REDUCE;
         for (size_t bytes = 0; bytes <= maxbytes; bytes = bytes ? bytes * 2 : 1) {
             if (bytes < minbytes) continue;

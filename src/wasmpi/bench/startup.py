@@ -1,0 +1,141 @@
+"""`wasmpi bench startup`: launch-to-main per rank on a cold and a warm cache against native,
+and the peak resident set (VmHWM) of each rank per engine.
+
+A job is launched at a wall-clock instant taken just before its launcher starts; every rank of
+``programs/startup.c`` prints the wall clock at main's entry and after MPI_Init, and its own
+VmHWM. The cold runs use a fresh cache directory that holds only the MPI bridge (a rank's module
+machine code, and whatever else an engine caches, is built again); the warm runs use the normal
+cache after a warm-up run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import time
+from pathlib import Path
+
+from .. import config
+from ..errors import ToolError
+from .context import Context
+from .report import Series
+from .stats import NATIVE, median
+
+HELP = "launch-to-main per rank (cold cache, warm cache, native) and peak RSS per rank"
+# issue 12's targets on a warm cache, over native: launch-to-main and RSS per rank
+TARGETS_MS = {"wasmtime": 150.0, "llvm": 50.0}
+TARGETS_MB = {"llvm": 10.0}
+PROC_GUEST = "/hostproc"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-cold", action="store_true", help="warm cache only")
+
+
+def _parse(stdout: str, t_launch: float, t_end: float) -> dict[str, dict[int, float]]:
+    out: dict[str, dict[int, float]] = {"main": {}, "init": {}, "hwm": {}}
+    for line in stdout.splitlines():
+        f = line.split()
+        if len(f) == 6 and f[0] == "STARTUP":
+            rank = int(f[1])
+            out["main"][rank] = (float(f[2]) - t_launch) * 1e3
+            out["init"][rank] = (float(f[3]) - t_launch) * 1e3
+            if int(f[4]) > 0:
+                out["hwm"][rank] = int(f[4]) / 1024
+    out["exit"] = {-1: (t_end - t_launch) * 1e3}
+    return out
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    started = _dt.datetime.now().astimezone()
+    source = ctx.program("startup.c")
+    native = ctx.build_native(source, ["-O2"], name="startup")
+    engines = [e for e in ctx.engines if e != NATIVE]
+    wasm = ctx.build_wasm(source, ["-O2"], name="startup") if engines else None
+    grant = ["--dir", f"/proc/self::{PROC_GUEST}:ro"]
+    warm_cache = config.current().cache_dir
+    cold = not args.no_cold
+
+    def job(side: str, env: dict[str, str] | None = None) -> dict[str, dict[int, float]]:
+        engine = side.removesuffix(" cold")
+        if engine == NATIVE:
+            cmd = ctx.command(NATIVE, native, None)
+        else:
+            cmd = ctx.command(engine, None, wasm, [f"{PROC_GUEST}/status"], wasmpi_opts=grant)
+        t_launch = time.time()
+        out = ctx.run(cmd, what=f"startup on {side}", env=ctx.env(env)).stdout
+        res = _parse(out, t_launch, time.time())
+        if len(res["main"]) != ctx.nprocs:
+            raise ToolError(f"startup on {side}: {len(res['main'])} of {ctx.nprocs} ranks "
+                            f"reported\n{out}")
+        return res
+
+    # fills the warm cache (module machine code, bridge) and shows every engine works
+    for engine in ctx.engines:
+        ctx.progress(f"warm-up {engine}")
+        job(engine)
+    sides = [*ctx.engines, *(f"{e} cold" for e in engines if cold)]
+    launch = Series("startup", "time since launch", "ms", xlabel="rank")
+    rss = Series("rss", "peak RSS (VmHWM) per rank", "MB", xlabel="rank")
+    count = iter(range(1 << 30))
+
+    def step(_group: None, side: str, _round: int) -> None:
+        env = None
+        if side.endswith(" cold"):
+            env = {"WASMPI_CACHE_DIR": str(_cold_cache(ctx.tmp / f"cold-{next(count)}",
+                                                       warm_cache))}
+        res = job(side, env)
+        engine = side.removesuffix(" cold")
+        # native has no cache: its runs are the baseline of both the warm and the cold rows
+        temps = ["cold"] if side.endswith(" cold") else (
+            ["warm", "cold"] if engine == NATIVE and cold else ["warm"])
+        for temp in temps:
+            for what, label in (("main", "launch to main"), ("init", "launch to MPI_Init done")):
+                for rank, ms in sorted(res[what].items()):
+                    launch.add(f"{label} ({temp})", f"rank {rank}", engine, ms)
+            launch.add(f"launch to exit ({temp})", "job", engine, res["exit"][-1])
+        if not side.endswith(" cold"):
+            for rank, mb in sorted(res["hwm"].items()):
+                rss.add("peak RSS (warm)", f"rank {rank}", engine, mb)
+
+    ctx.paired([None], step, label="startup", engines=sides)
+    notes = [
+        "cold: a fresh cache holding only the MPI bridge; warm: the cache after a warm-up run",
+        "a wasm rank reads its VmHWM through a read-only grant of the host's /proc/self",
+        *_targets(launch, rss),
+    ]
+    ctx.finish("startup", [launch, rss], started=started, notes=notes,
+               settings={"cold": cold, "program": "wasmpi/bench/programs/startup.c"})
+    return 0
+
+
+def _cold_cache(path: Path, warm: Path) -> Path:
+    """A cache directory with the warm cache's MPI bridge and nothing else."""
+    path.mkdir(parents=True)
+    if (warm / "bridge").is_dir():
+        os.symlink(warm / "bridge", path / "bridge")
+    return path
+
+
+def _targets(launch: Series, rss: Series) -> list[str]:
+    """Issue 12's warm-cache targets against what was measured (the worst rank)."""
+    out = []
+    for engine, limit in TARGETS_MS.items():
+        deltas = [r["delta"][engine] for r in launch.rows()
+                  if r["bench"] == "launch to main (warm)" and engine in r.get("delta", {})]
+        if deltas:
+            worst = max(deltas)
+            out.append(f"target {engine}: warm launch-to-main {worst:+.0f} ms over native "
+                       f"(target <= +{limit:.0f} ms): {'met' if worst <= limit else 'missed'}")
+    for engine, limit in TARGETS_MB.items():
+        deltas = [r["delta"][engine] for r in rss.rows() if engine in r.get("delta", {})]
+        if deltas:
+            worst = max(deltas)
+            out.append(f"target {engine}: peak RSS {worst:+.1f} MB per rank over native "
+                       f"(target <= +{limit:.0f} MB): {'met' if worst <= limit else 'missed'}")
+    for r in rss.rows():
+        if "wasmtime" in r.get("delta", {}):
+            out.append(f"wasmtime: peak RSS {r['x']} {r['delta']['wasmtime']:+.1f} MB over "
+                       f"native ({median(r['values'][NATIVE]['rounds']):.1f} MB)")
+    return out
