@@ -83,26 +83,27 @@ class Context:
         return path
 
     def build_native(self, source: Path, flags: Sequence[str] = ("-O2",),
-                     name: str | None = None) -> Path:
-        """``source`` built with the host MPI's mpicc (once per invocation)."""
-        key = ("native", str(source), *flags)
+                     name: str | None = None, libs: Sequence[str] = ()) -> Path:
+        """``source`` built with the host MPI's mpicc (once per invocation); ``libs`` (e.g.
+        ``-lm``) follow the source, where the linker needs them."""
+        key = ("native", str(source), *flags, *libs)
         if key not in self._built:
             out = self.tmp / f"{name or source.stem}-{len(self._built)}"
             self.progress(f"build native {source.name} {' '.join(flags)}")
-            self.check([self.mpi.mpicc, *flags, "-o", str(out), str(source)],
+            self.check([self.mpi.mpicc, *flags, "-o", str(out), str(source), *libs],
                        what=f"building {source.name} with {self.mpi.mpicc}")
             self._built[key] = out
         return self._built[key]
 
     def build_wasm(self, source: Path, flags: Sequence[str] = ("-O2",),
-                   name: str | None = None) -> Path:
+                   name: str | None = None, libs: Sequence[str] = ()) -> Path:
         """``source`` built with ``wasmpi cc`` (once per invocation)."""
-        key = ("wasm", str(source), *flags)
+        key = ("wasm", str(source), *flags, *libs)
         if key not in self._built:
             out = self.tmp / f"{name or source.stem}-{len(self._built)}.wasm"
             self.progress(f"build wasm {source.name} {' '.join(flags)}")
             self.check([sys.executable, "-m", "wasmpi", "cc", *flags, "-o", str(out),
-                        str(source)], what=f"building {source.name} with wasmpi cc")
+                        str(source), *libs], what=f"building {source.name} with wasmpi cc")
             self._built[key] = out
         return self._built[key]
 
