@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,10 @@ def test_arguments() -> None:
     for name in bench.SUBCOMMANDS:
         mod = bench.module(name)
         assert callable(mod.run) and callable(mod.add_arguments) and mod.HELP
+
+
+def test_plot_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the [plot] extra were missing
+    assert not report.have_matplotlib()
+    assert report.plot(_series(), tmp_path / "x.png", "t") is None
+    assert not (tmp_path / "x.png").exists()

@@ -19,7 +19,6 @@ from typing import NoReturn
 from .. import config
 from ..errors import UsageError
 from ..hostmpi import select
-from . import report
 from .context import ENGINES, Context, parse_engines, wasm_engines
 
 #: subcommand -> module in this package, in the order `bench all` runs them
@@ -115,8 +114,6 @@ def make_context(args: argparse.Namespace) -> Context:
                   out=args.out, plot=not args.no_plot, timeout=args.timeout, skipped=skipped)
     for e, why in skipped.items():
         ctx.progress(f"engine {e} skipped: {why}")
-    if args.no_plot is False and not report.have_matplotlib():
-        ctx.progress(f"matplotlib is missing: JSON and tables only; {report.PLOT_HINT}")
     return ctx
 
 

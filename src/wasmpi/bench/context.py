@@ -67,10 +67,11 @@ class Context:
     timeout: float = RUN_TIMEOUT
     skipped: dict[str, str] = field(default_factory=dict)
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="wasmpi-bench-")))
-    progress: report.Progress = field(default_factory=lambda: report.Progress("bench"))
+    progress: report.Progress = field(default_factory=lambda: report.Progress(""))
     written: list[Path] = field(default_factory=list)
     _built: dict[tuple[str, ...], Path] = field(default_factory=dict)
     _meta: dict[str, Any] | None = None
+    _said_plot: bool = False
 
     # --- programs and builds ------------------------------------------------------------------
 
@@ -197,7 +198,11 @@ class Context:
         self.progress(f"wrote {path}")
         if self.plot and series:
             if not report.have_matplotlib():
-                self.progress(f"no plots: matplotlib is missing; {report.PLOT_HINT}")
+                if not self._said_plot:
+                    print(f"wasmpi: no plots: matplotlib is missing; {report.PLOT_HINT}",
+                          file=sys.stderr, flush=True)
+                self._said_plot = True
+                return path
             for s in series:
                 png = report.plot(s, self.out / f"{base}-{_slug(s.name)}.png",
                                   f"{s.name}: {self.mpi.flavor}, {self.nprocs} ranks")

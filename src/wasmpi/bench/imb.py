@@ -24,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
     p.add_argument("--opt", default="-O2", help="optimization flag of both builds (-O2)")
     p.add_argument("--batches", type=int, default=0, help="timed batches per point (imb: 5)")
     p.add_argument("--scale", type=float, default=0, help="multiply imb's repetitions")
+    p.add_argument("--whole", action="store_true", help="alternate whole sweeps instead of one "
+                   "benchmark at a time (the default with --quick, which also skips warm-up)")
 
 
 def parse(stdout: str) -> dict[tuple[str, int], float]:
@@ -73,17 +75,20 @@ def run(args: argparse.Namespace, ctx: Context, name: str, choices: tuple[str, .
         return res
 
     # a first run per engine fills wasmpi's caches and shows every engine works
-    for engine in ctx.engines:
-        ctx.progress(f"warm-up {engine}")
-        once([benches[0]], engine, ["-batches", "1", "-scale", "0.01"])
+    if not ctx.quick:
+        for engine in ctx.engines:
+            ctx.progress(f"warm-up {engine}")
+            once([benches[0]], engine, ["-batches", "1", "-scale", "0.01"])
     series = Series(name, "time per iteration", "us")
 
-    def step(bench: str, engine: str, _round: int) -> None:
-        for (b, size), t in once([bench], engine).items():
+    def step(group: list[str], engine: str, _round: int) -> None:
+        for (b, size), t in once(group, engine).items():
             series.add(b, size, engine, t)
 
-    ctx.paired(benches, step, label=name)
+    whole = args.whole or ctx.quick
+    ctx.paired([benches] if whole else [[b] for b in benches], step, label=name)
     ctx.finish(name, [series], started=started, notes=notes,
                settings={"benchmarks": benches, "imb_args": imb_args, "opt": args.opt,
+                         "interleave": "whole sweep" if whole else "per benchmark",
                          "program": "wasmpi/bench/programs/imb.c"})
     return 0

@@ -39,7 +39,8 @@ class Progress:
     def __call__(self, message: str) -> None:
         if not self.quiet:
             elapsed = time.monotonic() - self.start
-            print(f"[bench {self.name} {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+            where = f"bench {self.name}" if self.name else "bench"
+            print(f"[{where} {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -141,7 +142,8 @@ def table(series: Series) -> str:
     engines = series.engines()
     others = [e for e in engines if e != NATIVE]
     head = ["", *[f"{e}[{series.unit}]" for e in engines],
-            *[f"{e}/native" for e in others if NATIVE in engines]]
+            *[(f"native/{e}" if series.higher_is_better else f"{e}/native")
+              for e in others if NATIVE in engines]]
     lines = [f"== {series.name}: {series.metric} [{series.unit}]"
              + (" (higher is better; ratios are native/engine)" if series.higher_is_better
                 else "")]
