@@ -26,8 +26,8 @@ import threading
 import time
 from pathlib import Path
 
-# bench/run.py's helpers: the MPI under test, versions, machine
-from run import MPI, first_line, log, machine_info, package_version, sh, wasmpi_python
+# the MPI under test, versions, machine
+from common import MPI, first_line, log, machine_info, package_version, sh, wasmpi_python
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "soak.c"

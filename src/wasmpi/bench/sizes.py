@@ -16,14 +16,17 @@ from .report import Series
 from .stats import NATIVE
 
 HELP = ".wasm size against the native dynamic and static binaries of the same programs"
+# the compute kernels (`wasmpi bench compute`), where this install has them
+KERNELS = PROGRAMS.parent / "kernels"
 # a source checkout's test programs (absent from an installed wheel)
 TEST_PROGRAMS = Path(__file__).resolve().parents[3] / "tests" / "programs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--programs", type=Path, nargs="+", metavar="SOURCE",
-                        help="C sources to measure (default: wasmpi's benchmark programs, and "
-                        "in a source checkout without --quick also tests/programs/*.c)")
+                        help="C sources to measure (default: wasmpi's benchmark programs and "
+                        "compute kernels, and in a source checkout without --quick also "
+                        "tests/programs/*.c)")
     parser.add_argument("--opt", default="-O2", help="optimization flag of every build (-O2)")
 
 
@@ -33,10 +36,16 @@ def sources(args: argparse.Namespace, ctx: Context) -> list[Path]:
         if missing:
             raise UsageError(f"bench sizes: --programs {missing[0]}: no such file")
         return list(args.programs)
-    out = sorted(PROGRAMS.glob("*.c"))
+    out = sorted(PROGRAMS.glob("*.c")) + sorted(KERNELS.glob("*.c"))
     if not ctx.quick and TEST_PROGRAMS.is_dir():
         out += sorted(TEST_PROGRAMS.glob("*.c"))
     return out
+
+
+def _libs(source: Path) -> list[str]:
+    # the kernels and the test programs may use libm; the bundled programs do not (and share
+    # their builds with the other subcommands of `bench all`)
+    return [] if source.parent == PROGRAMS else ["-lm"]
 
 
 def _shared_libraries(binary: Path) -> list[Path] | None:
@@ -64,8 +73,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     failed: list[str] = []
     for src in sources(args, ctx):
         try:
-            wasm = ctx.build_wasm(src, [args.opt])
-            native = ctx.build_native(src, [args.opt])
+            wasm = ctx.build_wasm(src, [args.opt], libs=_libs(src))
+            native = ctx.build_native(src, [args.opt], libs=_libs(src))
         except ToolError as e:
             # a test program may need flags or headers of its own: say so, measure the rest
             failed.append(f"{src.name}: {str(e).splitlines()[0]}")
@@ -79,7 +88,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             series.add(bench, "size", "native+libs", total / 1024)
         if static_problem is None:
             try:
-                static = ctx.build_native(src, [args.opt, "-static"], name=src.stem + "-static")
+                static = ctx.build_native(src, [args.opt, "-static"], name=src.stem + "-static",
+                                          libs=_libs(src))
                 series.add(bench, "size", "static", static.stat().st_size / 1024)
             except ToolError as e:
                 lines = [ln for ln in str(e).splitlines()[1:] if "error" in ln.lower()
