@@ -21,6 +21,7 @@ import importlib
 import os
 import re
 import sys
+import tempfile
 import time
 from itertools import count
 from pathlib import Path
@@ -81,7 +82,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             front.append(timed([sys.executable, "-m", "wasmpi", "cc", *WASM_FLAGS, "-o",
                                 str(out), str(src), *kernels.LIBS],
                                f"building {src.name} with wasmpi cc"))
-            env = {"WASMPI_CACHE_DIR": str(_cold_cache(ctx.tmp / f"cold-{n}", warm_cache))}
+            # ctx.tmp is shared by the subcommands of `bench all`: a directory of our own
+            cold = Path(tempfile.mkdtemp(prefix="tiers-cold-", dir=ctx.tmp))
+            env = {"WASMPI_CACHE_DIR": str(_cold_cache(cold, warm_cache))}
             cmd = [sys.executable, "-m", __name__, *_select(engine), str(wasm)]
             t0 = time.monotonic()
             stdout = ctx.run(cmd, what=f"wasmpi compile on {engine} (cold cache)",
@@ -126,8 +129,7 @@ def _cg(ctx: Context, engine: str, native: Path, wasm: Path | None, cls: str) ->
 
 
 def _cold_cache(path: Path, warm: Path) -> Path:
-    """A cache directory with the warm cache's MPI bridge and nothing else."""
-    path.mkdir(parents=True)
+    """``path`` (empty) made a cache directory with the warm cache's MPI bridge only."""
     if (warm / "bridge").is_dir():
         os.symlink(warm / "bridge", path / "bridge")
     return path
