@@ -139,6 +139,7 @@ def _build_into(path: Path, build: Callable[[Path], None]) -> None:
         try:
             with os.fdopen(fd, "wb") as f, open(out, "rb") as src:
                 shutil.copyfileobj(src, f)
+            shutil.copymode(out, tmp)  # an executable (the LLVM tier's runner) stays one
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

@@ -16,6 +16,7 @@ from .gen_guest import guest_header
 PACKAGE = Path(__file__).resolve().parent.parent
 GUEST_HEADER = PACKAGE / "toolchain" / "include" / "mpi.h"
 BRIDGE_GEN = PACKAGE / "bridge" / "c" / "gen"
+LLVM_GEN = PACKAGE / "runtime" / "llvm" / "c" / "gen"
 COVERAGE_DOC = PACKAGE.parent.parent / "docs" / "coverage.md"
 
 
@@ -25,6 +26,7 @@ def outputs() -> dict[Path, str]:
         BRIDGE_GEN / "abi.h": gen_bridge.abi_header(),
         BRIDGE_GEN / "callbacks.c": gen_bridge.callbacks(),
         BRIDGE_GEN / "host4.h": gen_bridge.host4_header(),
+        LLVM_GEN / "adapters.c": gen_bridge.w2c_adapters(),
         COVERAGE_DOC: coverage.markdown(),
     }
 

@@ -964,3 +964,39 @@ def callbacks() -> str:
                    f"(callback_fn)cb_{f.name}}},\n")
     out.append("};\nconst int N_ENTRIES = (int)(sizeof ENTRIES / sizeof ENTRIES[0]);\n")
     return "".join(out)
+
+
+# wasm value type (the table's letter) -> C type of wasm2c's import signature, slot member
+W2C_TYPES = {"i": ("u32", "i32"), "I": ("u64", "i64"), "F": ("f64", "f64")}
+
+
+def w2c_adapters() -> str:
+    """The LLVM engine tier's MPI imports (runtime/llvm/c/gen/adapters.c): for each bridge
+    callback, the function wasm2c's module calls (``u32 w2c_mpi_MPI_Send(struct w2c_mpi *,
+    u32, ...)``), which packs its arguments into slots as wasmtime would and calls the same
+    callback. A trap the callback returns goes to the runner (runner_bridge_trap)."""
+    out = [BANNER.format(src="the ABI table (bridge/table/)"),
+           '#include "w2c_host.h"\n\n']
+    funcs = [f for f in abi.functions() if f.implemented and not f.variadic]
+    for f in funcs:
+        params, results = f.wasm_params, f.wasm_results
+        for ch in params + results:
+            if ch not in W2C_TYPES:
+                raise GenError(f"{f.name}: wasm type {ch!r} has no wasm2c adapter")
+        if len(results) > 1:
+            raise GenError(f"{f.name}: more than one result")
+        ret = W2C_TYPES[results][0] if results else "void"
+        args = "".join(f", {W2C_TYPES[c][0]} a{i}" for i, c in enumerate(params))
+        slots = max(len(params), len(results), 1)
+        out.append(f"wasm_trap_t *cb_{f.name}(void *, wasmtime_caller_t *, "
+                   "wasmtime_val_raw_t *, size_t);\n")
+        out.append(f"{ret} w2c_mpi_{f.name}(struct w2c_mpi *m{args})\n{{\n")
+        out.append(f"    (void)m;\n    wasmtime_val_raw_t s[{slots}];\n")
+        for i, c in enumerate(params):
+            out.append(f"    s[{i}].{W2C_TYPES[c][1]} = a{i};\n")
+        out.append(f"    wasm_trap_t *t = cb_{f.name}(NULL, W2C_CALLER, s, {slots});\n")
+        out.append("    if (__builtin_expect(t != NULL, 0))\n        runner_bridge_trap(t);\n")
+        if results:
+            out.append(f"    return s[0].{W2C_TYPES[results][1]};\n")
+        out.append("}\n\n")
+    return "".join(out)
