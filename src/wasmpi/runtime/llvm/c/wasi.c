@@ -93,7 +93,7 @@ typedef struct {
     char *preopen;         /* the guest path of a grant's directory, else NULL */
     DIR *dir;              /* fd_readdir's stream, positioned at entry `dir_next` */
     uint64_t dir_next;
-    uint64_t rights_base, rights_inh;
+    int stdio;             /* 1 + the stdio stream number (wasmtime's Stdin/Stdout/Stderr) */
 } fd_entry;
 
 struct w2c_wasi__snapshot__preview1 {
@@ -255,7 +255,7 @@ wasi_t *wasi_new(const wasi_config *cfg, char *err, size_t errlen)
         e->used = 1;
         e->host = i;
         e->type = fstat(i, &st) == 0 ? filetype_of(st.st_mode) : FT_UNKNOWN;
-        e->rights_base = R_ALL;
+        e->stdio = i + 1;
     }
     for (int i = 0; i < cfg->ngrants; i++) {
         const wasi_grant *g = &cfg->grants[i];
@@ -275,8 +275,6 @@ wasi_t *wasi_new(const wasi_config *cfg, char *err, size_t errlen)
         e->host = h;
         e->type = FT_DIR;
         e->readonly = g->readonly;
-        e->rights_base = R_ALL;
-        e->rights_inh = R_ALL;
     }
     return w;
 }
@@ -427,7 +425,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_write(wasi_t *w, uint32_t fd, uint32_t 
     if (r)
         return r;
     mem_at(w, nwritten, 4);
-    if (e->type == FT_DIR)
+    if (e->type == FT_DIR || e->stdio == 1)
         return E_BADF;
     ssize_t k = writev(e->host, v, (int)n);
     if (k < 0)
@@ -447,7 +445,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_read(wasi_t *w, uint32_t fd, uint32_t i
     if (r)
         return r;
     mem_at(w, nread, 4);
-    if (e->type == FT_DIR)
+    if (e->type == FT_DIR || e->stdio > 1)
         return E_BADF;
     ssize_t k = readv(e->host, v, (int)n);
     if (k < 0)
@@ -470,6 +468,18 @@ uint32_t w2c_wasi__snapshot__preview1_fd_close(wasi_t *w, uint32_t fd)
     return E_SUCCESS;
 }
 
+/* What wasmtime reports for stdio: a character device if it is a terminal, else "unknown". */
+static uint8_t stdio_type(fd_entry *e) { return isatty(e->host) ? FT_CHAR : FT_UNKNOWN; }
+
+/* Rights as wasmtime's preview1 reports them: not the rights path_open asked for (it keeps
+ * none) but fixed sets, by kind of descriptor: a preopen, another directory, a file (all but
+ * reading if opened without read access, all but writing if without write access), stdin
+ * (read) and stdout/stderr (write). */
+#define RIGHTS_PREOPEN_BASE 0x7b7fe00ull
+#define RIGHTS_PREOPEN_INH 0xff7ffffull
+#define RIGHTS_DIR (R_ALL & ~(R_FD_SEEK | R_FD_WRITE | R_PATH_FILESTAT_SET_SIZE | \
+                              R_FD_FILESTAT_SET_SIZE))
+
 uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_get(wasi_t *w, uint32_t fd, uint32_t out)
 {
     fd_entry *e = get_fd(w, fd);
@@ -477,20 +487,34 @@ uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_get(wasi_t *w, uint32_t fd, uint
     if (!e)
         return E_BADF;
     uint16_t flags = 0;
-    if (e->type != FT_DIR) {
+    uint8_t type = e->type;
+    uint64_t base, inh;
+    if (e->stdio) {
+        type = stdio_type(e);
+        base = inh = e->stdio == 1 ? R_FD_READ : R_FD_WRITE;
+    } else if (e->preopen) {
+        base = RIGHTS_PREOPEN_BASE;
+        inh = RIGHTS_PREOPEN_INH;
+    } else if (e->type == FT_DIR) {
+        base = inh = RIGHTS_DIR;
+    } else {
         int fl = fcntl(e->host, F_GETFL);
-        if (fl >= 0) {
-            if (fl & O_APPEND) flags |= FDFLAG_APPEND;
-            if (fl & O_NONBLOCK) flags |= FDFLAG_NONBLOCK;
-            if ((fl & O_SYNC) == O_SYNC) flags |= FDFLAG_SYNC | FDFLAG_RSYNC;
-            else if (fl & O_DSYNC) flags |= FDFLAG_DSYNC;
-        }
+        if (fl < 0)
+            return werr(errno);
+        if (fl & O_APPEND) flags |= FDFLAG_APPEND;
+        if (fl & O_NONBLOCK) flags |= FDFLAG_NONBLOCK;
+        base = R_ALL;
+        if ((fl & O_ACCMODE) == O_WRONLY)
+            base &= ~(R_FD_READ | R_FD_READDIR);
+        if ((fl & O_ACCMODE) == O_RDONLY)
+            base &= ~R_FD_WRITE;
+        inh = base;
     }
     memset(mem_at(w, out, 24), 0, 24);
-    put_u8(w, out, e->type);
+    put_u8(w, out, type);
     put_u16(w, out + 2, flags);
-    put_u64(w, out + 8, e->rights_base);
-    put_u64(w, out + 16, e->rights_inh);
+    put_u64(w, out + 8, base);
+    put_u64(w, out + 16, inh);
     return E_SUCCESS;
 }
 
@@ -518,18 +542,31 @@ uint32_t w2c_wasi__snapshot__preview1_fd_prestat_dir_name(wasi_t *w, uint32_t fd
     return E_SUCCESS;
 }
 
-/* A value the preview1 ABI does not define (a whence, a clock, an advice): wasmtime traps. */
+/* A value the preview1 ABI does not define (a whence, a clock, an advice, a flag bit):
+ * wasmtime traps. */
 static _Noreturn void bad_enum(void) { wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE); }
+static _Noreturn void bad_flags(void) { wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE); }
+#define FDFLAGS_ALL 31u
 
 /* errno of a path resolution: leaving the directory (EXDEV from beneath.c) is EPERM, as
  * wasmtime says for `..` above a grant, absolute paths and symlinks leading out. */
 static uint32_t rerr(int e) { return e == EXDEV ? E_PERM : werr(e); }
 
+/* Calls on an open file: wasmtime's stdio streams and directories are not files (EBADF). */
 static uint32_t check_file(fd_entry *e)
 {
     if (!e)
         return E_BADF;
-    return e->type == FT_DIR ? E_BADF : E_SUCCESS;
+    return e->type == FT_DIR || e->stdio ? E_BADF : E_SUCCESS;
+}
+
+/* Positioned I/O and seeks on stdio: a stream of the right direction cannot seek (ESPIPE),
+ * one of the other direction is not there (EBADF); `input` says which direction is needed. */
+static uint32_t check_seekable(fd_entry *e, int input)
+{
+    if (e && e->stdio)
+        return (e->stdio == 1) == input ? E_SPIPE : E_BADF;
+    return check_file(e);
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_pwrite(wasi_t *w, uint32_t fd, uint32_t iovs,
@@ -539,7 +576,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_pwrite(wasi_t *w, uint32_t fd, uint32_t
     fd_entry *e = get_fd(w, fd);
     uint32_t r = load_iovs(w, iovs, n, v);
     mem_at(w, nwritten, 4);
-    if (r || (r = check_file(e)))
+    if (r || (r = check_seekable(e, 0)))
         return r;
     if (off > INT64_MAX)
         return E_INVAL;
@@ -557,7 +594,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_pread(wasi_t *w, uint32_t fd, uint32_t 
     fd_entry *e = get_fd(w, fd);
     uint32_t r = load_iovs(w, iovs, n, v);
     mem_at(w, nread, 4);
-    if (r || (r = check_file(e)))
+    if (r || (r = check_seekable(e, 1)))
         return r;
     if (off > INT64_MAX)
         return E_INVAL;
@@ -576,7 +613,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_seek(wasi_t *w, uint32_t fd, uint64_t o
         bad_enum();
     mem_at(w, out, 8);
     fd_entry *e = get_fd(w, fd);
-    uint32_t r = check_file(e);
+    uint32_t r = e && e->stdio ? E_SPIPE : check_file(e);
     if (r)
         return r;
     off_t p = lseek(e->host, (off_t)(int64_t)off, how[whence]);
@@ -619,28 +656,31 @@ uint32_t w2c_wasi__snapshot__preview1_fd_allocate(wasi_t *w, uint32_t fd, uint64
 uint32_t w2c_wasi__snapshot__preview1_fd_datasync(wasi_t *w, uint32_t fd)
 {
     fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
+    uint32_t r = check_file(e);
+    if (r)
+        return r;
     return fdatasync(e->host) == 0 ? E_SUCCESS : werr(errno);
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_sync(wasi_t *w, uint32_t fd)
 {
     fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
+    uint32_t r = check_file(e);
+    if (r)
+        return r;
     return fsync(e->host) == 0 ? E_SUCCESS : werr(errno);
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_set_flags(wasi_t *w, uint32_t fd, uint32_t flags)
 {
+    if (flags & ~FDFLAGS_ALL)
+        bad_flags();
     fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
+    uint32_t r = check_file(e);
+    if (r)
+        return r;
     if (flags & ~(uint32_t)(FDFLAG_APPEND | FDFLAG_NONBLOCK))
         return E_INVAL; /* the synchronisation flags are fixed at open, as in wasmtime */
-    if ((flags & FDFLAG_APPEND) && e->readonly)
-        return E_PERM;
     int fl = fcntl(e->host, F_GETFL);
     if (fl < 0)
         return werr(errno);
@@ -653,14 +693,10 @@ uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_set_flags(wasi_t *w, uint32_t fd
 uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_set_rights(wasi_t *w, uint32_t fd, uint64_t base,
                                                            uint64_t inh)
 {
-    fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
-    if ((base & ~e->rights_base) || (inh & ~e->rights_inh))
-        return E_NOTCAPABLE;
-    e->rights_base = base;
-    e->rights_inh = inh;
-    return E_SUCCESS;
+    if ((base | inh) & ~R_ALL)
+        bad_flags();
+    /* wasmtime keeps no rights, so it cannot narrow them */
+    return get_fd(w, fd) ? E_NOTSUP : E_BADF;
 }
 
 static void put_filestat(wasi_t *w, uint32_t out, const struct stat *st)
@@ -683,6 +719,11 @@ uint32_t w2c_wasi__snapshot__preview1_fd_filestat_get(wasi_t *w, uint32_t fd, ui
     mem_at(w, out, 64);
     if (!e)
         return E_BADF;
+    if (e->stdio) { /* wasmtime knows nothing of a stdio stream but what isatty says */
+        memset(mem_at(w, out, 64), 0, 64);
+        put_u8(w, out + 16, stdio_type(e));
+        return E_SUCCESS;
+    }
     struct stat st;
     if (fstat(e->host, &st) != 0)
         return werr(errno);
@@ -696,6 +737,8 @@ uint32_t w2c_wasi__snapshot__preview1_fd_filestat_set_size(wasi_t *w, uint32_t f
     uint32_t r = check_file(e);
     if (r)
         return r;
+    if (e->readonly)
+        return E_PERM;
     if (size > INT64_MAX)
         return E_INVAL;
     return ftruncate(e->host, (off_t)size) == 0 ? E_SUCCESS : werr(errno);
@@ -708,7 +751,9 @@ uint32_t w2c_wasi__snapshot__preview1_fd_filestat_set_size(wasi_t *w, uint32_t f
 
 static uint32_t make_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2])
 {
-    if (fst & ~15u || ((fst & FST_ATIM) && (fst & FST_ATIM_NOW)) ||
+    if (fst & ~15u)
+        bad_flags();
+    if (((fst & FST_ATIM) && (fst & FST_ATIM_NOW)) ||
         ((fst & FST_MTIM) && (fst & FST_MTIM_NOW)))
         return E_INVAL;
     uint64_t t[2] = {atim, mtim};
@@ -732,7 +777,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_filestat_set_times(wasi_t *w, uint32_t 
                                                             uint64_t mtim, uint32_t fst)
 {
     fd_entry *e = get_fd(w, fd);
-    if (!e)
+    if (!e || e->stdio)
         return E_BADF;
     struct timespec ts[2];
     uint32_t r = make_times(atim, mtim, fst, ts);
@@ -945,13 +990,18 @@ uint32_t w2c_wasi__snapshot__preview1_path_open(wasi_t *w, uint32_t dirfd, uint3
                                                 uint64_t base, uint64_t inh, uint32_t fdflags,
                                                 uint32_t out)
 {
+    if (lookup & ~1u || oflags & ~15u || fdflags & ~FDFLAGS_ALL || (base | inh) & ~R_ALL)
+        bad_flags();
     fd_entry *d;
     char *p = NULL;
     mem_at(w, out, 4);
     uint32_t r = get_dir(w, dirfd, &d);
-    if (!r)
-        r = get_path(w, path, path_len, &p);
     if (r)
+        return r;
+    /* wasmtime opens nothing with synchronised I/O */
+    if (fdflags & (FDFLAG_DSYNC | FDFLAG_SYNC | FDFLAG_RSYNC))
+        return E_NOTSUP;
+    if ((r = get_path(w, path, path_len, &p)))
         return r;
     int write = (base & WRITE_RIGHTS) != 0 || (fdflags & FDFLAG_APPEND && base & R_FD_WRITE);
     int read = (base & (R_FD_READ | R_FD_READDIR)) != 0;
@@ -969,9 +1019,6 @@ uint32_t w2c_wasi__snapshot__preview1_path_open(wasi_t *w, uint32_t dirfd, uint3
     if (oflags & OFLAG_EXCL) flags |= O_EXCL;
     if (oflags & OFLAG_TRUNC) flags |= O_TRUNC;
     if (fdflags & FDFLAG_APPEND) flags |= O_APPEND;
-    if (fdflags & FDFLAG_DSYNC) flags |= O_DSYNC;
-    if (fdflags & FDFLAG_SYNC) flags |= O_SYNC;
-    if (fdflags & FDFLAG_RSYNC) flags |= O_RSYNC;
     if (fdflags & FDFLAG_NONBLOCK) flags |= O_NONBLOCK;
     if (!(lookup & LOOKUP_FOLLOW)) flags |= O_NOFOLLOW;
     int h = beneath_open(d->host, p, flags, 0666, w->no_openat2);
@@ -989,8 +1036,6 @@ uint32_t w2c_wasi__snapshot__preview1_path_open(wasi_t *w, uint32_t dirfd, uint3
     e->host = h;
     e->type = filetype_of(st.st_mode);
     e->readonly = w->fds[dirfd].readonly;
-    e->rights_base = base;
-    e->rights_inh = inh;
     put_u32(w, out, (uint32_t)fd);
     return E_SUCCESS;
 }
@@ -999,6 +1044,8 @@ uint32_t w2c_wasi__snapshot__preview1_path_filestat_get(wasi_t *w, uint32_t dirf
                                                         uint32_t lookup, uint32_t path,
                                                         uint32_t path_len, uint32_t out)
 {
+    if (lookup & ~1u)
+        bad_flags();
     fd_entry *d;
     char *p = NULL;
     mem_at(w, out, 64);
@@ -1025,6 +1072,8 @@ uint32_t w2c_wasi__snapshot__preview1_path_filestat_set_times(wasi_t *w, uint32_
                                                               uint32_t path_len, uint64_t atim,
                                                               uint64_t mtim, uint32_t fst)
 {
+    if (lookup & ~1u)
+        bad_flags();
     fd_entry *d;
     struct timespec ts[2];
     uint32_t r = get_dir(w, dirfd, &d);
@@ -1134,6 +1183,8 @@ uint32_t w2c_wasi__snapshot__preview1_path_link(wasi_t *w, uint32_t fd1, uint32_
                                                 uint32_t path1, uint32_t len1, uint32_t fd2,
                                                 uint32_t path2, uint32_t len2)
 {
+    if (lookup & ~1u)
+        bad_flags();
     fd_entry *d1, *d2;
     target_t a, b;
     uint32_t r = get_dir(w, fd1, &d1);
@@ -1262,6 +1313,8 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
             uint16_t fl;
             memcpy(&timeout, mem_at(w, s + 24, 8), 8);
             memcpy(&fl, mem_at(w, s + 40, 2), 2);
+            if (fl & ~1u)
+                bad_flags();
             clockid_t c;
             if (host_clock(id, &c) < 0)
                 bad_enum();
