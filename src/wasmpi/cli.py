@@ -78,6 +78,8 @@ def parser() -> argparse.ArgumentParser:
     _exec_options(e)
     c = sub.add_parser("compile", help="precompile modules into the cache")
     c.add_argument("modules", type=Path, nargs="+")
+    c.add_argument("--engine", dest="opt_engine", metavar="ENGINE",
+                   help="compile for this engine: wasmtime (default) or llvm (env WASMPI_ENGINE)")
     i = sub.add_parser("inspect", help="describe a module, or this wasmpi's MPI coverage")
     i.add_argument("module", type=Path, nargs="?")
     i.add_argument("--json", action="store_true")
@@ -248,7 +250,12 @@ def dispatch(argv: list[str]) -> int:
         from . import runtime
 
         for m in ns.modules:
-            path, built = runtime.compile_module(m)
+            if config.current().engine == "llvm":
+                from .runtime.llvm import compile_for_cache
+
+                path, built = compile_for_cache(m)
+            else:
+                path, built = runtime.compile_module(m)
             print(f"{m}: {'compiled' if built else 'already cached'} -> {path}")
         return 0
     if ns.cmd == "inspect":

@@ -30,6 +30,7 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 _SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 TOOLCHAINS = ("zig", "clang")
+ENGINES = ("wasmtime", "llvm")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Option:
     """One option: its field in :class:`Options`, command-line flag, variable and file key."""
 
     name: str
-    kind: str  # str, path, bool, size, count, seconds, list, toolchain
+    kind: str  # str, path, bool, size, count, seconds, list, toolchain, engine
     help: str
     default_doc: str
     flag: str | None = None
@@ -59,6 +60,9 @@ OPTIONS: tuple[Option, ...] = (
            "the `mpich` wheel's mpicc", flag="--mpi", env="WASMPI_MPICC"),
     Option("mpiexec", "str", "the host MPI's launcher", "the mpiexec next to mpicc",
            flag="--mpiexec", env="WASMPI_MPIEXEC"),
+    Option("engine", "engine", "how a rank runs the module: wasmtime (Cranelift, compiled at "
+           "load) or llvm (wasm2c + clang ahead of time, a native runner per rank)", "wasmtime",
+           flag="--engine", env="WASMPI_ENGINE"),
     Option("strict", "bool", "reject a module that imports MPI functions this wasmpi does not "
            "implement (exit 70) instead of trapping only if one is called", "off",
            flag="--strict", env="WASMPI_STRICT"),
@@ -119,6 +123,7 @@ class Options:
 
     mpicc: str | None = None
     mpiexec: str | None = None
+    engine: str = "wasmtime"
     strict: bool = False
     dir: tuple[str, ...] = ()
     env: tuple[str, ...] = ()
@@ -219,6 +224,10 @@ def _parse(o: Option, raw: Any, where: str) -> Any:
         return value
     if not isinstance(raw, str) or not raw:
         raise _bad(where, "expected a non-empty string")
+    if o.kind == "engine":
+        if raw not in ENGINES:
+            raise _bad(where, f"unknown engine (choose {' or '.join(ENGINES)})")
+        return raw
     if o.kind == "toolchain":
         if raw not in TOOLCHAINS:
             raise _bad(where, f"unknown toolchain (choose {' or '.join(TOOLCHAINS)})")

@@ -69,6 +69,8 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
            output: Path | None = None, prefix: bool = True) -> int:
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
+    if opts.options.engine == "llvm":
+        return _launch_llvm(nprocs, opts, mpiexec_args or [], output, prefix)
     mpi, bridge = prepare(opts)
     # ranks get every option on their command line: the MPI chosen here, and the bridge built
     # here, which they load directly instead of asking mpicc for the cache key again
@@ -78,23 +80,54 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
         opts = opts.with_options(cache_dir=temporary)
     if opts.options.time_limit is not None:  # one deadline for all ranks, counted from now
         opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
-    capture = None
-    extra = list(mpiexec_args or [])
-    if output is not None:
-        try:
-            output.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UsageError(f"--output {output}: {e.strerror}") from None
-        capture = Capture(output, prefix)
-        extra = [*wasmpi_output.mpiexec_args(mpi.flavor), *extra]
+    capture, extra = _capture(output, prefix, mpi, mpiexec_args)
     argv = command(nprocs, opts, mpi, extra)
+    return _start(argv, nprocs, mpi, opts, job_id, output, capture)
+
+
+def _capture(output: Path | None, prefix: bool, mpi: hostmpi.HostMPI,
+             mpiexec_args: list[str] | None) -> tuple[Capture | None, list[str]]:
+    extra = list(mpiexec_args or [])
+    if output is None:
+        return None, extra
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--output {output}: {e.strerror}") from None
+    return Capture(output, prefix), [*wasmpi_output.mpiexec_args(mpi.flavor), *extra]
+
+
+def _launch_llvm(nprocs: int, opts: ExecOptions, mpiexec_args: list[str],
+                 output: Path | None, prefix: bool) -> int:
+    """``--engine llvm``: mpiexec starts the native runner itself, one per rank."""
+    from .runtime import llvm
+
+    llvm.check(opts)
+    runtime.read_module_bytes(opts.module)
+    o = opts.options
+    mpi = hostmpi.select(o.mpicc, o.mpiexec)
+    job_id = opts.options.job or registry.new_id()
+    opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, job=job_id)
+    if opts.options.time_limit is not None:
+        opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
+    runner, args = llvm.prepare(opts, mpi)
+    if (temporary := cache.fallback_dir()) is not None:
+        opts = opts.with_options(cache_dir=temporary)
+    capture, extra = _capture(output, prefix, mpi, mpiexec_args)
+    argv = [mpi.mpiexec, *mpi.launcher_args(), *extra, "-n", str(nprocs), str(runner),
+            *args]
+    return _start(argv, nprocs, mpi, opts, job_id, output, capture)
+
+
+def _start(argv: list[str], nprocs: int, mpi: hostmpi.HostMPI, opts: ExecOptions, job_id: str,
+           output: Path | None, capture: Capture | None) -> int:
     env = dict(host_environ())
     env.update(mpi.launcher_env())
     env["WASMPI_JOB"] = job_id  # how the supervisor tells this job's ranks (supervisor.py)
     sup = Supervisor.new(
         Registry(opts.options.jobs_dir), job_id, module=opts.module,
         module_hash=cache.key(runtime.read_module_bytes(opts.module)), args=opts.args,
-        nprocs=nprocs, engine=ENGINE, mpicc=mpi.mpicc, flavor=mpi.flavor,
+        nprocs=nprocs, engine=opts.options.engine or ENGINE, mpicc=mpi.mpicc, flavor=mpi.flavor,
         output=str(output.resolve()) if output else None, time_limit=opts.options.time_limit)
     _tools.echo(argv)
     pipe = subprocess.PIPE if capture else None
@@ -177,7 +210,8 @@ def _stop_local_ranks(root: int, signum: int, job_id: str | None = None) -> bool
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"wasmpi" in argv and b"exec" in argv:
+        if (b"wasmpi" in argv and b"exec" in argv) or (
+                argv and b"wasmpi-runner" in argv[0]):
             ranks.append(pid)
     for pid in ranks:
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -26,6 +26,12 @@ from .timelimit import Watchdog
 
 
 def execute(opts: ExecOptions) -> int:
+    if opts.options.engine == "llvm":  # this process becomes the native runner
+        from .hostmpi import select
+        from .runtime import llvm
+
+        llvm.check(opts)
+        return llvm.exec_rank(opts, select(opts.options.mpicc, opts.options.mpiexec))
     watch = None
     limit = opts.options.time_limit
     if limit is not None:

@@ -1,0 +1,87 @@
+"""The LLVM engine tier (``--engine llvm``): the module compiled ahead of time through wasm2c
+and zig's clang, run by a native runner built with the host MPI's mpicc.
+
+A rank of this tier is the runner itself (``runner.c``), started directly by mpiexec: no
+Python in the process. ``wasmpi run`` builds (or finds in the cache) the module's shared object
+and the runner, then starts N runners; ``wasmpi exec`` does the same for one rank and execs the
+runner. See docs/engines.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ... import _tools, validate
+from ...bridge import abi, stubs
+from ...config import ExecOptions
+from ...errors import UsageError
+from ...hostmpi import HostMPI
+from . import build
+
+ENGINES = ("wasmtime", "llvm")
+
+
+def check(opts: ExecOptions) -> None:
+    """Options this tier cannot honour are a usage error, before anything is built."""
+    if opts.options.fuel is not None:
+        raise UsageError("--fuel is not available with --engine llvm (wasm2c's code counts no "
+                         "fuel)", hint="use --time-limit to bound a run, or --engine wasmtime")
+
+
+def prepare(opts: ExecOptions, mpi: HostMPI) -> tuple[Path, list[str]]:
+    """Build or find the runner and the module; return the runner and its argv after argv[0].
+
+    The module is validated first (``--strict`` rejects unsupported MPI imports here, on every
+    rank alike); without it, rank 0 warns about them once (the runner's ``--warn``)."""
+    check(opts)
+    o = opts.options
+    info = validate.check(opts.module, strict=o.strict)
+    imports = [(i.module, i.name) for i in info.imports]
+    needs_mpi = abi.needs_bridge(imports)
+    so, _ = build.compile_module(opts.module, needs_mpi)
+    runner = build.build_runner(mpi)
+    sandbox = opts.sandbox()
+    args: list[str] = []
+    for d in sandbox.dirs:
+        args += ["--dir", d.host, d.guest, "1" if d.readonly else "0"]
+    for k, v in sandbox.env:
+        args += ["--env", f"{k}={v}"]
+    if sandbox.workdir:
+        args += ["--workdir", sandbox.workdir]
+    if o.mem_limit is not None:
+        args += ["--mem-limit", str(o.mem_limit)]
+    if not o.openat2:
+        args.append("--no-openat2")
+    if o.time_limit is not None:
+        args += ["--time-limit", f"{o.time_limit:g}"]
+        if o.deadline is not None:
+            args += ["--deadline", f"{o.deadline:.3f}"]
+    args += ["--where", opts.module.name]
+    missing = stubs.unsupported(imports, abi.supported_imports())
+    if missing and needs_mpi:
+        args += ["--warn", stubs.warning(missing)]
+    if needs_mpi:
+        # MPI_Comm_spawn's children: `wasmpi exec` with this rank's options, which execs a
+        # runner in turn (the child's module has to be found and compiled first)
+        for word in [sys.executable, "-m", "wasmpi", "exec", *opts.forwarded()]:
+            args += ["--spawn", word]
+    return runner, [*args, str(so), *sandbox.argv]
+
+
+def exec_rank(opts: ExecOptions, mpi: HostMPI) -> int:
+    """``wasmpi exec --engine llvm``: become the runner (never returns on success)."""
+    runner, args = prepare(opts, mpi)
+    argv = [str(runner), *args]
+    _tools.echo(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(runner, argv)
+    return 0  # not reached
+
+
+def compile_for_cache(path: Path) -> tuple[Path, bool]:
+    """``wasmpi compile --engine llvm``: the module's shared object, built unless cached."""
+    info = validate.check(path, strict=False)
+    return build.compile_module(path, abi.needs_bridge((i.module, i.name) for i in info.imports))

@@ -63,7 +63,8 @@ def _source_dir() -> Path:
 def module_path(data: bytes) -> Path:
     _, _, _, wabt_version = _wabt()
     key = cache.key(data, "wasm2c " + wabt_version, "zig " + _zig_version(),
-                    " ".join(MODULE_FLAGS + RT_DEFINES), "glue " + GLUE_VERSION)
+                    " ".join(MODULE_FLAGS + RT_DEFINES), "glue " + GLUE_VERSION,
+                    Path(__file__).read_bytes())  # the glue's generator
     return cache.root() / "llvm" / f"{key}.so"
 
 
@@ -72,6 +73,9 @@ def module_path(data: bytes) -> Path:
 _IMPORT = re.compile(r"/\* import: '([^']*)' '([^']*)' \*/\n(\w+) (\w+)\(([^)]*)\);")
 _EXPORT = re.compile(r"/\* export: '([^']*)' \*/\n[\w* ]*?\b(w2c_guest_\w+)\(")
 _INSTANTIATE = re.compile(r"void wasm2c_guest_instantiate\(w2c_guest\*((?:, struct \w+\*)*)\);")
+#: definitions of functions that are not the module's own (tail-call trampolines, wrappers):
+#: in the backtrace table without a name, so that their frames are not taken for a neighbour's
+_OTHER_DEF = re.compile(r"^(?:static )?[\w ]*?\b((?:wasm_tailcall_|wrap_)w2c_\w+)\([^;]*$", re.M)
 _STATIC_DECL = re.compile(r"^static \w+ (w2c_guest_\w+)\(w2c_guest\*[^;{]*\);$", re.M)
 
 
@@ -124,9 +128,9 @@ def glue(header: str, source: str, data: bytes, needs_mpi: bool) -> str:
     if not inst:
         raise ToolError("wasm2c wrote no wasm2c_guest_instantiate (an unexpected wasm2c)",
                         hint=HINT)
-    args = ["(w2c_guest *)inst"]
+    iargs = ["(w2c_guest *)inst"]
     for t in re.findall(r"struct (\w+)\*", inst.group(1)):
-        args.append(f"(struct {t} *)wasi" if t == "w2c_wasi__snapshot__preview1"
+        iargs.append(f"(struct {t} *)wasi" if t == "w2c_wasi__snapshot__preview1"
                     else f"(struct {t} *)NULL")
     exports = {m.group(1): m.group(2) for m in _EXPORT.finditer(header)}
 
@@ -140,9 +144,12 @@ def glue(header: str, source: str, data: bytes, needs_mpi: bool) -> str:
                for k, c in enumerate(decls)]
     entries += [(c, None) for c in exports.values() if c not in decls and c != exports.get(
         "memory") and c != exports.get("__indirect_function_table")]
+    entries += [(c, None) for c in dict.fromkeys(_OTHER_DEF.findall(source))]
+    entries += [(m.group(4), None) for m in _IMPORT.finditer(header)]
+    entries += [(c, None) for c in re.findall(r"^void (wasm_tailcall_\w+)\(", header, re.M)]
     out.append("static size_t g_isize(void) { return sizeof(w2c_guest); }\n")
     out.append("static void g_inst(void *inst, void *wasi)\n"
-               f"{{\n    wasm2c_guest_instantiate({', '.join(args)});\n}}\n")
+               f"{{\n    wasm2c_guest_instantiate({', '.join(iargs)});\n}}\n")
     out.append("static wasm_rt_memory_t *g_mem(void *inst) { return "
                + (f"{exports['memory']}(inst)" if "memory" in exports else "NULL") + "; }\n")
     if "__indirect_function_table" in exports:

@@ -9,6 +9,8 @@
  *     --where NAME          the name in messages of a module that does not use MPI
  *     --warn TEXT           a line rank 0 prints once MPI has started (unsupported imports)
  *     --spawn ARG           one word of the command that starts a spawned child (repeatable)
+ *     --time-limit SECONDS  end the job then (exit 124), saying where this rank is
+ *     --deadline EPOCH      when the limit runs out (set by `wasmpi run` for all ranks)
  *
  * It loads MODULE.so (wasm2c's C for the module and its glue, runtime/llvm/build.py), starts
  * the MPI bridge if the module imports MPI, runs _start, and ends the rank as `wasmpi exec`
@@ -21,6 +23,7 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 extern const wasmpi_host_api *w2c_host_api(void);
@@ -163,6 +166,39 @@ static void find_stack(void)
     }
 }
 
+/* ---- --time-limit: a watchdog thread, like the wasmtime tier's (timelimit.py) ------------- */
+
+extern const char *wasmpi_bridge_current(int64_t *slots, int n);
+static double g_limit, g_deadline;
+static volatile int g_started;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *watchdog(void *unused)
+{
+    (void)unused;
+    double left;
+    while ((left = g_deadline - now()) > 0) {
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    const char *call = g_mpi ? wasmpi_bridge_current(NULL, 0) : NULL;
+    char state[128];
+    if (call)
+        snprintf(state, sizeof state, "in %s", call);
+    else
+        snprintf(state, sizeof state, "%s", g_started ? "while computing" : "while starting up");
+    fprintf(stderr, "%s: time limit (%g s) reached %s\n", g_where, g_limit, state);
+    sleep(2); /* timelimit.GRACE: every rank's line gets out before mpiexec ends the job */
+    _exit(124);
+    return NULL;
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -179,9 +215,19 @@ static void push(strs *s, const char *x)
     s->v[s->n] = NULL;
 }
 
+static uint64_t g_mem_limit;
+
 static void report_trap(void)
 {
     char text[8192];
+    /* as runtime._explain: memory this close to the limit means a growth was refused */
+    uint64_t slack = g_mem_limit / 8 > (4u << 20) ? g_mem_limit / 8 : (4u << 20);
+    if (g_mem_limit && g_mem && g_mem->size + slack > g_mem_limit) {
+        size_t n = strlen(g_trap_msg);
+        snprintf(g_trap_msg + n, sizeof g_trap_msg - n, ": the memory limit was reached "
+                 "(--mem-limit %llu: %llu bytes in use; malloc returns NULL beyond it)",
+                 (unsigned long long)g_mem_limit, (unsigned long long)g_mem->size);
+    }
     trap_format(text, sizeof text, g_where);
     fprintf(stderr, "%s\n", text);
 }
@@ -212,6 +258,10 @@ int main(int argc, char **argv)
             snprintf(g_where, sizeof g_where, "%s", argv[++i]);
         } else if (!strcmp(o, "--warn") && left >= 1) {
             warn = argv[++i];
+        } else if (!strcmp(o, "--time-limit") && left >= 1) {
+            g_limit = atof(argv[++i]);
+        } else if (!strcmp(o, "--deadline") && left >= 1) {
+            g_deadline = atof(argv[++i]);
         } else if (!strcmp(o, "--spawn") && left >= 1) {
             push(&spawn, argv[++i]);
         } else {
@@ -221,7 +271,15 @@ int main(int argc, char **argv)
     if (argc - i < 2)
         die(EX_USAGE, "%s", "usage: wasmpi-runner [OPTIONS] MODULE.so ARGV0 [ARGS...]");
     const char *so = argv[i++];
+    g_module_name = argv[i];
 
+    if (g_limit > 0) {
+        if (g_deadline <= 0)
+            g_deadline = now() + g_limit;
+        pthread_t t;
+        pthread_create(&t, NULL, watchdog, NULL);
+        pthread_detach(t);
+    }
     void *bt[2];
     backtrace(bt, 2); /* loads the unwinder now: a trap may need it in a signal handler */
     void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
@@ -278,6 +336,7 @@ int main(int argc, char **argv)
     G->instantiate(g_inst, wasi);
     g_trap_frames = NULL;
     g_mem = G->memory(g_inst);
+    g_mem_limit = mem_limit;
     if (mem_limit) {
         uint64_t pages = mem_limit >> 16;
         if (g_mem->pages > pages) {
@@ -293,6 +352,7 @@ int main(int argc, char **argv)
     if (g_mpi)
         w2c_host_attach();
     g_trap_frames = &top;
+    g_started = 1;
     G->start(g_inst);
     g_trap_frames = NULL;
     finish(0, 0);

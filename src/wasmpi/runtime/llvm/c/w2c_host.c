@@ -21,6 +21,7 @@ trap_frame *volatile g_trap_frames;
 char g_trap_msg[1024];
 static char g_error_msg[256];
 volatile int g_upcall_depth;
+const char *g_module_name = "module";
 
 static void *g_inst;
 static const guest_glue *G;
@@ -121,7 +122,7 @@ void trap_format(char *out, size_t cap, const char *where)
         if (k == 0)
             n += (size_t)snprintf(out + n, cap - n, "\nwasm backtrace:");
         if (n < cap)
-            n += (size_t)snprintf(out + n, cap - n, "\n    %d: %s", k++, name);
+            n += (size_t)snprintf(out + n, cap - n, "\n    %d: %s!%s", k++, g_module_name, name);
     }
 }
 

@@ -66,5 +66,6 @@ extern trap_frame *volatile g_trap_frames;
 extern char g_trap_msg[1024];
 void trap_format(char *out, size_t cap, const char *where);
 extern volatile int g_upcall_depth;
+extern const char *g_module_name; /* in backtraces, as wasmtime names frames: app.wasm!main */
 
 #endif

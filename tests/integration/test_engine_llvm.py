@@ -1,0 +1,116 @@
+"""The LLVM engine tier (``--engine llvm``): real programs, real ranks, both MPIs.
+
+The module is translated by wasm2c and compiled by zig's clang; each rank is the native runner
+started by mpiexec. The first run per MPI builds the runner (tens of seconds on a busy machine).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import MPI, Result, wasmpi
+from test_collectives import SECTIONS as COLL_SECTIONS
+from test_p2p import SECTIONS as P2P_SECTIONS
+
+pytestmark = pytest.mark.mpi
+
+LLVM = ("--engine", "llvm")
+
+
+def llvm_run(mpi: MPI, module: Path, n: int = 2, *args: str,
+             opts: tuple[str, ...] = ()) -> Result:
+    return wasmpi("run", "-n", str(n), *LLVM, *opts, str(module), *args, env=mpi.env(),
+                  timeout=300)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_hello(compile_program, mpi, n: int) -> None:  # type: ignore[no-untyped-def]
+    r = llvm_run(mpi, compile_program("hello.c"), n).check()
+    for rank in range(n):
+        assert f"rank {rank} of {n} " in r.stdout, r.stdout
+
+
+def test_no_python_in_ranks(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    r = wasmpi("-v", "run", "-n", "1", *LLVM, str(compile_program("hello.c")), env=mpi.env(),
+               timeout=300).check()
+    launch = [ln for ln in r.stderr.splitlines() if "wasmpi-runner-" in ln and "-n 1" in ln]
+    assert launch and " -m wasmpi exec " not in launch[0].split("--spawn")[0], r.stderr
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_p2p(compile_program, mpi, n: int) -> None:  # type: ignore[no-untyped-def]
+    llvm_run(mpi, compile_program("p2p.c"), n).check_sections(P2P_SECTIONS)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_collectives(compile_program, mpi, n: int) -> None:  # type: ignore[no-untyped-def]
+    llvm_run(mpi, compile_program("coll.c"), n).check_sections(COLL_SECTIONS)
+
+
+def test_user_ops_upcall(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    llvm_run(mpi, compile_program("op.c"), 3).check_cases()
+
+
+def test_error_handler_upcall(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    r = llvm_run(mpi, compile_program("errhandler.c"), 2).check()
+    assert "FAILED" not in r.stdout, r.stdout
+
+
+def test_trap_backtrace(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    r = llvm_run(mpi, compile_program("faults.c"), 2, "trap")
+    assert r.returncode == 134, r
+    assert "rank 1: wasm trap: wasm `unreachable` instruction executed" in r.stderr, r.stderr
+    assert "wasm backtrace:" in r.stderr and "faults.wasm!main" in r.stderr, r.stderr
+
+
+def test_bridge_trap(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    r = llvm_run(mpi, compile_program("faults.c"), 2, "oob-send")
+    assert r.returncode == 134, r
+    assert "rank 1: wasm trap: MPI_Send: buffer [" in r.stderr, r.stderr
+    assert "is outside linear memory (" in r.stderr and "!main" in r.stderr, r.stderr
+
+
+def test_out_of_bounds_guard_page(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    """wasm2c's guard pages catch it even after Open MPI installed its SIGSEGV handler."""
+    r = llvm_run(mpi, compile_program("wild.c"), 2)
+    assert r.returncode == 134, r
+    assert "rank 1: wasm trap: out of bounds memory access" in r.stderr, r.stderr
+    assert "wild.wasm!main" in r.stderr or "wild.wasm!peek" in r.stderr, r.stderr
+
+
+def test_exit_codes(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    r = llvm_run(mpi, compile_program("faults.c"), 2, "exit")
+    assert r.returncode == 5, r
+    assert "rank 1: the guest exited with status 5; ending the job" in r.stderr, r.stderr
+    assert llvm_run(mpi, compile_program("abort.c"), 2, "3").returncode == 3
+
+
+def test_mem_limit(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    limit = 48 << 20
+    r = llvm_run(mpi, compile_program("limits.c"), 2, opts=("--mem-limit", "48M")).check()
+    for line in r.stdout.splitlines():
+        blocks, memory = int(line.split()[3]), int(line.split()[6])
+        assert 0 < blocks << 20 <= limit and limit - (4 << 20) < memory <= limit, line
+    t = llvm_run(mpi, compile_program("limits.c"), 2, "trap", opts=("--mem-limit", "48M"))
+    assert t.returncode == 134 and "the memory limit was reached" in t.stderr, t
+
+
+def test_fuel_refused(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    r = llvm_run(mpi, compile_program("hello.c"), 1, opts=("--fuel", "1000"))
+    assert r.returncode == 64, r
+    assert r.stderr.count("\n") <= 2 and "--fuel is not available with --engine llvm" in r.stderr
+
+
+def test_compile_then_warm_run_and_repair(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    mod = compile_program("hello.c")
+    first = wasmpi("compile", *LLVM, str(mod), env=mpi.env(), timeout=300).check()
+    path = Path(first.stdout.strip().rsplit(" -> ", 1)[1])
+    assert path.suffix == ".so" and path.is_file(), first.stdout
+    again = wasmpi("compile", *LLVM, str(mod), env=mpi.env()).check()
+    assert "already cached" in again.stdout, again.stdout
+    # a truncated entry (a crash mid-copy, a full disk) is rebuilt, with a warning
+    path.write_bytes(path.read_bytes()[:1000])
+    r = llvm_run(mpi, mod, 2).check()
+    assert "is unusable" in r.stderr and "rank 1 of 2" in r.stdout, r
+    assert path.stat().st_size > 1000
