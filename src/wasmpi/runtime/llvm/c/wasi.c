@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,22 +111,52 @@ typedef struct w2c_wasi__snapshot__preview1 wasi_t;
 
 /* ---- guest memory --------------------------------------------------------------------------- */
 
+/* The runner's trap with a message (runner.c), so that a bad argument is reported in
+ * wasmtime's words; the C-level test harness has none and gets the runtime's trap code. */
+extern _Noreturn void runner_trap_message(const char *msg) __attribute__((weak));
+
+static _Noreturn __attribute__((format(printf, 2, 3)))
+void trap_msg(wasm_rt_trap_t code, const char *fmt, ...)
+{
+    if (runner_trap_message) {
+        char m[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m, sizeof m, fmt, ap);
+        va_end(ap);
+        runner_trap_message(m);
+    }
+    wasm_rt_trap(code);
+}
+
 /* A pointer to `len` bytes of linear memory at `off`, or a trap. */
 static uint8_t *mem_at(wasi_t *w, uint32_t off, uint64_t len)
 {
     if ((uint64_t)off + len > w->mem->size)
-        wasm_rt_trap(WASM_RT_TRAP_OOB);
+        trap_msg(WASM_RT_TRAP_OOB, "Pointer out of bounds: Region { start: %u, len: %llu }",
+                 off, (unsigned long long)len);
     return w->mem->data + off;
 }
 
+/* The same for a value of `align`-byte alignment: wasmtime traps on a misaligned pointer to
+ * an integer or a structure, even inside linear memory. */
+static uint8_t *mem_al(wasi_t *w, uint32_t off, uint64_t len, uint32_t align)
+{
+    uint8_t *p = mem_at(w, off, len);
+    if (off % align)
+        trap_msg(WASM_RT_TRAP_OOB, "Pointer not aligned to %u: Region { start: %u, len: %llu }",
+                 align, off, (unsigned long long)len);
+    return p;
+}
+
 static void put_u8(wasi_t *w, uint32_t off, uint8_t v) { *mem_at(w, off, 1) = v; }
-static void put_u16(wasi_t *w, uint32_t off, uint16_t v) { memcpy(mem_at(w, off, 2), &v, 2); }
-static void put_u32(wasi_t *w, uint32_t off, uint32_t v) { memcpy(mem_at(w, off, 4), &v, 4); }
-static void put_u64(wasi_t *w, uint32_t off, uint64_t v) { memcpy(mem_at(w, off, 8), &v, 8); }
+static void put_u16(wasi_t *w, uint32_t off, uint16_t v) { memcpy(mem_al(w, off, 2, 2), &v, 2); }
+static void put_u32(wasi_t *w, uint32_t off, uint32_t v) { memcpy(mem_al(w, off, 4, 4), &v, 4); }
+static void put_u64(wasi_t *w, uint32_t off, uint64_t v) { memcpy(mem_al(w, off, 8, 8), &v, 8); }
 static uint32_t get_u32(wasi_t *w, uint32_t off)
 {
     uint32_t v;
-    memcpy(&v, mem_at(w, off, 4), 4);
+    memcpy(&v, mem_al(w, off, 4, 4), 4);
     return v;
 }
 
@@ -286,7 +317,7 @@ void wasi_set_memory(wasi_t *w, wasm_rt_memory_t *memory) { w->mem = memory; }
 static uint32_t put_strings(wasi_t *w, char **s, int n, uint32_t bytes, uint32_t ptrs,
                             uint32_t buf)
 {
-    mem_at(w, ptrs, (uint64_t)n * 4);
+    mem_al(w, ptrs, (uint64_t)n * 4, 4);
     uint8_t *dst = mem_at(w, buf, bytes);
     uint32_t off = 0;
     for (int i = 0; i < n; i++) {
@@ -324,6 +355,8 @@ uint32_t w2c_wasi__snapshot__preview1_environ_sizes_get(wasi_t *w, uint32_t envc
 
 /* ---- clocks, random, process ---------------------------------------------------------------- */
 
+static _Noreturn void bad_enum(const char *type);
+
 static int host_clock(uint32_t id, clockid_t *out)
 {
     switch (id) {
@@ -340,7 +373,7 @@ uint32_t w2c_wasi__snapshot__preview1_clock_res_get(wasi_t *w, uint32_t id, uint
     clockid_t c;
     struct timespec ts;
     if (host_clock(id, &c) < 0)
-        return E_INVAL;
+        bad_enum("Clockid");
     if (clock_getres(c, &ts) != 0)
         return werr(errno);
     put_u64(w, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -354,7 +387,7 @@ uint32_t w2c_wasi__snapshot__preview1_clock_time_get(wasi_t *w, uint32_t id, uin
     clockid_t c;
     struct timespec ts;
     if (host_clock(id, &c) < 0)
-        return E_INVAL;
+        bad_enum("Clockid");
     if (clock_gettime(c, &ts) != 0)
         return werr(errno);
     put_u64(w, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -405,7 +438,7 @@ static uint32_t load_iovs(wasi_t *w, uint32_t iovs, uint32_t n, struct iovec *ou
 {
     if (n > MAX_IOV)
         return E_INVAL;
-    mem_at(w, iovs, (uint64_t)n * 8);
+    mem_al(w, iovs, (uint64_t)n * 8, 4);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t buf = get_u32(w, iovs + 8 * i), len = get_u32(w, iovs + 8 * i + 4);
         out[i].iov_base = mem_at(w, buf, len);
@@ -424,7 +457,6 @@ uint32_t w2c_wasi__snapshot__preview1_fd_write(wasi_t *w, uint32_t fd, uint32_t 
     uint32_t r = load_iovs(w, iovs, n, v);
     if (r)
         return r;
-    mem_at(w, nwritten, 4);
     if (e->type == FT_DIR || e->stdio == 1)
         return E_BADF;
     ssize_t k = writev(e->host, v, (int)n);
@@ -444,7 +476,6 @@ uint32_t w2c_wasi__snapshot__preview1_fd_read(wasi_t *w, uint32_t fd, uint32_t i
     uint32_t r = load_iovs(w, iovs, n, v);
     if (r)
         return r;
-    mem_at(w, nread, 4);
     if (e->type == FT_DIR || e->stdio > 1)
         return E_BADF;
     ssize_t k = readv(e->host, v, (int)n);
@@ -483,7 +514,7 @@ static uint8_t stdio_type(fd_entry *e) { return isatty(e->host) ? FT_CHAR : FT_U
 uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_get(wasi_t *w, uint32_t fd, uint32_t out)
 {
     fd_entry *e = get_fd(w, fd);
-    mem_at(w, out, 24);
+    mem_al(w, out, 24, 8);
     if (!e)
         return E_BADF;
     uint16_t flags = 0;
@@ -510,7 +541,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_get(wasi_t *w, uint32_t fd, uint
             base &= ~R_FD_WRITE;
         inh = base;
     }
-    memset(mem_at(w, out, 24), 0, 24);
+    memset(mem_al(w, out, 24, 8), 0, 24);
     put_u8(w, out, type);
     put_u16(w, out + 2, flags);
     put_u64(w, out + 8, base);
@@ -521,7 +552,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_get(wasi_t *w, uint32_t fd, uint
 uint32_t w2c_wasi__snapshot__preview1_fd_prestat_get(wasi_t *w, uint32_t fd, uint32_t out)
 {
     fd_entry *e = get_fd(w, fd);
-    mem_at(w, out, 8);
+    mem_al(w, out, 8, 4);
     if (!e || !e->preopen)
         return E_BADF;
     memset(mem_at(w, out, 8), 0, 8);
@@ -544,8 +575,14 @@ uint32_t w2c_wasi__snapshot__preview1_fd_prestat_dir_name(wasi_t *w, uint32_t fd
 
 /* A value the preview1 ABI does not define (a whence, a clock, an advice, a flag bit):
  * wasmtime traps. */
-static _Noreturn void bad_enum(void) { wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE); }
-static _Noreturn void bad_flags(void) { wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE); }
+static _Noreturn void bad_enum(const char *type)
+{
+    trap_msg(WASM_RT_TRAP_UNREACHABLE, "Invalid enum value %s", type);
+}
+static _Noreturn void bad_flags(const char *type)
+{
+    trap_msg(WASM_RT_TRAP_UNREACHABLE, "Invalid flag value %s", type);
+}
 #define FDFLAGS_ALL 31u
 
 /* errno of a path resolution: leaving the directory (EXDEV from beneath.c) is EPERM, as
@@ -575,7 +612,6 @@ uint32_t w2c_wasi__snapshot__preview1_fd_pwrite(wasi_t *w, uint32_t fd, uint32_t
     struct iovec v[MAX_IOV];
     fd_entry *e = get_fd(w, fd);
     uint32_t r = load_iovs(w, iovs, n, v);
-    mem_at(w, nwritten, 4);
     if (r || (r = check_seekable(e, 0)))
         return r;
     if (off > INT64_MAX)
@@ -593,7 +629,6 @@ uint32_t w2c_wasi__snapshot__preview1_fd_pread(wasi_t *w, uint32_t fd, uint32_t 
     struct iovec v[MAX_IOV];
     fd_entry *e = get_fd(w, fd);
     uint32_t r = load_iovs(w, iovs, n, v);
-    mem_at(w, nread, 4);
     if (r || (r = check_seekable(e, 1)))
         return r;
     if (off > INT64_MAX)
@@ -610,8 +645,8 @@ uint32_t w2c_wasi__snapshot__preview1_fd_seek(wasi_t *w, uint32_t fd, uint64_t o
 {
     static const int how[] = {SEEK_SET, SEEK_CUR, SEEK_END};
     if (whence > 2)
-        bad_enum();
-    mem_at(w, out, 8);
+        bad_enum("Whence");
+    mem_al(w, out, 8, 8);
     fd_entry *e = get_fd(w, fd);
     uint32_t r = e && e->stdio ? E_SPIPE : check_file(e);
     if (r)
@@ -634,7 +669,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_advise(wasi_t *w, uint32_t fd, uint64_t
     static const int adv[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
                               POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
     if (advice > 5)
-        bad_enum();
+        bad_enum("Advice");
     fd_entry *e = get_fd(w, fd);
     uint32_t r = check_file(e);
     if (r)
@@ -674,7 +709,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_sync(wasi_t *w, uint32_t fd)
 uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_set_flags(wasi_t *w, uint32_t fd, uint32_t flags)
 {
     if (flags & ~FDFLAGS_ALL)
-        bad_flags();
+        bad_flags("Fdflags");
     fd_entry *e = get_fd(w, fd);
     uint32_t r = check_file(e);
     if (r)
@@ -694,14 +729,14 @@ uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_set_rights(wasi_t *w, uint32_t f
                                                            uint64_t inh)
 {
     if ((base | inh) & ~R_ALL)
-        bad_flags();
+        bad_flags("Rights");
     /* wasmtime keeps no rights, so it cannot narrow them */
     return get_fd(w, fd) ? E_NOTSUP : E_BADF;
 }
 
 static void put_filestat(wasi_t *w, uint32_t out, const struct stat *st)
 {
-    uint8_t *p = mem_at(w, out, 64);
+    uint8_t *p = mem_al(w, out, 64, 8);
     memset(p, 0, 64);
     put_u64(w, out, (uint64_t)st->st_dev);
     put_u64(w, out + 8, (uint64_t)st->st_ino);
@@ -716,11 +751,11 @@ static void put_filestat(wasi_t *w, uint32_t out, const struct stat *st)
 uint32_t w2c_wasi__snapshot__preview1_fd_filestat_get(wasi_t *w, uint32_t fd, uint32_t out)
 {
     fd_entry *e = get_fd(w, fd);
-    mem_at(w, out, 64);
+    mem_al(w, out, 64, 8);
     if (!e)
         return E_BADF;
     if (e->stdio) { /* wasmtime knows nothing of a stdio stream but what isatty says */
-        memset(mem_at(w, out, 64), 0, 64);
+        memset(mem_al(w, out, 64, 8), 0, 64);
         put_u8(w, out + 16, stdio_type(e));
         return E_SUCCESS;
     }
@@ -752,7 +787,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_filestat_set_size(wasi_t *w, uint32_t f
 static uint32_t make_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2])
 {
     if (fst & ~15u)
-        bad_flags();
+        bad_flags("Fstflags");
     if (((fst & FST_ATIM) && (fst & FST_ATIM_NOW)) ||
         ((fst & FST_MTIM) && (fst & FST_MTIM_NOW)))
         return E_INVAL;
@@ -840,7 +875,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_readdir(wasi_t *w, uint32_t fd, uint32_
 {
     fd_entry *e = get_fd(w, fd);
     uint8_t *dst = mem_at(w, buf, len);
-    mem_at(w, used, 4);
+    mem_al(w, used, 4, 4);
     if (!e || e->type != FT_DIR)
         return E_BADF;
     if (!e->dir || cookie < e->dir_next) {
@@ -990,11 +1025,18 @@ uint32_t w2c_wasi__snapshot__preview1_path_open(wasi_t *w, uint32_t dirfd, uint3
                                                 uint64_t base, uint64_t inh, uint32_t fdflags,
                                                 uint32_t out)
 {
-    if (lookup & ~1u || oflags & ~15u || fdflags & ~FDFLAGS_ALL || (base | inh) & ~R_ALL)
-        bad_flags();
+    /* in argument order, as wasmtime converts them */
+    if (lookup & ~1u)
+        bad_flags("Lookupflags");
+    if (oflags & ~15u)
+        bad_flags("Oflags");
+    if ((base | inh) & ~R_ALL)
+        bad_flags("Rights");
+    if (fdflags & ~FDFLAGS_ALL)
+        bad_flags("Fdflags");
     fd_entry *d;
     char *p = NULL;
-    mem_at(w, out, 4);
+    mem_al(w, out, 4, 4);
     uint32_t r = get_dir(w, dirfd, &d);
     if (r)
         return r;
@@ -1045,10 +1087,10 @@ uint32_t w2c_wasi__snapshot__preview1_path_filestat_get(wasi_t *w, uint32_t dirf
                                                         uint32_t path_len, uint32_t out)
 {
     if (lookup & ~1u)
-        bad_flags();
+        bad_flags("Lookupflags");
     fd_entry *d;
     char *p = NULL;
-    mem_at(w, out, 64);
+    mem_al(w, out, 64, 8);
     uint32_t r = get_dir(w, dirfd, &d);
     if (!r)
         r = get_path(w, path, path_len, &p);
@@ -1073,7 +1115,7 @@ uint32_t w2c_wasi__snapshot__preview1_path_filestat_set_times(wasi_t *w, uint32_
                                                               uint64_t mtim, uint32_t fst)
 {
     if (lookup & ~1u)
-        bad_flags();
+        bad_flags("Lookupflags");
     fd_entry *d;
     struct timespec ts[2];
     uint32_t r = get_dir(w, dirfd, &d);
@@ -1184,7 +1226,7 @@ uint32_t w2c_wasi__snapshot__preview1_path_link(wasi_t *w, uint32_t fd1, uint32_
                                                 uint32_t path2, uint32_t len2)
 {
     if (lookup & ~1u)
-        bad_flags();
+        bad_flags("Lookupflags");
     fd_entry *d1, *d2;
     target_t a, b;
     uint32_t r = get_dir(w, fd1, &d1);
@@ -1241,7 +1283,7 @@ uint32_t w2c_wasi__snapshot__preview1_path_readlink(wasi_t *w, uint32_t dirfd, u
     target_t t;
     char link[PATH_MAX];
     uint8_t *dst = mem_at(w, buf, buf_len);
-    mem_at(w, used, 4);
+    mem_al(w, used, 4, 4);
     uint32_t r = get_dir(w, dirfd, &d);
     if (r)
         return r;
@@ -1288,11 +1330,11 @@ static void put_event(wasi_t *w, uint32_t out, uint32_t *nev, uint64_t userdata,
 uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32_t out,
                                                   uint32_t nsubs, uint32_t nevents)
 {
-    mem_at(w, nevents, 4);
+    mem_al(w, nevents, 4, 4);
     if (nsubs == 0)
         return E_INVAL;
-    mem_at(w, in, (uint64_t)nsubs * 48);
-    mem_at(w, out, (uint64_t)nsubs * 32);
+    mem_al(w, in, (uint64_t)nsubs * 48, 8);
+    mem_al(w, out, (uint64_t)nsubs * 32, 8);
     struct pollfd *pfd = calloc(nsubs, sizeof *pfd);
     uint32_t *which = calloc(nsubs, sizeof *which);
     if (!pfd || !which) {
@@ -1314,10 +1356,10 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
             memcpy(&timeout, mem_at(w, s + 24, 8), 8);
             memcpy(&fl, mem_at(w, s + 40, 2), 2);
             if (fl & ~1u)
-                bad_flags();
+                bad_flags("Subclockflags");
             clockid_t c;
             if (host_clock(id, &c) < 0)
-                bad_enum();
+                bad_enum("Clockid");
             if (fl & 1) { /* absolute: convert to a monotonic deadline */
                 uint64_t now = now_ns(c);
                 dl = start + (timeout > now ? timeout - now : 0);
@@ -1338,7 +1380,7 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
                 which[npfd++] = i;
             }
         } else {
-            bad_enum();
+            bad_enum("Eventtype");
         }
     }
     for (;;) {
@@ -1406,7 +1448,7 @@ uint32_t w2c_wasi__snapshot__preview1_sock_accept(wasi_t *w, uint32_t fd, uint32
                                                   uint32_t out)
 {
     (void)flags;
-    mem_at(w, out, 4);
+    mem_al(w, out, 4, 4);
     return no_socket(w, fd);
 }
 
