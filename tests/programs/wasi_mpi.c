@@ -83,16 +83,16 @@ int main(int argc, char **argv)
             printf(" %s", names[i]);
         printf("\n");
     }
-    /* the last rank removes rank 0's file once rank 0 is done with it; rank 0 checks */
+    /* the last rank removes rank 0's file once rank 0 is done with it; rank 0 checks (a
+     * broadcast, not a send: at one rank a standard send to oneself may block for ever) */
     MPI_Barrier(MPI_COMM_WORLD);
+    int r = 0;
     if (rank == size - 1) {
         snprintf(path, sizeof path, "%s/rank0.bin", dir);
-        int r = unlink(path);
-        MPI_Send(&r, 1, MPI_INT, 0, 7, MPI_COMM_WORLD);
+        r = unlink(path);
     }
+    MPI_Bcast(&r, 1, MPI_INT, size - 1, MPI_COMM_WORLD);
     if (rank == 0) {
-        int r;
-        MPI_Recv(&r, 1, MPI_INT, size - 1, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         snprintf(path, sizeof path, "%s/rank0.bin", dir);
         printf("unlink by the last rank = %d, gone %d\n", r, access(path, F_OK) != 0);
     }

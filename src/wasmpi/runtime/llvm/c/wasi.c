@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -357,23 +356,25 @@ uint32_t w2c_wasi__snapshot__preview1_environ_sizes_get(wasi_t *w, uint32_t envc
 
 static _Noreturn void bad_enum(const char *type);
 
-static int host_clock(uint32_t id, clockid_t *out)
+/* The host clock of a preview1 clock id: 0, or E_BADF for the CPU-time clocks (wasmtime
+ * offers neither); an id the ABI does not define traps. */
+static uint32_t host_clock(uint32_t id, clockid_t *out)
 {
     switch (id) {
     case 0: *out = CLOCK_REALTIME; return 0;
     case 1: *out = CLOCK_MONOTONIC; return 0;
-    case 2: *out = CLOCK_PROCESS_CPUTIME_ID; return 0;
-    case 3: *out = CLOCK_THREAD_CPUTIME_ID; return 0;
+    case 2: case 3: return E_BADF;
     }
-    return -1;
+    bad_enum("Clockid");
 }
 
 uint32_t w2c_wasi__snapshot__preview1_clock_res_get(wasi_t *w, uint32_t id, uint32_t out)
 {
     clockid_t c;
     struct timespec ts;
-    if (host_clock(id, &c) < 0)
-        bad_enum("Clockid");
+    uint32_t r = host_clock(id, &c);
+    if (r)
+        return r;
     if (clock_getres(c, &ts) != 0)
         return werr(errno);
     put_u64(w, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -386,8 +387,9 @@ uint32_t w2c_wasi__snapshot__preview1_clock_time_get(wasi_t *w, uint32_t id, uin
     (void)precision;
     clockid_t c;
     struct timespec ts;
-    if (host_clock(id, &c) < 0)
-        bad_enum("Clockid");
+    uint32_t r = host_clock(id, &c);
+    if (r)
+        return r;
     if (clock_gettime(c, &ts) != 0)
         return werr(errno);
     put_u64(w, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -1326,7 +1328,8 @@ static void put_event(wasi_t *w, uint32_t out, uint32_t *nev, uint64_t userdata,
     put_u64(w, o + 16, nbytes);
 }
 
-/* Clocks and descriptor readiness. Regular files are always ready (as in wasmtime). */
+/* Clocks and descriptor readiness. Regular files are always ready: all of them are reported
+ * at once (wasmtime, whose file readiness comes from a thread pool, reports one or more). */
 uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32_t out,
                                                   uint32_t nsubs, uint32_t nevents)
 {
@@ -1358,8 +1361,11 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
             if (fl & ~1u)
                 bad_flags("Subclockflags");
             clockid_t c;
-            if (host_clock(id, &c) < 0)
-                bad_enum("Clockid");
+            if (host_clock(id, &c)) { /* a CPU-time clock: wasmtime cannot wait on it */
+                free(pfd);
+                free(which);
+                return E_INVAL;
+            }
             if (fl & 1) { /* absolute: convert to a monotonic deadline */
                 uint64_t now = now_ns(c);
                 dl = start + (timeout > now ? timeout - now : 0);
@@ -1370,10 +1376,12 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
                 deadline = dl;
         } else if (tag == SUB_FD_READ || tag == SUB_FD_WRITE) {
             fd_entry *e = get_fd(w, get_u32(w, s + 16));
-            if (!e) {
-                put_event(w, out, &nev, ud, E_BADF, tag, 0);
+            if (!e) { /* wasmtime fails the whole call */
+                free(pfd);
+                free(which);
+                return E_BADF;
             } else if (e->type == FT_REG || e->type == FT_DIR) {
-                put_event(w, out, &nev, ud, 0, tag, 0);
+                put_event(w, out, &nev, ud, 0, tag, 1);
             } else {
                 pfd[npfd].fd = e->host;
                 pfd[npfd].events = tag == SUB_FD_READ ? POLLIN : POLLOUT;
@@ -1405,10 +1413,8 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
             uint32_t s = in + 48 * which[j];
             uint64_t ud;
             memcpy(&ud, mem_at(w, s, 8), 8);
-            int avail = 0;
-            if (pfd[j].events == POLLIN)
-                ioctl(pfd[j].fd, FIONREAD, &avail);
-            put_event(w, out, &nev, ud, 0, *mem_at(w, s + 8, 1), (uint64_t)(avail > 0 ? avail : 0));
+            /* wasmtime reports 1 byte for any ready descriptor: its streams know no count */
+            put_event(w, out, &nev, ud, 0, *mem_at(w, s + 8, 1), 1);
         }
         now = now_ns(CLOCK_MONOTONIC);
         if (deadline != UINT64_MAX && now >= deadline) {
