@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <wasi/api.h>
 
 static const char *rw, *ro;
 
@@ -73,6 +74,45 @@ static void list(const char *d)
     printf("\n");
 }
 
+/* fd_readdir itself, with buffers too small for one entry and resumed from each entry's
+ * cookie, as a libc with a tiny buffer would: the same names, the same truncations. */
+static void raw_readdir(const char *d)
+{
+    int fd = open(d, O_RDONLY | O_DIRECTORY);
+    uint8_t buf[40];
+    __wasi_dircookie_t cookie = 0;
+    int calls = 0, names = 0, truncated = 0;
+    unsigned sum = 0;
+    for (;;) {
+        __wasi_size_t used = 0;
+        __wasi_errno_t e = __wasi_fd_readdir((__wasi_fd_t)fd, buf, sizeof buf, cookie, &used);
+        calls++;
+        if (e || used == 0) {
+            printf("raw readdir: end %d after %d calls\n", (int)e, calls);
+            break;
+        }
+        __wasi_dirent_t de;
+        memcpy(&de, buf, used < sizeof de ? used : sizeof de);
+        if (used < sizeof de + de.d_namlen)
+            truncated++;
+        if (used >= sizeof de) {
+            names++;
+            for (unsigned i = 0; i < de.d_namlen && sizeof de + i < used; i++)
+                sum = sum * 31 + buf[sizeof de + i];
+            cookie = de.d_next;
+        } else {
+            break;
+        }
+    }
+    printf("raw readdir: %d entries, %d truncated, name hash %08x\n", names, truncated, sum);
+    __wasi_size_t used = 7;
+    __wasi_errno_t e = __wasi_fd_readdir((__wasi_fd_t)fd, buf, sizeof buf, 100000, &used);
+    printf("raw readdir past the end = %d used %u\n", (int)e, (unsigned)used);
+    e = __wasi_fd_readdir((__wasi_fd_t)fd, buf, 0, 0, &used);
+    printf("raw readdir, no room = %d used %u\n", (int)e, (unsigned)used);
+    close(fd);
+}
+
 static void section_many(void)
 {
     rc("mkdir many", mkdir(P(rw, "many"), 0755));
@@ -123,6 +163,7 @@ static void section_many(void)
             removed++;
     closedir(dp);
     printf("removed while listing: %d\n", removed);
+    raw_readdir(P(rw, "many"));
     list(P(rw, "many"));
     for (int pass = 0; pass < 10 && removed < 300; pass++) {
         dp = opendir(P(rw, "many"));

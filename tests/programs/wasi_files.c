@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <wasi/api.h>
 
@@ -121,6 +122,20 @@ static void section_posix(void)
     close(fd);
     fd = open(P("posix.bin"), O_WRONLY);
     rc("read on O_WRONLY", read(fd, b, 1));
+    close(fd);
+
+    fd = open(P("vec.txt"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    struct iovec wv[3] = {{"gather ", 7}, {"", 0}, {"write\n", 6}};
+    rc("writev", (long)writev(fd, wv, 3));
+    char r1[4] = {0}, r2[16] = {0};
+    struct iovec rv[2] = {{r1, 3}, {r2, sizeof r2 - 1}};
+    rc("preadv @0", (long)preadv(fd, rv, 2, 0));
+    printf("  [%s|%s]\n", r1, r2);
+    rc("pwritev @7", (long)pwritev(fd, wv + 2, 1, 7));
+    lseek(fd, 0, SEEK_SET);
+    memset(r2, 0, sizeof r2);
+    rc("readv", (long)readv(fd, rv, 2));
+    printf("  [%s|%s]\n", r1, r2);
     close(fd);
 
     fd = open(P("append.txt"), O_WRONLY | O_CREAT | O_APPEND, 0644);

@@ -433,35 +433,35 @@ uint32_t w2c_wasi__snapshot__preview1_sched_yield(wasi_t *w)
 
 /* ---- descriptors ---------------------------------------------------------------------------- */
 
-#define MAX_IOV 1024
-
-/* Translate the guest's iovec array into host iovecs pointing into linear memory. */
-static uint32_t load_iovs(wasi_t *w, uint32_t iovs, uint32_t n, struct iovec *out)
+/* The guest's iovec array as wasmtime's preview1 uses it: only the first non-empty buffer
+ * takes part in a call (the later ones are not even checked), so one call moves one buffer
+ * at most and libc's loops do the rest. `out` points into linear memory; returns how many
+ * host iovecs there are, 0 or 1. */
+static int load_iovs(wasi_t *w, uint32_t iovs, uint32_t n, struct iovec *out)
 {
-    if (n > MAX_IOV)
-        return E_INVAL;
     mem_al(w, iovs, (uint64_t)n * 8, 4);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t buf = get_u32(w, iovs + 8 * i), len = get_u32(w, iovs + 8 * i + 4);
-        out[i].iov_base = mem_at(w, buf, len);
-        out[i].iov_len = len;
+        uint32_t len = get_u32(w, iovs + 8 * i + 4);
+        if (len == 0)
+            continue;
+        out->iov_base = mem_at(w, get_u32(w, iovs + 8 * i), len);
+        out->iov_len = len;
+        return 1;
     }
-    return E_SUCCESS;
+    return 0;
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_write(wasi_t *w, uint32_t fd, uint32_t iovs,
                                                uint32_t n, uint32_t nwritten)
 {
-    struct iovec v[MAX_IOV];
+    struct iovec v[1];
     fd_entry *e = get_fd(w, fd);
     if (!e)
         return E_BADF;
-    uint32_t r = load_iovs(w, iovs, n, v);
-    if (r)
-        return r;
+    int nv = load_iovs(w, iovs, n, v);
     if (e->type == FT_DIR || e->stdio == 1)
         return E_BADF;
-    ssize_t k = writev(e->host, v, (int)n);
+    ssize_t k = writev(e->host, v, nv);
     if (k < 0)
         return werr(errno);
     put_u32(w, nwritten, (uint32_t)k);
@@ -471,16 +471,14 @@ uint32_t w2c_wasi__snapshot__preview1_fd_write(wasi_t *w, uint32_t fd, uint32_t 
 uint32_t w2c_wasi__snapshot__preview1_fd_read(wasi_t *w, uint32_t fd, uint32_t iovs, uint32_t n,
                                               uint32_t nread)
 {
-    struct iovec v[MAX_IOV];
+    struct iovec v[1];
     fd_entry *e = get_fd(w, fd);
     if (!e)
         return E_BADF;
-    uint32_t r = load_iovs(w, iovs, n, v);
-    if (r)
-        return r;
+    int nv = load_iovs(w, iovs, n, v);
     if (e->type == FT_DIR || e->stdio > 1)
         return E_BADF;
-    ssize_t k = readv(e->host, v, (int)n);
+    ssize_t k = readv(e->host, v, nv);
     if (k < 0)
         return werr(errno);
     put_u32(w, nread, (uint32_t)k);
@@ -611,14 +609,15 @@ static uint32_t check_seekable(fd_entry *e, int input)
 uint32_t w2c_wasi__snapshot__preview1_fd_pwrite(wasi_t *w, uint32_t fd, uint32_t iovs,
                                                 uint32_t n, uint64_t off, uint32_t nwritten)
 {
-    struct iovec v[MAX_IOV];
+    struct iovec v[1];
     fd_entry *e = get_fd(w, fd);
-    uint32_t r = load_iovs(w, iovs, n, v);
-    if (r || (r = check_seekable(e, 0)))
+    int nv = load_iovs(w, iovs, n, v);
+    uint32_t r = check_seekable(e, 0);
+    if (r)
         return r;
     if (off > INT64_MAX)
         return E_INVAL;
-    ssize_t k = pwritev(e->host, v, (int)n, (off_t)off);
+    ssize_t k = pwritev(e->host, v, nv, (off_t)off);
     if (k < 0)
         return werr(errno);
     put_u32(w, nwritten, (uint32_t)k);
@@ -628,14 +627,15 @@ uint32_t w2c_wasi__snapshot__preview1_fd_pwrite(wasi_t *w, uint32_t fd, uint32_t
 uint32_t w2c_wasi__snapshot__preview1_fd_pread(wasi_t *w, uint32_t fd, uint32_t iovs, uint32_t n,
                                                uint64_t off, uint32_t nread)
 {
-    struct iovec v[MAX_IOV];
+    struct iovec v[1];
     fd_entry *e = get_fd(w, fd);
-    uint32_t r = load_iovs(w, iovs, n, v);
-    if (r || (r = check_seekable(e, 1)))
+    int nv = load_iovs(w, iovs, n, v);
+    uint32_t r = check_seekable(e, 1);
+    if (r)
         return r;
     if (off > INT64_MAX)
         return E_INVAL;
-    ssize_t k = preadv(e->host, v, (int)n, (off_t)off);
+    ssize_t k = preadv(e->host, v, nv, (off_t)off);
     if (k < 0)
         return werr(errno);
     put_u32(w, nread, (uint32_t)k);
