@@ -62,6 +62,15 @@ def programs(compile_program, engines):  # type: ignore[no-untyped-def]
             done[name] = module
         return done[name]
 
+    # the LLVM tier's runner is built per MPI on first use (a minute on a busy machine, once
+    # per cache): here, rather than inside whichever test happens to come first
+    if len(engines) > 1:
+        probe = get("wasi_exit.c")
+        for m in _mpis():
+            p = subprocess.run([sys.executable, "-m", "wasmpi", "run", "-n", "1", "--engine",
+                                "llvm", str(probe), "exit0"], capture_output=True, text=True,
+                               env=m.env(), timeout=600, stdin=subprocess.DEVNULL)
+            assert p.returncode == 0, p.stderr
     return get
 
 

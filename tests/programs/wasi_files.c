@@ -285,6 +285,62 @@ static void section_fdstat(void)
     show_fdstat("bad fd", 99);
 }
 
+/* Descriptor numbers (which one a new open gets after closes), renumbering, prestat names,
+ * and odd but valid uses: the numbers are the guest's to see, so they must agree. */
+static void section_fds(void)
+{
+    int a = open(P("posix.bin"), O_RDONLY), b = open(P("posix.bin"), O_RDONLY);
+    int c = open(P("posix.bin"), O_RDONLY);
+    printf("fds a b c: %d %d %d\n", a, b, c);
+    close(b);
+    int d = open(P("posix.bin"), O_RDONLY);
+    printf("after closing b, a new open gets %d\n", d);
+    close(a);
+    close(c);
+    int e = open(P("posix.bin"), O_RDONLY), f = open(P("posix.bin"), O_RDONLY);
+    printf("after closing a and c: %d %d\n", e, f);
+    rc("renumber e -> d", (long)__wasi_fd_renumber((__wasi_fd_t)e, (__wasi_fd_t)d));
+    rc("read renumbered", (long)lseek(d, 0, SEEK_CUR));
+    rc("read old number", (long)lseek(e, 0, SEEK_CUR));
+    rc("renumber to a free number", (long)__wasi_fd_renumber((__wasi_fd_t)d, 40));
+    rc("renumber to itself", (long)__wasi_fd_renumber((__wasi_fd_t)f, (__wasi_fd_t)f));
+    int g = open(P("posix.bin"), O_RDONLY);
+    printf("next open: %d\n", g);
+    close(d);
+    close(f);
+    close(g);
+    __wasi_prestat_t ps;
+    rc("prestat 3", (long)__wasi_fd_prestat_get(3, &ps));
+    printf("  tag %d len %u\n", ps.tag, (unsigned)ps.u.dir.pr_name_len);
+    char name[64] = {0};
+    rc("prestat_dir_name short", (long)__wasi_fd_prestat_dir_name(3, (uint8_t *)name, 2));
+    rc("prestat_dir_name", (long)__wasi_fd_prestat_dir_name(3, (uint8_t *)name, sizeof name));
+    printf("  name %s\n", name);
+    rc("prestat of a file", (long)__wasi_fd_prestat_get(0, &ps));
+    /* many descriptors at once */
+    int fds[200], n = 0;
+    for (; n < 200; n++)
+        if ((fds[n] = open(P("posix.bin"), O_RDONLY)) < 0)
+            break;
+    printf("opened %d at once, last %d\n", n, n ? fds[n - 1] : -1);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    rc("open trailing slash on a file", open(P("posix.bin/"), O_RDONLY));
+    rc("open empty path", open("", O_RDONLY));
+    rc("O_CREAT|O_DIRECTORY", open(P("newdir"), O_RDONLY | O_CREAT | O_DIRECTORY, 0755));
+    rc("rename file over dir", rename(P("posix.bin"), dir));
+    int fd = open(P("posix.bin"), O_RDWR | O_APPEND);
+    rc("tell after append open", (long)lseek(fd, 0, SEEK_CUR));
+    write(fd, "zz", 2);
+    rc("tell after append write", (long)lseek(fd, 0, SEEK_CUR));
+    rc("seek past end", (long)lseek(fd, 1 << 20, SEEK_END));
+    rc("pwrite on O_APPEND", (long)pwrite(fd, "P", 1, 0));
+    struct stat st;
+    fstat(fd, &st);
+    printf("  size after %lld\n", (long long)st.st_size);
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     dir = argc > 1 ? argv[1] : "/data";
@@ -292,6 +348,7 @@ int main(int argc, char **argv)
     section_posix();
     section_large();
     section_fdstat();
+    section_fds();
     printf("done\n");
     return 0;
 }

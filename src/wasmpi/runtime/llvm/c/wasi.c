@@ -102,7 +102,9 @@ struct w2c_wasi__snapshot__preview1 {
     char **argv, **envp;
     uint32_t argv_bytes, envp_bytes;
     fd_entry *fds;
-    uint32_t nfds;
+    uint32_t nfds;              /* the table's size */
+    uint32_t next_fd;           /* no descriptor at or above it was ever used */
+    uint32_t *freed, nfreed;    /* closed descriptors, the last closed on top */
     int no_openat2;
 };
 
@@ -213,22 +215,30 @@ static fd_entry *get_fd(wasi_t *w, uint32_t fd)
     return &w->fds[fd];
 }
 
-/* The lowest free guest descriptor, growing the table; -1 if out of memory. */
+/* A free guest descriptor as wasmtime picks it (the guest sees the numbers): the one closed
+ * last, else the lowest never used; the table grows as needed. -1 if out of memory. */
 static int64_t alloc_fd(wasi_t *w)
 {
-    for (uint32_t i = 0; i < w->nfds; i++)
-        if (!w->fds[i].used)
-            return i;
-    uint32_t n = w->nfds ? w->nfds * 2 : 8;
-    fd_entry *t = realloc(w->fds, n * sizeof *t);
-    if (!t)
-        return -1;
-    memset(t + w->nfds, 0, (n - w->nfds) * sizeof *t);
-    w->fds = t;
-    uint32_t fd = w->nfds;
-    w->nfds = n;
-    return fd;
+    if (w->nfreed > 0)
+        return w->freed[--w->nfreed];
+    if (w->next_fd == w->nfds) {
+        uint32_t n = w->nfds ? w->nfds * 2 : 8;
+        fd_entry *t = realloc(w->fds, n * sizeof *t);
+        if (!t)
+            return -1;
+        memset(t + w->nfds, 0, (n - w->nfds) * sizeof *t);
+        w->fds = t;
+        uint32_t *f = realloc(w->freed, n * sizeof *f);
+        if (!f)
+            return -1;
+        w->freed = f;
+        w->nfds = n;
+    }
+    return w->next_fd++;
 }
+
+/* `fd` is free again (freed has room: it is as large as the table) */
+static void release_fd(wasi_t *w, uint32_t fd) { w->freed[w->nfreed++] = fd; }
 
 static uint8_t filetype_of(mode_t m)
 {
@@ -485,17 +495,23 @@ uint32_t w2c_wasi__snapshot__preview1_fd_read(wasi_t *w, uint32_t fd, uint32_t i
     return E_SUCCESS;
 }
 
-uint32_t w2c_wasi__snapshot__preview1_fd_close(wasi_t *w, uint32_t fd)
+static void drop_entry(fd_entry *e)
 {
-    fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
     if (e->dir)
         closedir(e->dir);
     if (e->host > 2)
         close(e->host);
     free(e->preopen);
     memset(e, 0, sizeof *e);
+}
+
+uint32_t w2c_wasi__snapshot__preview1_fd_close(wasi_t *w, uint32_t fd)
+{
+    fd_entry *e = get_fd(w, fd);
+    if (!e)
+        return E_BADF;
+    drop_entry(e);
+    release_fd(w, fd);
     return E_SUCCESS;
 }
 
@@ -832,9 +848,10 @@ uint32_t w2c_wasi__snapshot__preview1_fd_renumber(wasi_t *w, uint32_t from, uint
         return E_BADF;
     if (from == to)
         return E_SUCCESS;
-    w2c_wasi__snapshot__preview1_fd_close(w, to);
-    w->fds[to] = w->fds[from];
-    memset(&w->fds[from], 0, sizeof w->fds[from]);
+    drop_entry(b);
+    *b = *a;
+    memset(a, 0, sizeof *a);
+    release_fd(w, from);
     return E_SUCCESS;
 }
 
