@@ -68,13 +68,8 @@ static _Noreturn void finish(int status, int trapped)
 
 _Noreturn void wasmpi_runner_exit(int status)
 {
-    if (g_upcall_depth > 0 && g_mpi) {
-        /* inside a callback the host MPI is mid-call: the rank cannot finalize */
-        fprintf(stderr, "%s: a callback called exit(%d); ending the job\n", g_where, status);
-        fflush(stdout);
-        abort_job(MPI_COMM_WORLD, status);
-        _exit(status);
-    }
+    if (g_upcall_depth > 0 && g_mpi) /* the bridge says which callback, and ends the job */
+        w2c_host_exit_in_upcall(status);
     finish(status, 0);
 }
 

@@ -282,21 +282,41 @@ static void invoke(const guest_fn *f, wasmtime_val_raw_t *raw)
     raw[0].i32 = (int32_t)r;
 }
 
-/* Run the guest function under a trap frame: a trap in it becomes *trap for the bridge. */
-static void call_guarded(const guest_fn *f, wasmtime_val_raw_t *raw, wasm_trap_t **trap)
+/* exit() inside an upcall: the bridge ends the job naming the callback (upcall.c settle) */
+static char g_exit_token[] = "the guest called exit";
+static int g_exit_status;
+
+_Noreturn void w2c_host_exit_in_upcall(int status)
+{
+    g_exit_status = status;
+    siglongjmp(g_trap_frames->jb, 2);
+}
+
+/* Run the guest function under a trap frame: a trap in it becomes *trap for the bridge, with
+ * wasmtime's "wasm trap: " prefix, and exit() an error that carries the status. */
+static wasmtime_error_t *call_guarded(const guest_fn *f, wasmtime_val_raw_t *raw,
+                                      wasm_trap_t **trap)
 {
     trap_frame fr;
     fr.up = g_trap_frames;
     *trap = NULL;
+    wasmtime_error_t *e = NULL;
     g_upcall_depth++;
-    if (sigsetjmp(fr.jb, 1) == 0) {
+    int how = sigsetjmp(fr.jb, 1);
+    if (how == 0) {
         g_trap_frames = &fr;
         invoke(f, raw);
+    } else if (how == 2) {
+        e = (wasmtime_error_t *)g_exit_token;
     } else {
+        char m[sizeof g_trap_msg];
+        snprintf(m, sizeof m, "wasm trap: %s", g_trap_msg);
+        memcpy(g_trap_msg, m, sizeof m);
         *trap = (wasm_trap_t *)g_trap_msg;
     }
     g_trap_frames = fr.up;
     g_upcall_depth--;
+    return e;
 }
 
 static wasmtime_error_t *w_func_call_unchecked(wasmtime_context_t *ctx,
@@ -311,10 +331,10 @@ static wasmtime_error_t *w_func_call_unchecked(wasmtime_context_t *ctx,
     wasmtime_val_raw_t slots[8];
     memset(slots, 0, sizeof slots);
     memcpy(slots, raw, (len < 8 ? len : 8) * sizeof *raw);
-    call_guarded(f, slots, trap);
+    wasmtime_error_t *e = call_guarded(f, slots, trap);
     if (f->nres)
         raw[0] = slots[0];
-    return NULL;
+    return e;
 }
 
 static wasmtime_error_t *w_func_call(wasmtime_context_t *ctx, const wasmtime_func_t *func,
@@ -329,12 +349,12 @@ static wasmtime_error_t *w_func_call(wasmtime_context_t *ctx, const wasmtime_fun
     memset(slots, 0, sizeof slots);
     for (size_t k = 0; k < nargs; k++)
         slots[k].i32 = args[k].of.i32;
-    call_guarded(f, slots, trap);
-    if (nresults && !*trap) {
+    wasmtime_error_t *e = call_guarded(f, slots, trap);
+    if (nresults && !*trap && !e) {
         results[0].kind = WASMTIME_I32;
         results[0].of.i32 = slots[0].i32;
     }
-    return NULL;
+    return e;
 }
 
 static void copy_message(const char *m, wasm_byte_vec_t *out)
@@ -362,11 +382,12 @@ static void w_byte_vec_delete(wasm_byte_vec_t *v)
     v->data = NULL;
     v->size = 0;
 }
-/* exit() in the guest ends the rank in wasmpi_runner_exit, never through here */
 static _Bool w_error_exit_status(const wasmtime_error_t *e, int *status)
 {
-    (void)e; (void)status;
-    return 0;
+    if ((const char *)e != g_exit_token)
+        return 0;
+    *status = g_exit_status;
+    return 1;
 }
 static wasm_functype_t *w_func_type(const wasmtime_context_t *ctx, const wasmtime_func_t *func)
 {

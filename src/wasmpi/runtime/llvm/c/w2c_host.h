@@ -66,6 +66,8 @@ extern trap_frame *volatile g_trap_frames;
 extern char g_trap_msg[1024];
 void trap_format(char *out, size_t cap, const char *where);
 extern volatile int g_upcall_depth;
+/* proc_exit inside an upcall: back to the upcall, which reports it to the bridge */
+_Noreturn void w2c_host_exit_in_upcall(int status);
 extern const char *g_module_name; /* in backtraces, as wasmtime names frames: app.wasm!main */
 
 #endif
