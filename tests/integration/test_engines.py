@@ -26,6 +26,7 @@ from conftest import MPI, RUN_TIMEOUT, _mpis
 pytestmark = pytest.mark.mpi
 
 ENGINES = ("wasmtime", "llvm")
+PROGRAMS = ("wasi_files.c", "wasi_dirs.c", "wasi_env.c", "wasi_exit.c", "wasi_mpi.c")
 
 
 @functools.cache
@@ -62,6 +63,8 @@ def programs(compile_program, engines):  # type: ignore[no-untyped-def]
             done[name] = module
         return done[name]
 
+    for name in PROGRAMS:  # all at once, so that no test's own time holds a build
+        get(name)
     # the LLVM tier's runner is built per MPI on first use (a minute on a busy machine, once
     # per cache): here, rather than inside whichever test happens to come first
     if len(engines) > 1:

@@ -309,12 +309,92 @@ static void section_readonly(void)
     show_stat("stat r.txt after", stat(P(ro, "r.txt"), &st), &st);
 }
 
+/* The raw path calls on edge cases (trailing slashes, ".", "..", empty names, dangling
+ * links), relative to a directory the guest opened, printing each errno. */
+#define SHOW(what, call) printf("%-34s %d\n", what, (int)(call))
+static void section_edges(void)
+{
+    mkdir(P(rw, "edge"), 0755);
+    __wasi_fd_t e = (__wasi_fd_t)open(P(rw, "edge"), O_RDONLY | O_DIRECTORY), o;
+    SHOW("mkdir sub", __wasi_path_create_directory(e, "sub"));
+    FILE *f = fopen(P(rw, "edge/f.txt"), "w");
+    fputs("xyzw\n", f);
+    fclose(f);
+    __wasi_filestat_t st;
+    SHOW("open O_TRUNC with read rights", __wasi_path_open(e, 0, "f.txt", __WASI_OFLAGS_TRUNC,
+                                                           __WASI_RIGHTS_FD_READ, 0, 0, &o));
+    __wasi_path_filestat_get(e, 0, "f.txt", &st);
+    printf("  size %llu\n", (unsigned long long)st.size);
+    SHOW("stat empty path", __wasi_path_filestat_get(e, 0, "", &st));
+    SHOW("stat .", __wasi_path_filestat_get(e, 0, ".", &st));
+    SHOW("stat sub/", __wasi_path_filestat_get(e, 0, "sub/", &st));
+    SHOW("stat f.txt/", __wasi_path_filestat_get(e, 0, "f.txt/", &st));
+    const char *mk[] = {"nd/", "nd2//", "sub/", "f.txt/", "missing/nd/", "sub/nd3/", "nd4/.", "",
+                        "."};
+    char what[64];
+    for (int i = 0; i < 9; i++) {
+        snprintf(what, sizeof what, "mkdir [%s]", mk[i]);
+        SHOW(what, __wasi_path_create_directory(e, mk[i]));
+    }
+    mkdir(P(rw, "edge/empty"), 0755);
+    mkdir(P(rw, "edge/full"), 0755);
+    mkdir(P(rw, "edge/full/x"), 0755);
+    const char *rm[] = {"nd/", "nd2//", "missing/", "f.txt/", "empty/", "full/", "sub/nd3/",
+                        "nd4/.", "nd4/..", "sub/..", ".", "empty", "nd"};
+    for (int i = 0; i < 13; i++) {
+        snprintf(what, sizeof what, "rmdir [%s]", rm[i]);
+        SHOW(what, __wasi_path_remove_directory(e, rm[i]));
+    }
+    const char *ul[] = {"f.txt/", "missing/", "sub", "sub/", "sub/."};
+    for (int i = 0; i < 5; i++) {
+        snprintf(what, sizeof what, "unlink [%s]", ul[i]);
+        SHOW(what, __wasi_path_unlink_file(e, ul[i]));
+    }
+    SHOW("times ATIM|ATIM_NOW", __wasi_path_filestat_set_times(e, 0, "f.txt", 0, 0,
+         __WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_ATIM_NOW));
+    SHOW("symlink ln -> target", __wasi_path_symlink("target", e, "ln"));
+    uint8_t b[8];
+    __wasi_size_t u = 99;
+    SHOW("readlink, no room", __wasi_path_readlink(e, "ln", b, 0, &u));
+    printf("  used %u\n", (unsigned)u);
+    SHOW("readlink, 3 bytes", __wasi_path_readlink(e, "ln", b, 3, &u));
+    printf("  used %u\n", (unsigned)u);
+    SHOW("symlink to an absolute path", __wasi_path_symlink("/abs", e, "abs"));
+    SHOW("symlink to nothing", __wasi_path_symlink("", e, "emptyln"));
+    SHOW("symlink [sl/]", __wasi_path_symlink("f.txt", e, "sl/"));
+    SHOW("rename to itself", __wasi_path_rename(e, "f.txt", e, "f.txt"));
+    SHOW("rename dir over file", __wasi_path_rename(e, "sub", e, "f.txt"));
+    SHOW("rename file over dir", __wasi_path_rename(e, "f.txt", e, "sub"));
+    SHOW("rename [sub/] [sub2/]", __wasi_path_rename(e, "sub/", e, "sub2/"));
+    SHOW("rename [sub2] [sub3/]", __wasi_path_rename(e, "sub2", e, "sub3/"));
+    SHOW("rename [f.txt/]", __wasi_path_rename(e, "f.txt/", e, "g.txt"));
+    SHOW("rename to [g.txt/]", __wasi_path_rename(e, "f.txt", e, "g.txt/"));
+    SHOW("link a directory", __wasi_path_link(e, 0, "sub3", e, "sublink"));
+    SHOW("link to [h.txt/]", __wasi_path_link(e, 0, "f.txt", e, "h.txt/"));
+    SHOW("link from [f.txt/]", __wasi_path_link(e, 0, "f.txt/", e, "h.txt"));
+    SHOW("open a dir with APPEND", __wasi_path_open(e, 0, "sub3", 0, __WASI_RIGHTS_FD_READ, 0,
+                                                    __WASI_FDFLAGS_APPEND, &o));
+    SHOW("open a file O_DIRECTORY", __wasi_path_open(e, 0, "f.txt", __WASI_OFLAGS_DIRECTORY,
+                                                     __WASI_RIGHTS_FD_READ, 0, 0, &o));
+    SHOW("open dangling, nofollow", __wasi_path_open(e, 0, "ln", 0, __WASI_RIGHTS_FD_READ, 0, 0,
+                                                     &o));
+    SHOW("open dangling, follow", __wasi_path_open(e, 1, "ln", 0, __WASI_RIGHTS_FD_READ, 0, 0,
+                                                   &o));
+    SHOW("create through dangling, nofollow", __wasi_path_open(e, 0, "ln", __WASI_OFLAGS_CREAT,
+                                                               __WASI_RIGHTS_FD_WRITE, 0, 0, &o));
+    SHOW("create through dangling, follow", __wasi_path_open(e, 1, "ln", __WASI_OFLAGS_CREAT,
+                                                             __WASI_RIGHTS_FD_WRITE, 0, 0, &o));
+    close((int)e);
+    list(P(rw, "edge"));
+}
+
 int main(int argc, char **argv)
 {
     rw = argc > 1 ? argv[1] : "/data";
     ro = argc > 2 ? argv[2] : "/ro";
     section_many();
     section_namespace();
+    section_edges();
     section_readonly();
     printf("done\n");
     return 0;

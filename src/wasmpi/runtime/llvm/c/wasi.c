@@ -987,8 +987,10 @@ static uint32_t get_dir(wasi_t *w, uint32_t fd, fd_entry **out)
 }
 
 /* Where a path call acts: the parent directory of its last component, opened beneath the
- * directory descriptor, and that component. A path ending in ".." or '/' is resolved whole
- * first, so that it cannot name anything outside either. */
+ * directory descriptor, and that component. A path ending in ".." is resolved whole first, so
+ * that it cannot name anything outside; so is one ending in '/', except for the calls that
+ * create what it names (`create`: mkdir and a rename's target, where wasmtime ignores the
+ * slash, and the kernel makes a rename of a file to "name/" ENOTDIR). */
 typedef struct {
     char *path;
     int parent;
@@ -996,7 +998,8 @@ typedef struct {
     int trailing;
 } target_t;
 
-static uint32_t target_open(wasi_t *w, fd_entry *d, uint32_t ptr, uint32_t len, target_t *t)
+static uint32_t target_open(wasi_t *w, fd_entry *d, uint32_t ptr, uint32_t len, target_t *t,
+                            int create)
 {
     t->parent = -1;
     t->path = NULL;
@@ -1005,7 +1008,7 @@ static uint32_t target_open(wasi_t *w, fd_entry *d, uint32_t ptr, uint32_t len, 
         return r;
     size_t l = strlen(t->path);
     int dotdot = (l >= 2 && !strcmp(t->path + l - 2, "..") && (l == 2 || t->path[l - 3] == '/'));
-    if (dotdot || (l > 0 && t->path[l - 1] == '/')) {
+    if (dotdot || (!create && l > 0 && t->path[l - 1] == '/')) {
         int fd = beneath_open(d->host, t->path, O_PATH, 0, w->no_openat2);
         if (fd < 0)
             return rerr(errno);
@@ -1159,7 +1162,7 @@ uint32_t w2c_wasi__snapshot__preview1_path_filestat_set_times(wasi_t *w, uint32_
     }
     target_t t;
     char buf[NAME_MAX + 2];
-    r = target_open(w, d, path, path_len, &t);
+    r = target_open(w, d, path, path_len, &t, 0);
     if (!r && utimensat(t.parent, last_name(&t, buf, sizeof buf), ts, AT_SYMLINK_NOFOLLOW) != 0)
         r = werr(errno);
     target_close(&t);
@@ -1176,11 +1179,35 @@ uint32_t w2c_wasi__snapshot__preview1_path_create_directory(wasi_t *w, uint32_t 
         return r;
     if (d->readonly)
         return E_PERM;
-    r = target_open(w, d, path, path_len, &t);
+    r = target_open(w, d, path, path_len, &t, 1);
     if (!r && mkdirat(t.parent, t.last, 0777) != 0)
         r = werr(errno);
     target_close(&t);
     return r;
+}
+
+/* rmdir of "dir/", "dir/." or "dir/..": wasmtime resolves the path and, when it is a
+ * directory, refuses to remove a directory named through itself (EINVAL). 0: not such a
+ * path, go on; else the answer. */
+static uint32_t rmdir_itself(wasi_t *w, fd_entry *d, uint32_t ptr, uint32_t len)
+{
+    char *p = NULL;
+    uint32_t r = get_path(w, ptr, len, &p);
+    if (r)
+        return r;
+    size_t l = strlen(p);
+    const char *last = strrchr(p, '/');
+    last = last ? last + 1 : p;
+    if (!(l > 0 && p[l - 1] == '/') && strcmp(last, ".") && strcmp(last, "..")) {
+        free(p);
+        return 0;
+    }
+    int h = beneath_open(d->host, p, O_PATH | O_DIRECTORY, 0, w->no_openat2);
+    free(p);
+    if (h < 0)
+        return rerr(errno);
+    close(h);
+    return E_INVAL;
 }
 
 static uint32_t unlink_common(wasi_t *w, uint32_t dirfd, uint32_t path, uint32_t path_len,
@@ -1194,7 +1221,9 @@ static uint32_t unlink_common(wasi_t *w, uint32_t dirfd, uint32_t path, uint32_t
         return r;
     if (d->readonly)
         return E_PERM;
-    r = target_open(w, d, path, path_len, &t);
+    if (flags & AT_REMOVEDIR && (r = rmdir_itself(w, d, path, path_len)))
+        return r;
+    r = target_open(w, d, path, path_len, &t, 0);
     if (!r && unlinkat(t.parent, last_name(&t, buf, sizeof buf), flags) != 0)
         r = werr(errno);
     target_close(&t);
@@ -1229,9 +1258,9 @@ uint32_t w2c_wasi__snapshot__preview1_path_rename(wasi_t *w, uint32_t fd1, uint3
         return E_PERM;
     b.parent = -1;
     b.path = NULL;
-    r = target_open(w, d1, path1, len1, &a);
+    r = target_open(w, d1, path1, len1, &a, 1);
     if (!r)
-        r = target_open(w, d2, path2, len2, &b);
+        r = target_open(w, d2, path2, len2, &b, 1);
     if (!r && renameat(a.parent, last_name(&a, ba, sizeof ba), b.parent,
                        last_name(&b, bb, sizeof bb)) != 0)
         r = werr(errno);
@@ -1259,9 +1288,9 @@ uint32_t w2c_wasi__snapshot__preview1_path_link(wasi_t *w, uint32_t fd1, uint32_
         return E_PERM;
     b.parent = -1;
     b.path = NULL;
-    r = target_open(w, d1, path1, len1, &a);
+    r = target_open(w, d1, path1, len1, &a, 0);
     if (!r)
-        r = target_open(w, d2, path2, len2, &b);
+        r = target_open(w, d2, path2, len2, &b, 0);
     if (!r && linkat(a.parent, a.last, b.parent, b.last, 0) != 0)
         r = werr(errno);
     target_close(&a);
@@ -1286,7 +1315,7 @@ uint32_t w2c_wasi__snapshot__preview1_path_symlink(wasi_t *w, uint32_t old, uint
         free(target);
         return E_PERM;
     }
-    r = target_open(w, d, path, path_len, &t);
+    r = target_open(w, d, path, path_len, &t, 0);
     if (!r && symlinkat(target, t.parent, t.last) != 0)
         r = werr(errno);
     target_close(&t);
@@ -1306,7 +1335,7 @@ uint32_t w2c_wasi__snapshot__preview1_path_readlink(wasi_t *w, uint32_t dirfd, u
     uint32_t r = get_dir(w, dirfd, &d);
     if (r)
         return r;
-    r = target_open(w, d, path, path_len, &t);
+    r = target_open(w, d, path, path_len, &t, 0);
     ssize_t n = 0;
     if (!r && (n = readlinkat(t.parent, t.last, link, sizeof link)) < 0)
         r = werr(errno);
