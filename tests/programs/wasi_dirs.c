@@ -96,6 +96,12 @@ static void raw_readdir(const char *d)
         if (used < sizeof de + de.d_namlen)
             truncated++;
         if (used >= sizeof de) {
+            if (names < 2) { /* "." and "..": what do they say of the directory? */
+                struct stat st;
+                fstat(fd, &st);
+                printf("raw readdir entry %d: type %d, the directory's inode %d, next %llu\n",
+                       names, de.d_type, de.d_ino == st.st_ino, (unsigned long long)de.d_next);
+            }
             names++;
             for (unsigned i = 0; i < de.d_namlen && sizeof de + i < used; i++)
                 sum = sum * 31 + buf[sizeof de + i];

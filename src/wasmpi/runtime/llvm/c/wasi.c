@@ -920,7 +920,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_readdir(wasi_t *w, uint32_t fd, uint32_
         uint8_t type;
         if (i < 2) {
             name = i ? ".." : ".";
-            ino = i ? 0 : (uint64_t)self.st_ino;
+            ino = (uint64_t)self.st_ino; /* ".." too: wasmtime shows nothing above */
             type = FT_DIR;
         } else {
             struct dirent *de = NULL;
