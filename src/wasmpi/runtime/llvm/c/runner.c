@@ -58,7 +58,7 @@ static void die(int status, const char *fmt, const char *arg)
 static _Noreturn void finish(int status, int trapped)
 {
     fflush(stdout);
-    if (status != 0 && !trapped)
+    if (status != 0 && !trapped && g_mpi) /* as rank.py: only a job with MPI is ended */
         fprintf(stderr, "%s: the guest exited with status %d; ending the job\n", g_where,
                 status);
     if (g_mpi)
