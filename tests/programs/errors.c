@@ -155,6 +155,56 @@ static void on_world(void)
     CHECK(y == size, "Allreduce after the errors: %d", y);
 }
 
+/* Arguments the bridge rejects before the host MPI sees them, found by the bridge fuzzer
+ * (bench/fuzz, docs/security.md): Open MPI 5.0 looped or segfaulted on each of them. */
+static void fuzz_found(void)
+{
+    int x[8] = {0}, y[8] = {0}, counts[64], displs[64], n = -1;
+    for (int i = 0; i < size; i++)
+        counts[i] = 1, displs[i] = i;
+    OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+    /* an uncommitted datatype: sizes of its packed form, and data of it */
+    MPI_Datatype t, u;
+    MPI_Aint asz = -1;
+    MPI_Count csz = -1;
+    MPI_Request r;
+    OK(MPI_Type_contiguous(2, MPI_INT, &t));
+    OK(MPI_Type_dup(t, &u));
+    ERR(MPI_ERR_TYPE, MPI_Pack_external_size("external32", 8, t, &asz));
+    ERR(MPI_ERR_TYPE, MPI_Pack_external_size_c("external32", 3, u, &csz));
+    ERR(MPI_ERR_TYPE, MPI_Pack_size(7, t, MPI_COMM_WORLD, &n));
+    ERR(MPI_ERR_TYPE, MPI_Pack_size_c(7, u, MPI_COMM_WORLD, &csz));
+    ERR(MPI_ERR_TYPE, MPI_Send(x, 1, t, MPI_PROC_NULL, 0, MPI_COMM_WORLD));
+    ERR(MPI_ERR_TYPE, MPI_Iallgatherv(x, 2, MPI_INT, y, counts, displs, u, MPI_COMM_WORLD, &r));
+    CHECK(asz == -1 && csz == -1, "a failed Pack_external_size wrote its size");
+    OK(MPI_Type_commit(&t));
+    OK(MPI_Pack_external_size("external32", 8, t, &asz));
+    CHECK(asz == 64, "Pack_external_size(8 x 2 ints) = %ld", (long)asz);
+    MPI_Datatype v;
+    OK(MPI_Type_dup(t, &v)); /* a duplicate of a committed type is committed */
+    OK(MPI_Pack_size(1, v, MPI_COMM_WORLD, &n));
+    CHECK(n >= 8, "Pack_size(committed dup) = %d", n);
+    OK(MPI_Type_free(&v));
+    OK(MPI_Type_free(&u));
+    OK(MPI_Type_free(&t));
+    /* a window's rank outside the window; MPI_PROC_NULL is no target (nothing to do) */
+    MPI_Win w;
+    OK(MPI_Win_create(x, sizeof x, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &w));
+    OK(MPI_Win_set_errhandler(w, MPI_ERRORS_RETURN));
+    OK(MPI_Win_lock_all(0, w));
+    ERR(MPI_ERR_RANK, MPI_Win_flush(size, w));
+    ERR(MPI_ERR_RANK, MPI_Win_flush_local(-2, w));
+    OK(MPI_Win_flush(MPI_PROC_NULL, w));
+    OK(MPI_Win_flush_local(MPI_PROC_NULL, w));
+    OK(MPI_Win_flush(rank, w));
+    OK(MPI_Win_unlock_all(w));
+    ERR(MPI_ERR_RANK, MPI_Win_lock(MPI_LOCK_SHARED, size + 1, 0, w));
+    ERR(MPI_ERR_RANK, MPI_Win_unlock(-7, w));
+    OK(MPI_Win_free(&w));
+    /* a negative rank that is no constant is invalid (-2 is a host's MPI_PROC_NULL or
+     * MPI_ANY_SOURCE) */
+    ERR(MPI_ERR_RANK, MPI_Send(x, 1, MPI_INT, -2, 0, MPI_COMM_WORLD));
+}
 
 int main(int argc, char **argv)
 {
@@ -193,6 +243,7 @@ int main(int argc, char **argv)
     }
     RUN(on_dup);
     RUN(on_world);
+    RUN(fuzz_found);
     if (nerr) {
         printf("rank %d: %d failures\n", rank, nerr);
         return 1;

@@ -107,6 +107,15 @@ int32_t new_handle(int kind, host_h h)
     return s->guest;
 }
 
+int32_t new_type(MPI_Datatype t, int uncommitted)
+{
+    int32_t g = new_handle(K_DATATYPE, (host_h){.datatype = t});
+    slot_t *s = lookup(K_DATATYPE, g);
+    if (s && !s->predefined)
+        s->uncommitted = (uint8_t)(uncommitted != 0);
+    return g;
+}
+
 int32_t new_request(MPI_Request r, int32_t comm_slot)
 {
     int32_t g = new_handle(K_REQUEST, (host_h){.request = r});

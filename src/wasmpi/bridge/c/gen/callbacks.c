@@ -6452,6 +6452,8 @@ CALLBACK(MPI_Pack_external_size)
     CHECK_STR(v0, a[0].i32);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    if (sl2->uncommitted)
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
     MPI_Aint v3 = 0;
@@ -6473,6 +6475,8 @@ CALLBACK(MPI_Pack_external_size_c)
     CHECK_STR(v0, a[0].i32);
     MPI_Count v1 = (MPI_Count)a[1].i64;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    if (sl2->uncommitted)
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 8);
     MPI_Count v3 = 0;
@@ -6499,6 +6503,8 @@ CALLBACK(MPI_Pack_size)
     COMM_ARG(v2, 2);
     int v0 = a[0].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    if (sl1->uncommitted)
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
     int v3 = 0;
@@ -6516,6 +6522,8 @@ CALLBACK(MPI_Pack_size_c)
     COMM_ARG(v2, 2);
     MPI_Count v0 = (MPI_Count)a[0].i64;
     HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    if (sl1->uncommitted)
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 8);
     MPI_Count v3 = 0;
@@ -8393,6 +8401,7 @@ CALLBACK(MPI_Type_commit)
         } else {
             sl0->h.datatype = v0;
             datatype_layout(sl0);
+            sl0->uncommitted = 0;
         }
     }
     return done(a, rc, errslot, FN);
@@ -8410,7 +8419,7 @@ CALLBACK(MPI_Type_contiguous)
     MPI_Datatype v2;
     int rc = MPI_Type_contiguous(v0, v1, &v2);
     if (rc == MPI_SUCCESS) {
-        store_i32(p2, new_handle(K_DATATYPE, (host_h){.datatype = v2}));
+        store_i32(p2, new_type(v2, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8434,7 +8443,7 @@ CALLBACK(MPI_Type_contiguous_c)
         rc = MPI_Type_contiguous((int)v0, v1, &v2);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p2, new_handle(K_DATATYPE, (host_h){.datatype = v2}));
+        store_i32(p2, new_type(v2, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8477,7 +8486,7 @@ CALLBACK(MPI_Type_create_darray)
     MPI_Datatype v9;
     int rc = MPI_Type_create_darray(v0, v1, v2, (const int *)GPTR(a[3].i32), v4, v5, (const int *)GPTR(a[6].i32), v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_handle(K_DATATYPE, (host_h){.datatype = v9}));
+        store_i32(p9, new_type(v9, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8506,7 +8515,7 @@ CALLBACK(MPI_Type_create_hindexed)
     MPI_Datatype v4;
     int rc = MPI_Type_create_hindexed(v0, (const int *)GPTR(a[1].i32), v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8532,7 +8541,7 @@ CALLBACK(MPI_Type_create_hindexed_block)
     MPI_Datatype v4;
     int rc = MPI_Type_create_hindexed_block(v0, v1, v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8551,7 +8560,7 @@ CALLBACK(MPI_Type_create_hvector)
     MPI_Datatype v4;
     int rc = MPI_Type_create_hvector(v0, v1, v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8581,7 +8590,7 @@ CALLBACK(MPI_Type_create_hvector_c)
         rc = MPI_Type_create_hvector((int)v0, (int)v1, (MPI_Aint)v2, v3, &v4);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8603,7 +8612,7 @@ CALLBACK(MPI_Type_create_indexed_block)
     MPI_Datatype v4;
     int rc = MPI_Type_create_indexed_block(v0, v1, (const int *)GPTR(a[2].i32), v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8621,7 +8630,7 @@ CALLBACK(MPI_Type_create_resized)
     MPI_Datatype v3;
     int rc = MPI_Type_create_resized(v0, v1, v2, &v3);
     if (rc == MPI_SUCCESS) {
-        store_i32(p3, new_handle(K_DATATYPE, (host_h){.datatype = v3}));
+        store_i32(p3, new_type(v3, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8648,7 +8657,7 @@ CALLBACK(MPI_Type_create_resized_c)
         rc = MPI_Type_create_resized(v0, (MPI_Aint)v1, (MPI_Aint)v2, &v3);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p3, new_handle(K_DATATYPE, (host_h){.datatype = v3}));
+        store_i32(p3, new_type(v3, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8687,7 +8696,7 @@ CALLBACK(MPI_Type_create_struct)
     MPI_Datatype v4;
     int rc = MPI_Type_create_struct(v0, (const int *)GPTR(a[1].i32), v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8717,7 +8726,7 @@ CALLBACK(MPI_Type_create_subarray)
     MPI_Datatype v6;
     int rc = MPI_Type_create_subarray(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), (const int *)GPTR(a[3].i32), v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_handle(K_DATATYPE, (host_h){.datatype = v6}));
+        store_i32(p6, new_type(v6, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8733,7 +8742,7 @@ CALLBACK(MPI_Type_dup)
     MPI_Datatype v1;
     int rc = MPI_Type_dup(v0, &v1);
     if (rc == MPI_SUCCESS) {
-        store_i32(p1, new_handle(K_DATATYPE, (host_h){.datatype = v1}));
+        store_i32(p1, new_type(v1, sl0->uncommitted));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8925,7 +8934,7 @@ CALLBACK(MPI_Type_indexed)
     MPI_Datatype v4;
     int rc = MPI_Type_indexed(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8999,7 +9008,7 @@ CALLBACK(MPI_Type_vector)
     MPI_Datatype v4;
     int rc = MPI_Type_vector(v0, v1, v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9029,7 +9038,7 @@ CALLBACK(MPI_Type_vector_c)
         rc = MPI_Type_vector((int)v0, (int)v1, (int)v2, v3, &v4);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9181,6 +9190,10 @@ CALLBACK(MPI_Win_flush)
 #define FN "MPI_Win_flush"
     OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
+    if (v0 != MPI_PROC_NULL && !win_member(sl1, v0))
+        return fail(a, ABI_ERR_RANK, errslot, FN);
+    if (v0 == MPI_PROC_NULL)
+        return ok(a);
     int rc = MPI_Win_flush(v0, v1);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9200,6 +9213,10 @@ CALLBACK(MPI_Win_flush_local)
 #define FN "MPI_Win_flush_local"
     OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
+    if (v0 != MPI_PROC_NULL && !win_member(sl1, v0))
+        return fail(a, ABI_ERR_RANK, errslot, FN);
+    if (v0 == MPI_PROC_NULL)
+        return ok(a);
     int rc = MPI_Win_flush_local(v0, v1);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9271,9 +9288,13 @@ CALLBACK(MPI_Win_lock)
     if (v0 < 0)
         return fail(a, ABI_ERR_LOCKTYPE, errslot, FN);
     int v1 = in_rank(a[1].i32);
+    if (v1 != MPI_PROC_NULL && !win_member(sl3, v1))
+        return fail(a, ABI_ERR_RANK, errslot, FN);
     int v2 = in_assert(a[2].i32);
     if (v2 < 0)
         return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    if (v1 == MPI_PROC_NULL)
+        return ok(a);
     int rc = MPI_Win_lock(v0, v1, v2, v3);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9367,6 +9388,10 @@ CALLBACK(MPI_Win_unlock)
 #define FN "MPI_Win_unlock"
     OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
+    if (v0 != MPI_PROC_NULL && !win_member(sl1, v0))
+        return fail(a, ABI_ERR_RANK, errslot, FN);
+    if (v0 == MPI_PROC_NULL)
+        return ok(a);
     int rc = MPI_Win_unlock(v0, v1);
     return done(a, rc, errslot, FN);
 #undef FN
