@@ -269,6 +269,8 @@ def generate() -> str:
 
 # ---- the driver ------------------------------------------------------------------------------
 
+_ABORT_RE = re.compile(r"An error occurred in|Assertion|Abort\(|Fatal error|aborting the job"
+                       r"|truncation:|Internal error")
 _SIGNAL_RE = re.compile(r"signal (\d+)|KILLED BY SIGNAL: (\d+)|Segmentation fault|Bus error"
                         r"|core dumped|exited on signal", re.I)
 
@@ -305,7 +307,10 @@ def classify(returncode: int | None, stdout: str, stderr: str) -> tuple[str, str
         if re.search(r"Assertion|assert", stderr) and "signal 11" not in stderr:
             return "mpi-abort", next(ln for ln in lines if re.search("ssert", ln))
         return "FAILURE", sig
-    msg = next((ln for ln in lines if ln.strip()), f"exit {returncode}")
+    # the line that names the error, not a notice printed before it (Open MPI's osc/ucx
+    # warning, the bridge's "host MPI lacks ..." line)
+    msg = next((ln for ln in lines if _ABORT_RE.search(ln)),
+               next((ln for ln in lines if ln.strip()), f"exit {returncode}"))
     return "mpi-abort", msg
 
 

@@ -204,6 +204,11 @@ static void fuzz_found(void)
     /* a negative rank that is no constant is invalid (-2 is a host's MPI_PROC_NULL or
      * MPI_ANY_SOURCE) */
     ERR(MPI_ERR_RANK, MPI_Send(x, 1, MPI_INT, -2, 0, MPI_COMM_WORLD));
+    /* a matched receive of MPI_MESSAGE_NULL (Open MPI raised it under its fatal default) */
+    MPI_Message m = MPI_MESSAGE_NULL;
+    ERR(MPI_ERR_REQUEST, MPI_Mrecv(y, 1, MPI_INT, &m, MPI_STATUS_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Imrecv(y, 1, MPI_INT, &m, &r));
+    CHECK(m == MPI_MESSAGE_NULL, "a failed Mrecv changed the message");
 }
 
 int main(int argc, char **argv)

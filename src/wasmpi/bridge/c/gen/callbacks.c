@@ -4586,6 +4586,8 @@ CALLBACK(MPI_Imrecv)
         v1 = 0;
         v2 = MPI_BYTE;
     }
+    if (v3 == MPI_MESSAGE_NULL)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
     uint32_t p4 = (uint32_t)a[4].i32;
     CHECK_OUT(p4, 4);
     MPI_Request v4;
@@ -4623,6 +4625,8 @@ CALLBACK(MPI_Imrecv_c)
         v1 = 0;
         v2 = MPI_BYTE;
     }
+    if (v3 == MPI_MESSAGE_NULL)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
     uint32_t p4 = (uint32_t)a[4].i32;
     CHECK_OUT(p4, 4);
     MPI_Request v4;
@@ -5694,6 +5698,8 @@ CALLBACK(MPI_Mrecv)
         v1 = 0;
         v2 = MPI_BYTE;
     }
+    if (v3 == MPI_MESSAGE_NULL)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
     STATUS_ARG(v4, 4);
     int rc = MPI_Mrecv(v0, v1, v2, &v3, v4 ? v4 : MPI_STATUS_IGNORE);
     if (rc == MPI_SUCCESS) {
@@ -5730,6 +5736,8 @@ CALLBACK(MPI_Mrecv_c)
         v1 = 0;
         v2 = MPI_BYTE;
     }
+    if (v3 == MPI_MESSAGE_NULL)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
     STATUS_ARG(v4, 4);
     int rc;
     if (host4_fn[H4_MPI_Mrecv_c]) {
