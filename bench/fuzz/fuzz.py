@@ -328,8 +328,15 @@ def run_once(wasm: Path, env: dict[str, str], seed: int, calls: int, wild_ppm: i
         stdout, stderr = p.communicate(timeout=timeout)
         rc = p.returncode
     except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        stdout, stderr = p.communicate()
+        # SIGTERM first: `wasmpi run` stops its ranks, then the launcher. A SIGKILL of the
+        # group alone left Open MPI's rank running (prterun puts each rank in a process group
+        # of its own and, killed, cannot end it)
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            stdout, stderr = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            stdout, stderr = p.communicate()
         rc = None
     dt = time.monotonic() - t0
     done = 0
