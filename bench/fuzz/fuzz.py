@@ -201,6 +201,13 @@ def _caller(f: abi.Function) -> list[str]:
             if k == "keyval":
                 post.append(f"if (rc == MPI_SUCCESS && p{i} == fz_slots[{slot}]) "
                             f"fz_keep(&fz_keyvals, *(int32_t *)fz_slots[{slot}]);")
+    if f.name.startswith("MPI_Comm_idup"):
+        # complete it at once: a freed communicator's stale handle still in a pool can name the
+        # new slot, and a blocking collective on a communicator whose idup is pending waits
+        # forever (MPICH, seed 249: Alltoallw on it 13 calls later)
+        r = len(f.params) - 1
+        post.append(f"if (rc == MPI_SUCCESS && p{r} == fz_slots[{r % 16}]) "
+                    f"MPI_Wait((MPI_Request *)p{r}, MPI_STATUS_IGNORE);")
     if f.name == "MPI_Alloc_mem":
         post.append("if (rc == MPI_SUCCESS && p2 == fz_slots[2]) "
                     "fz_keep(&fz_mems, *(int32_t *)fz_slots[2]);")

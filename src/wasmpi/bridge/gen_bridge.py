@@ -256,11 +256,14 @@ def _gen_callback(f: abi.Function) -> list[str]:
     invoke = _host4_call(cb, call) if f.mpi4 else [f"    int rc = {f.name}({call});\n"]
     if cb.request is not None:
         r = cb.request
+        new = f"new_request(v{r}, errslot)"
+        if f.chapter in ("coll", "topo") or f.name.startswith("MPI_Comm_idup"):
+            new = f"collective_request({new})"  # MPI_Cancel refuses it
         if cb.keep:  # the request owns the host arrays from now on
-            cb.post.append(f"        int32_t r{r} = new_request(v{r}, errslot);\n"
+            cb.post.append(f"        int32_t r{r} = {new};\n"
                            f"        keep_attach(&keep_, r{r});\n        store_i32(p{r}, r{r});\n")
         else:
-            cb.post.append(f"        store_i32(p{r}, new_request(v{r}, errslot));\n")
+            cb.post.append(f"        store_i32(p{r}, {new});\n")
     head = [f"CALLBACK({f.name})\n{{\n#define FN \"{f.name}\"\n"]
     if cb.comm is not None:
         if cb.tool:

@@ -125,6 +125,14 @@ int32_t new_request(MPI_Request r, int32_t comm_slot)
     return g;
 }
 
+int32_t collective_request(int32_t guest)
+{
+    slot_t *s = lookup(K_REQUEST, guest);
+    if (s && !s->predefined)
+        s->collective = 1;
+    return guest;
+}
+
 int32_t new_comm(MPI_Comm c, int32_t parent_slot)
 {
     int32_t g = new_handle(K_COMM, (host_h){.comm = c});

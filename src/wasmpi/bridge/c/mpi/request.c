@@ -105,6 +105,10 @@ CALLBACK(MPI_Cancel)
 #define FN "MPI_Cancel"
     ERRSLOT;
     REQUEST_ARG(rp, 0);
+    /* erroneous for a collective's request (MPI-4.1 6.12, 6.13): refused before the host sees
+     * it (MPICH asserts, Open MPI 5 waits forever; found by the fuzzer) */
+    if (s->collective)
+        return fail(a, ABI_ERR_REQUEST, errslot, FN);
     return done(a, MPI_Cancel(&h), errslot, FN);
 #undef FN
 }
