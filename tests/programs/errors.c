@@ -226,6 +226,17 @@ static void fuzz_found(void)
     OK(MPI_Barrier_init(MPI_COMM_WORLD, MPI_INFO_NULL, &r));
     ERR(MPI_ERR_REQUEST, MPI_Cancel(&r));
     OK(MPI_Request_free(&r));
+    /* a long name on a predefined communicator (Open MPI 5.0.11 wrote it past the end of a
+     * heap buffer, and glibc aborted in MPI_Finalize); the bridge keeps it */
+    char longname[101], got_name[MPI_MAX_OBJECT_NAME];
+    memset(longname, 'w', 100);
+    longname[100] = 0;
+    OK(MPI_Comm_set_name(MPI_COMM_WORLD, longname));
+    OK(MPI_Comm_set_name(MPI_COMM_SELF, "a self of a longer name than its own"));
+    OK(MPI_Comm_get_name(MPI_COMM_WORLD, got_name, &n));
+    CHECK(n == 100 && strcmp(got_name, longname) == 0, "WORLD's name back: %d", n);
+    OK(MPI_Comm_get_name(MPI_COMM_SELF, got_name, &n));
+    CHECK(strcmp(got_name, "a self of a longer name than its own") == 0, "SELF's name back");
     /* a matched receive of MPI_MESSAGE_NULL (Open MPI raised it under its fatal default) */
     MPI_Message m = MPI_MESSAGE_NULL;
     ERR(MPI_ERR_REQUEST, MPI_Mrecv(y, 1, MPI_INT, &m, MPI_STATUS_IGNORE));

@@ -2414,25 +2414,6 @@ CALLBACK(MPI_Comm_get_info)
 #undef FN
 }
 
-CALLBACK(MPI_Comm_get_name)
-{
-#define FN "MPI_Comm_get_name"
-    COMM_ARG(v0, 0);
-    uint32_t p1 = (uint32_t)a[1].i32;
-    CHECK_OUT(p1, ABI_MAX_OBJECT_NAME);
-    char v1[MPI_MAX_OBJECT_NAME + 1];
-    v1[0] = 0;
-    uint32_t p2 = (uint32_t)a[2].i32;
-    CHECK_OUT(p2, 4);
-    int v2 = 0;
-    int rc = MPI_Comm_get_name(v0, v1, &v2);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p2, put_string(p1, v1, ABI_MAX_OBJECT_NAME));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Comm_group)
 {
 #define FN "MPI_Comm_group"
@@ -2511,17 +2492,6 @@ CALLBACK(MPI_Comm_set_info)
     COMM_ARG(v0, 0);
     HANDLE_ARG(K_INFO, info, v1, sl1, 1);
     int rc = MPI_Comm_set_info(v0, v1);
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Comm_set_name)
-{
-#define FN "MPI_Comm_set_name"
-    COMM_ARG(v0, 0);
-    const char *v1;
-    CHECK_STR(v1, a[1].i32);
-    int rc = MPI_Comm_set_name(v0, v1);
     return done(a, rc, errslot, FN);
 #undef FN
 }
