@@ -237,6 +237,11 @@ static void fuzz_found(void)
     CHECK(n == 100 && strcmp(got_name, longname) == 0, "WORLD's name back: %d", n);
     OK(MPI_Comm_get_name(MPI_COMM_SELF, got_name, &n));
     CHECK(strcmp(got_name, "a self of a longer name than its own") == 0, "SELF's name back");
+    /* MPI_Grequest_complete of a request that is no generalized request (Open MPI 5.0.11
+     * segfaulted) */
+    OK(MPI_Isend(x, 1, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD, &r));
+    ERR(MPI_ERR_REQUEST, MPI_Grequest_complete(r));
+    OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
     /* a matched receive of MPI_MESSAGE_NULL (Open MPI raised it under its fatal default) */
     MPI_Message m = MPI_MESSAGE_NULL;
     ERR(MPI_ERR_REQUEST, MPI_Mrecv(y, 1, MPI_INT, &m, MPI_STATUS_IGNORE));
