@@ -242,6 +242,9 @@ static void fuzz_found(void)
     OK(MPI_Isend(x, 1, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD, &r));
     ERR(MPI_ERR_REQUEST, MPI_Grequest_complete(r));
     OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+    /* MPI_T_finalize without MPI_T_init_thread (Open MPI 5.0.11 then segfaulted in
+     * MPI_Finalize) */
+    CHECK(MPI_T_finalize() == MPI_T_ERR_NOT_INITIALIZED, "MPI_T_finalize without init");
     /* a matched receive of MPI_MESSAGE_NULL (Open MPI raised it under its fatal default) */
     MPI_Message m = MPI_MESSAGE_NULL;
     ERR(MPI_ERR_REQUEST, MPI_Mrecv(y, 1, MPI_INT, &m, MPI_STATUS_IGNORE));
