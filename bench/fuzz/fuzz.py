@@ -425,6 +425,10 @@ def campaign(wasm: Path, env: dict[str, str], total: int, per_run: int, seed: in
                 yield r
 
 
+def _brief(r: Run) -> dict[str, object]:
+    return {k: v for k, v in r.__dict__.items() if k != "imports"}
+
+
 def _out(cmd: list[str]) -> str:
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
@@ -483,8 +487,9 @@ def main() -> int:
         "per_import_min": min(per_import.values()),
         "imports_never_called": sorted(n for n, c in per_import.items() if not c),
         "per_import": dict(sorted(per_import.items())),
-        "failures": [r.__dict__ for r in runs if r.outcome == "FAILURE"],
-        "aborts": [r.__dict__ for r in runs if r.outcome == "mpi-abort"],
+        # (each run's calls per import are in per_import above, not repeated per run)
+        "failures": [_brief(r) for r in runs if r.outcome == "FAILURE"],
+        "aborts": [_brief(r) for r in runs if r.outcome == "mpi-abort"],
     }
     a.out.mkdir(parents=True, exist_ok=True)
     path = a.out / f"fuzz-{mpi_name}-{_dt.date.today().isoformat()}.json"
