@@ -37,5 +37,37 @@ static void fz_corpus(void)
     fz_expect("Unpack(position)",
               MPI_Unpack(fz_data, 16, &pos, fz_data + 64, 1, MPI_INT, MPI_COMM_SELF),
               MPI_ERR_ARG);
+    /* Open MPI 5.0 looped or segfaulted in its convertor on an uncommitted datatype */
+    MPI_Datatype t;
+    MPI_Aint asz;
+    MPI_Request req;
+    MPI_Type_contiguous(4, MPI_INT, &t);
+    fz_expect("Pack_external_size(uncommitted)",
+              MPI_Pack_external_size("external32", 8, t, &asz), MPI_ERR_TYPE);
+    fz_expect("Pack_size(uncommitted)", MPI_Pack_size(7, t, MPI_COMM_SELF, &pos), MPI_ERR_TYPE);
+    fz_expect("Iallgatherv(uncommitted)",
+              MPI_Iallgatherv(fz_data, 1, MPI_INT, fz_data + 64, counts, displs, t,
+                              MPI_COMM_SELF, &req), MPI_ERR_TYPE);
+    MPI_Type_free(&t);
+    /* Open MPI 5.0 segfaulted: MPI_Win_flush(_local) of a rank outside the window */
+    MPI_Win w;
+    if (MPI_Win_create(fz_data, 64, 1, MPI_INFO_NULL, MPI_COMM_SELF, &w) == MPI_SUCCESS) {
+        MPI_Win_set_errhandler(w, MPI_ERRORS_RETURN);
+        fz_expect("Win_flush(3)", MPI_Win_flush(3, w), MPI_ERR_RANK);
+        fz_expect("Win_flush_local(-2)", MPI_Win_flush_local(-2, w), MPI_ERR_RANK);
+        fz_expect("Win_flush_local(PROC_NULL)", MPI_Win_flush_local(MPI_PROC_NULL, w),
+                  MPI_SUCCESS);
+        MPI_Win_free(&w);
+    }
+    /* Open MPI 5.0 raised this on no communicator: a fatal abort under MPI_ERRORS_RETURN */
+    MPI_Message msg = MPI_MESSAGE_NULL;
+    fz_expect("Mrecv(MESSAGE_NULL)", MPI_Mrecv(fz_data, 1, MPI_INT, &msg, MPI_STATUS_IGNORE),
+              MPI_ERR_REQUEST);
+    /* MPICH asserted, Open MPI 5.0 waited forever: MPI_Cancel of a collective's request */
+    MPI_Request creq;
+    if (MPI_Ibarrier(MPI_COMM_SELF, &creq) == MPI_SUCCESS) {
+        fz_expect("Cancel(Ibarrier)", MPI_Cancel(&creq), MPI_ERR_REQUEST);
+        MPI_Wait(&creq, MPI_STATUS_IGNORE);
+    }
     printf("CORPUS done, %d bad\n", fz_corpus_bad);
 }

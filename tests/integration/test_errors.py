@@ -16,6 +16,7 @@ def test_errors_return(compile_program, run, n: int) -> None:  # type: ignore[no
     r = run(compile_program("errors.c"), n).check()
     assert "FAILED" not in r.stdout, r.stdout
     assert "ok on_dup\n" in r.stdout and "ok on_world\n" in r.stdout, r.stdout
+    assert "ok fuzz_found\n" in r.stdout, r.stdout
     assert f"errors done on {n} ranks" in r.stdout
 
 

@@ -155,6 +155,102 @@ static void on_world(void)
     CHECK(y == size, "Allreduce after the errors: %d", y);
 }
 
+/* Arguments the bridge rejects before the host MPI sees them, found by the bridge fuzzer
+ * (bench/fuzz, docs/security.md): Open MPI 5.0 looped or segfaulted on each of them. */
+static void fuzz_found(void)
+{
+    int x[8] = {0}, y[8] = {0}, counts[64], displs[64], n = -1;
+    for (int i = 0; i < size; i++)
+        counts[i] = 1, displs[i] = i;
+    OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+    /* an uncommitted datatype: sizes of its packed form, and data of it */
+    MPI_Datatype t, u;
+    MPI_Aint asz = -1;
+    MPI_Count csz = -1;
+    MPI_Request r;
+    OK(MPI_Type_contiguous(2, MPI_INT, &t));
+    OK(MPI_Type_dup(t, &u));
+    ERR(MPI_ERR_TYPE, MPI_Pack_external_size("external32", 8, t, &asz));
+    ERR(MPI_ERR_TYPE, MPI_Pack_external_size_c("external32", 3, u, &csz));
+    ERR(MPI_ERR_TYPE, MPI_Pack_size(7, t, MPI_COMM_WORLD, &n));
+    ERR(MPI_ERR_TYPE, MPI_Pack_size_c(7, u, MPI_COMM_WORLD, &csz));
+    ERR(MPI_ERR_TYPE, MPI_Send(x, 1, t, MPI_PROC_NULL, 0, MPI_COMM_WORLD));
+    ERR(MPI_ERR_TYPE, MPI_Iallgatherv(x, 2, MPI_INT, y, counts, displs, u, MPI_COMM_WORLD, &r));
+    CHECK(asz == -1 && csz == -1, "a failed Pack_external_size wrote its size");
+    OK(MPI_Type_commit(&t));
+    OK(MPI_Pack_external_size("external32", 8, t, &asz));
+    CHECK(asz == 64, "Pack_external_size(8 x 2 ints) = %ld", (long)asz);
+    MPI_Datatype v;
+    OK(MPI_Type_dup(t, &v)); /* a duplicate of a committed type is committed */
+    OK(MPI_Pack_size(1, v, MPI_COMM_WORLD, &n));
+    CHECK(n >= 8, "Pack_size(committed dup) = %d", n);
+    OK(MPI_Type_free(&v));
+    OK(MPI_Type_free(&u));
+    OK(MPI_Type_free(&t));
+    /* a window's rank outside the window; MPI_PROC_NULL is no target (nothing to do) */
+    MPI_Win w;
+    OK(MPI_Win_create(x, sizeof x, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &w));
+    OK(MPI_Win_set_errhandler(w, MPI_ERRORS_RETURN));
+    OK(MPI_Win_lock_all(0, w));
+    ERR(MPI_ERR_RANK, MPI_Win_flush(size, w));
+    ERR(MPI_ERR_RANK, MPI_Win_flush_local(-2, w));
+    OK(MPI_Win_flush(MPI_PROC_NULL, w));
+    OK(MPI_Win_flush_local(MPI_PROC_NULL, w));
+    OK(MPI_Win_flush(rank, w));
+    OK(MPI_Win_unlock_all(w));
+    ERR(MPI_ERR_RANK, MPI_Win_lock(MPI_LOCK_SHARED, size + 1, 0, w));
+    ERR(MPI_ERR_RANK, MPI_Win_unlock(-7, w));
+    OK(MPI_Win_free(&w));
+    /* a negative rank that is no constant is invalid (-2 is a host's MPI_PROC_NULL or
+     * MPI_ANY_SOURCE) */
+    ERR(MPI_ERR_RANK, MPI_Send(x, 1, MPI_INT, -2, 0, MPI_COMM_WORLD));
+    /* the bridge's own long double reductions on buffers only 8-byte aligned (wasm needs no
+     * alignment; an aligned SSE access segfaulted in the host) */
+    static _Alignas(16) unsigned char in[104], io[104];
+    long double a3[3] = {1.5L, 2.25L, -4.0L}, b3[3] = {0.5L, 0.75L, 1.0L}, got[3];
+    memcpy(in + 8, a3, sizeof a3);
+    memcpy(io + 8, b3, sizeof b3);
+    OK(MPI_Reduce_local(in + 8, io + 8, 3, MPI_LONG_DOUBLE, MPI_SUM));
+    memcpy(got, io + 8, sizeof got);
+    CHECK(got[0] == 2.0L && got[1] == 3.0L && got[2] == -3.0L, "unaligned long double sum");
+    struct { long double v; int i; } li[2] = {{3.0L, 1}, {5.0L, 2}}, lo[2] = {{4.0L, 0}, {5.0L, 0}};
+    memcpy(in + 8, li, sizeof li[0]);
+    memcpy(io + 8, lo, sizeof lo[0]);
+    OK(MPI_Reduce_local(in + 8, io + 8, 1, MPI_LONG_DOUBLE_INT, MPI_MINLOC));
+    memcpy(lo, io + 8, sizeof lo[0]);
+    CHECK(lo[0].v == 3.0L && lo[0].i == 1, "unaligned long double minloc");
+    /* cancelling a collective's request is erroneous (MPICH asserted, Open MPI waited) */
+    OK(MPI_Ibarrier(MPI_COMM_WORLD, &r));
+    ERR(MPI_ERR_REQUEST, MPI_Cancel(&r));
+    OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+    OK(MPI_Barrier_init(MPI_COMM_WORLD, MPI_INFO_NULL, &r));
+    ERR(MPI_ERR_REQUEST, MPI_Cancel(&r));
+    OK(MPI_Request_free(&r));
+    /* a long name on a predefined communicator (Open MPI 5.0.11 wrote it past the end of a
+     * heap buffer, and glibc aborted in MPI_Finalize); the bridge keeps it */
+    char longname[101], got_name[MPI_MAX_OBJECT_NAME];
+    memset(longname, 'w', 100);
+    longname[100] = 0;
+    OK(MPI_Comm_set_name(MPI_COMM_WORLD, longname));
+    OK(MPI_Comm_set_name(MPI_COMM_SELF, "a self of a longer name than its own"));
+    OK(MPI_Comm_get_name(MPI_COMM_WORLD, got_name, &n));
+    CHECK(n == 100 && strcmp(got_name, longname) == 0, "WORLD's name back: %d", n);
+    OK(MPI_Comm_get_name(MPI_COMM_SELF, got_name, &n));
+    CHECK(strcmp(got_name, "a self of a longer name than its own") == 0, "SELF's name back");
+    /* MPI_Grequest_complete of a request that is no generalized request (Open MPI 5.0.11
+     * segfaulted) */
+    OK(MPI_Isend(x, 1, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD, &r));
+    ERR(MPI_ERR_REQUEST, MPI_Grequest_complete(r));
+    OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+    /* MPI_T_finalize without MPI_T_init_thread (Open MPI 5.0.11 then segfaulted in
+     * MPI_Finalize) */
+    CHECK(MPI_T_finalize() == MPI_T_ERR_NOT_INITIALIZED, "MPI_T_finalize without init");
+    /* a matched receive of MPI_MESSAGE_NULL (Open MPI raised it under its fatal default) */
+    MPI_Message m = MPI_MESSAGE_NULL;
+    ERR(MPI_ERR_REQUEST, MPI_Mrecv(y, 1, MPI_INT, &m, MPI_STATUS_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Imrecv(y, 1, MPI_INT, &m, &r));
+    CHECK(m == MPI_MESSAGE_NULL, "a failed Mrecv changed the message");
+}
 
 int main(int argc, char **argv)
 {
@@ -193,6 +289,7 @@ int main(int argc, char **argv)
     }
     RUN(on_dup);
     RUN(on_world);
+    RUN(fuzz_found);
     if (nerr) {
         printf("rank %d: %d failures\n", rank, nerr);
         return 1;

@@ -50,6 +50,10 @@ SCALAR_IN = {
 }
 # Scalar inputs whose translation yields -1 for a value the ABI does not define: error class.
 SCALAR_INVALID = {"assert": "ERR_ASSERT", "lock_type": "ERR_LOCKTYPE"}
+#: Calls whose datatype must be committed though they take no buffer (BUF refuses an
+#: uncommitted type in the others): Open MPI 5.0 loops forever or segfaults in its convertor on
+#: an uncommitted one (found by the fuzzer); MPICH returns MPI_ERR_TYPE for Pack_size already
+NEEDS_COMMITTED = {f"MPI_{n}{c}" for n in ("Pack_size", "Pack_external_size") for c in ("", "_c")}
 # Scalar kinds written back through a guest pointer: host type, guest size, and the
 # translation of the host value `{}` into what the guest stores.
 SCALAR_OUT = {
@@ -252,11 +256,14 @@ def _gen_callback(f: abi.Function) -> list[str]:
     invoke = _host4_call(cb, call) if f.mpi4 else [f"    int rc = {f.name}({call});\n"]
     if cb.request is not None:
         r = cb.request
+        new = f"new_request(v{r}, errslot)"
+        if f.chapter in ("coll", "topo") or f.name.startswith("MPI_Comm_idup"):
+            new = f"collective_request({new})"  # MPI_Cancel refuses it
         if cb.keep:  # the request owns the host arrays from now on
-            cb.post.append(f"        int32_t r{r} = new_request(v{r}, errslot);\n"
+            cb.post.append(f"        int32_t r{r} = {new};\n"
                            f"        keep_attach(&keep_, r{r});\n        store_i32(p{r}, r{r});\n")
         else:
-            cb.post.append(f"        store_i32(p{r}, new_request(v{r}, errslot));\n")
+            cb.post.append(f"        store_i32(p{r}, {new});\n")
     head = [f"CALLBACK({f.name})\n{{\n#define FN \"{f.name}\"\n"]
     if cb.comm is not None:
         if cb.tool:
@@ -393,6 +400,12 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
         ctype, conv = SCALAR_IN[k]
         raw = f"a[{i}].i64" if p.wasm == "I" else f"a[{i}].i32"
         cb.pre.append(f"    {ctype} v{i} = {conv.format(raw)};\n")
+        if k == "rank" and _on_window(cb):
+            # Open MPI 5.0 segfaults in Win_flush(_local) on a rank outside the window, and on
+            # MPI_PROC_NULL: no target, nothing to lock or flush (MPICH returns at once too)
+            cb.pre.append(f"    if (v{i} != MPI_PROC_NULL && !win_member(sl{cb.obj}, v{i}))\n"
+                          f"        return fail(a, ABI_ERR_RANK, errslot, FN);\n")
+            cb.late.append(f"    if (v{i} == MPI_PROC_NULL)\n        return ok(a);\n")
         if k in SCALAR_INVALID:
             cb.pre.append(f"    if (v{i} < 0)\n"
                           f"        return fail(a, {_abi_int(SCALAR_INVALID[k])}, errslot, FN);\n")
@@ -440,6 +453,13 @@ def _scalar_or_handle(cb: _Callback, i: int, p: abi.Param) -> None:
         raise cb.fail(f"{p.name}: kind {k!r} direction {d!r}")
 
 
+def _on_window(cb: _Callback) -> bool:
+    """A call on a window whose target rank has no displacement (Win_lock, Win_flush, ...):
+    the rank must be a member of the window (rma_target checks the others)."""
+    return (cb.comm is None and cb.obj is not None and cb.f.params[cb.obj].kind == "Win"
+            and not any(q.kind == "disp" for q in cb.f.params))
+
+
 def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
     k, d = p.kind, p.direction
     K = f"K_{k.upper()}"
@@ -449,6 +469,9 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             cb.args[i] = f"v{i}"
             return
         cb.pre.append(f"    HANDLE_ARG({K}, {low}, v{i}, sl{i}, {i});\n")
+        if k == "Datatype" and cb.f.name in NEEDS_COMMITTED:
+            cb.pre.append(f"    if (sl{i}->uncommitted)\n"
+                          f"        return fail(a, ABI_ERR_TYPE, errslot, FN);\n")
         if k == "T_pvar_handle":
             _pvar_in_session(cb, i, cb.pre)
         if k == "Op":  # predefined ops on long double types are the bridge's own
@@ -481,6 +504,13 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
             new = f"new_request(v{i}, errslot)"
         elif k in ("Op", "Errhandler"):
             raise cb.fail(f"{p.name}: new {k} handles carry guest functions")
+        elif k == "Datatype" and cb.f.name.startswith("MPI_Type_"):
+            # a constructor's type needs MPI_Type_commit before it carries data; a duplicate
+            # is committed when its original is
+            src = [j for j, q in enumerate(cb.f.params) if q.kind == "Datatype"
+                   and q.direction == "in" and not q.array]
+            new = (f"new_type(v{i}, sl{src[0]}->uncommitted)" if cb.f.name == "MPI_Type_dup"
+                   else f"new_type(v{i}, 1)")
         else:
             new = f"new_handle({K}, (host_h){{.{low} = v{i}}})"
         cond = f"if (p{i})\n            " if opt else ""
@@ -512,6 +542,8 @@ def _handle(cb: _Callback, i: int, p: abi.Param) -> None:
                      f"        }} else {{\n            sl{i}->h.{low} = v{i};\n")
             if k == "Datatype":
                 post += f"            datatype_layout(sl{i});\n"
+            if k == "Datatype" and cb.f.name == "MPI_Type_commit":
+                post += f"            sl{i}->uncommitted = 0;\n"
             post += "        }\n"
         cb.post.append(post)
     else:
@@ -755,6 +787,11 @@ def _no_proc_receive(cb: _Callback, i: int) -> None:
     count, datatype = cb.index(bufs[0].count), cb.index(bufs[0].datatype)
     cb.outs.append(f"    if (v{i} == MPI_MESSAGE_NO_PROC) {{\n"
                    f"        v{count} = 0;\n        v{datatype} = MPI_BYTE;\n    }}\n")
+    # MPI_MESSAGE_NULL matches nothing: Open MPI 5 raises that error on no communicator, so
+    # under its default handler, which aborts the job even when the guest asked for
+    # MPI_ERRORS_RETURN (found by the fuzzer)
+    cb.outs.append(f"    if (v{i} == MPI_MESSAGE_NULL)\n"
+                   f"        return fail(a, kind_error[K_MESSAGE], errslot, FN);\n")
 
 
 def _disp(cb: _Callback, i: int, p: abi.Param) -> None:

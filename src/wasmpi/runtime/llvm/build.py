@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import re
 import sys
 from importlib import metadata, resources
@@ -22,9 +23,9 @@ from pathlib import Path
 
 from ... import _tools, cache, wasmfile
 from ...bridge import build as bridge_build
-from ...errors import InputError, ToolError
+from ...errors import InputError, ToolError, UsageError
 from ...hostmpi import HostMPI
-from .. import read_module_bytes
+from .. import _cpu_id, read_module_bytes
 
 #: Bumped when the glue or the module's build changes in a way the inputs do not show.
 GLUE_VERSION = "2"
@@ -33,8 +34,15 @@ GLUE_VERSION = "2"
 RT_DEFINES: tuple[str, ...] = ()
 #: zig cc maps -O1, -O2 and -O3 alike to its ReleaseFast, which runs clang at -O2: the object
 #: files are byte-identical, so -O3 here documents the intent and costs nothing.
-MODULE_FLAGS = ("-O3", "-mcpu=x86_64", "-fno-optimize-sibling-calls", "-frounding-math",
-                "-fPIC", "-fvisibility=hidden", "-w")
+MODULE_FLAGS = ("-O3", "-fno-optimize-sibling-calls", "-frounding-math", "-fPIC",
+                "-fvisibility=hidden", "-w")
+#: The module is built for the CPU it runs on (it is built per node, like wasmtime's .cwasm, and
+#: the CPU is in its key): the hot loops of vectorized guests need more than baseline x86-64's
+#: 16 SSE2 registers (docs/performance.md, "Why the LLVM tier is fast (or not)"). FMA is then
+#: enabled, so contraction is turned off (Wasm rounds every multiply and add by itself).
+#: WASMPI_LLVM_CPU=x86_64 (or any zig -mcpu name) builds portable code instead.
+CPU_ENV = "WASMPI_LLVM_CPU"
+FP_FLAGS = ("-ffp-contract=off",)
 #: No libc: the runner that dlopens the module provides memcpy, libm and the wasm2c runtime.
 #: Linking against zig's libc would make zig build glibc stubs and compiler_rt in its own cache
 #: first (about 17 s of CPU once per cache directory).
@@ -79,10 +87,37 @@ def parts(data: bytes) -> int:
     return max(1, min(MAX_PARTS, -(-code // PART_BYTES)))
 
 
+def cpu_flags() -> tuple[str, ...]:
+    cpu = os.environ.get(CPU_ENV, "").strip() or "native"
+    if not re.fullmatch(r"[A-Za-z0-9_.+-]+", cpu):
+        raise UsageError(f"{CPU_ENV}={cpu!r}: not a CPU name (e.g. native, x86_64, "
+                         "x86_64_v3, znver4)")
+    return (f"-mcpu={cpu}", *FP_FLAGS)
+
+
+def module_flags() -> tuple[str, ...]:
+    return MODULE_FLAGS + cpu_flags()
+
+
+def _host_cpu() -> str:
+    """The host CPU as -mcpu=native sees it: its features, and its model (the tuning)."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((ln.strip() for ln in f if ln.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{platform.machine()} {model} {_cpu_id()}"
+
+
 def module_path(data: bytes) -> Path:
     _, _, _, wabt_version = _wabt()
+    flags = module_flags()
+    # code for -mcpu=native is only valid on this CPU: a cache shared by several kinds of node
+    # keeps one build per kind
+    cpu = _host_cpu() if "-mcpu=native" in flags else ""
     key = cache.key(data, "wasm2c " + wabt_version, "zig " + _zig_version(),
-                    " ".join(MODULE_FLAGS + LINK_FLAGS + RT_DEFINES), "glue " + GLUE_VERSION,
+                    " ".join(flags + LINK_FLAGS + RT_DEFINES), "glue " + GLUE_VERSION, cpu,
                     Path(__file__).read_bytes())  # the glue's generator
     return cache.root() / "llvm" / f"{key}.so"
 
@@ -243,10 +278,11 @@ def compile_module(path: Path, needs_mpi: bool) -> tuple[Path, bool]:
         # one, removed with the build directory
         env = {"ZIG_GLOBAL_CACHE_DIR": str(work / "zig"), "ZIG_LOCAL_CACHE_DIR": str(work / "zig")}
         units = [work / "glue.c", *others]
+        flags = module_flags()
 
         def cc(unit: Path) -> Path:
             obj = unit.with_suffix(".o")
-            _tools.run([*_zig(), *MODULE_FLAGS, *RT_DEFINES, f"-I{rt}", f"-I{include}",
+            _tools.run([*_zig(), *flags, *RT_DEFINES, f"-I{rt}", f"-I{include}",
                         f"-I{work}", "-c", unit, "-o", obj],
                        what=f"compiling {path.name} with zig cc", capture=True, hint=HINT,
                        env=env)

@@ -211,6 +211,12 @@ typedef struct {
     int32_t guest;      /* the guest's value for this handle */
     int32_t next_free;  /* free-list link while the slot is unused */
     uint8_t live, predefined;
+    /* datatype: made by a constructor and not yet committed (MPI_ERR_TYPE as data: Open MPI 5
+     * loops or segfaults in its convertor on one) */
+    uint8_t uncommitted;
+    /* request: of a nonblocking or persistent collective, which MPI_Cancel must not be given
+     * (MPICH asserts, Open MPI 5 waits forever) */
+    uint8_t collective;
     const char *name;   /* predefined only */
     /* datatype: layout for bounds checks */
     int64_t lb, extent, true_lb, true_extent;
@@ -262,6 +268,9 @@ void slot_free(int kind, slot_t *s);
 int32_t new_handle(int kind, host_h h);
 int32_t new_comm(MPI_Comm c, int32_t parent_slot);
 int32_t new_request(MPI_Request r, int32_t comm_slot);
+int32_t collective_request(int32_t guest); /* marks it (slot_t.collective); returns it */
+/* a datatype a constructor made (uncommitted = 1) or Type_dup (the original's state) */
+int32_t new_type(MPI_Datatype t, int uncommitted);
 /* the guest handle of an existing host handle (predefined first), or the null handle */
 int32_t guest_of(int kind, host_h h);
 void datatype_layout(slot_t *s);
@@ -284,7 +293,9 @@ static inline int in_rank(int r)
     case ABI_PROC_NULL: return MPI_PROC_NULL;
     case ABI_ROOT: return MPI_ROOT;
     }
-    return r;
+    /* any other negative rank is invalid, and must not be passed as it is: -2 is Open MPI's
+     * MPI_PROC_NULL and MPICH's MPI_ANY_SOURCE (a receive from anyone instead of an error) */
+    return -0x7fff0000;
 }
 static inline int out_rank(int r)
 {
@@ -440,7 +451,7 @@ static inline int64_t count_mul(int64_t c, int64_t n)
             int64_t lo_ = 0, hi_ = c_; \
             const slot_t *t_ = (ts); \
             /* MPICH asserts (aborts) on data of MPI_DATATYPE_NULL instead of an error */ \
-            if (t_ && t_->h.datatype == MPI_DATATYPE_NULL) \
+            if (t_ && (t_->h.datatype == MPI_DATATYPE_NULL || t_->uncommitted)) \
                 return fail(a, ABI_ERR_TYPE, errslot, FN); \
             if (c_ > BIG_COUNT && (!t_ || t_->extent)) \
                 return fail(a, ABI_ERR_COUNT, errslot, FN); \
@@ -457,7 +468,7 @@ static inline int64_t count_mul(int64_t c, int64_t n)
         int64_t lo_ = 0, hi_ = 0; \
         int any_ = (n) > 0 ? vspan((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
         if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
-        if (any_ && (ts)->h.datatype == MPI_DATATYPE_NULL) \
+        if (any_ && ((ts)->h.datatype == MPI_DATATYPE_NULL || (ts)->uncommitted)) \
             return fail(a, ABI_ERR_TYPE, errslot, FN); \
         if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
     } while (0)
@@ -471,7 +482,7 @@ static inline int64_t count_mul(int64_t c, int64_t n)
         int64_t lo_ = 0, hi_ = 0; \
         int any_ = (n) > 0 ? vspan_c((ts), (counts), (displs), (n), &lo_, &hi_) : 0; \
         if (any_ < 0) return fail(a, ABI_ERR_COUNT, errslot, FN); \
-        if (any_ && (ts)->h.datatype == MPI_DATATYPE_NULL) \
+        if (any_ && ((ts)->h.datatype == MPI_DATATYPE_NULL || (ts)->uncommitted)) \
             return fail(a, ABI_ERR_TYPE, errslot, FN); \
         if (any_) CHECK_RANGE((int64_t)p_ + lo_, (int64_t)p_ + hi_, "buffer"); \
     } while (0)
@@ -636,6 +647,7 @@ wasm_trap_t *errhandler_call(wasmtime_val_raw_t *a, int32_t errslot, const char 
  * the predefined window attributes (1 when `keyval` is one, *val its guest value). */
 int in_assert(int x);
 int in_lock_type(int x);
+int win_member(const slot_t *win, int rank);
 int rma_target(const slot_t *win, int rank, int32_t disp, int64_t count, const slot_t *type,
                MPI_Aint *host_disp);
 int win_attr(const slot_t *win, int32_t keyval, int32_t *val);

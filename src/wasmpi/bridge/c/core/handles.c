@@ -107,6 +107,15 @@ int32_t new_handle(int kind, host_h h)
     return s->guest;
 }
 
+int32_t new_type(MPI_Datatype t, int uncommitted)
+{
+    int32_t g = new_handle(K_DATATYPE, (host_h){.datatype = t});
+    slot_t *s = lookup(K_DATATYPE, g);
+    if (s && !s->predefined)
+        s->uncommitted = (uint8_t)(uncommitted != 0);
+    return g;
+}
+
 int32_t new_request(MPI_Request r, int32_t comm_slot)
 {
     int32_t g = new_handle(K_REQUEST, (host_h){.request = r});
@@ -114,6 +123,14 @@ int32_t new_request(MPI_Request r, int32_t comm_slot)
     if (s && !s->predefined)
         s->cslot = comm_slot;
     return g;
+}
+
+int32_t collective_request(int32_t guest)
+{
+    slot_t *s = lookup(K_REQUEST, guest);
+    if (s && !s->predefined)
+        s->collective = 1;
+    return guest;
 }
 
 int32_t new_comm(MPI_Comm c, int32_t parent_slot)

@@ -1500,7 +1500,7 @@ CALLBACK(MPI_Allgather_init)
     NEED_HOST4(MPI_Allgather_init);
     int rc = HOST4(MPI_Allgather_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1533,7 +1533,7 @@ CALLBACK(MPI_Allgather_init_c)
         rc = HOST4(MPI_Allgather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1613,7 +1613,7 @@ CALLBACK(MPI_Allgatherv_init)
     NEED_HOST4(MPI_Allgatherv_init);
     int rc = HOST4(MPI_Allgatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1658,7 +1658,7 @@ CALLBACK(MPI_Allgatherv_init_c)
         rc = HOST4(MPI_Allgatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = new_request(v9, errslot);
+        int32_t r9 = collective_request(new_request(v9, errslot));
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -1720,7 +1720,7 @@ CALLBACK(MPI_Allreduce_init)
     NEED_HOST4(MPI_Allreduce_init);
     int rc = HOST4(MPI_Allreduce_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1751,7 +1751,7 @@ CALLBACK(MPI_Allreduce_init_c)
         rc = HOST4(MPI_Allreduce_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1813,7 +1813,7 @@ CALLBACK(MPI_Alltoall_init)
     NEED_HOST4(MPI_Alltoall_init);
     int rc = HOST4(MPI_Alltoall_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1846,7 +1846,7 @@ CALLBACK(MPI_Alltoall_init_c)
         rc = HOST4(MPI_Alltoall_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1943,7 +1943,7 @@ CALLBACK(MPI_Alltoallv_init)
     NEED_HOST4(MPI_Alltoallv_init);
     int rc = HOST4(MPI_Alltoallv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
     if (rc == MPI_SUCCESS) {
-        store_i32(p10, new_request(v10, errslot));
+        store_i32(p10, collective_request(new_request(v10, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1999,7 +1999,7 @@ CALLBACK(MPI_Alltoallv_init_c)
         rc = HOST4(MPI_Alltoallv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r10 = new_request(v10, errslot);
+        int32_t r10 = collective_request(new_request(v10, errslot));
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }
@@ -2027,7 +2027,7 @@ CALLBACK(MPI_Barrier_init)
     NEED_HOST4(MPI_Barrier_init);
     int rc = HOST4(MPI_Barrier_init)(v0, v1, &v2);
     if (rc == MPI_SUCCESS) {
-        store_i32(p2, new_request(v2, errslot));
+        store_i32(p2, collective_request(new_request(v2, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2081,7 +2081,7 @@ CALLBACK(MPI_Bcast_init)
     NEED_HOST4(MPI_Bcast_init);
     int rc = HOST4(MPI_Bcast_init)(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_request(v6, errslot));
+        store_i32(p6, collective_request(new_request(v6, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2110,7 +2110,7 @@ CALLBACK(MPI_Bcast_init_c)
         rc = HOST4(MPI_Bcast_init)(v0, (int)v1, v2, v3, v4, v5, &v6);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_request(v6, errslot));
+        store_i32(p6, collective_request(new_request(v6, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2414,25 +2414,6 @@ CALLBACK(MPI_Comm_get_info)
 #undef FN
 }
 
-CALLBACK(MPI_Comm_get_name)
-{
-#define FN "MPI_Comm_get_name"
-    COMM_ARG(v0, 0);
-    uint32_t p1 = (uint32_t)a[1].i32;
-    CHECK_OUT(p1, ABI_MAX_OBJECT_NAME);
-    char v1[MPI_MAX_OBJECT_NAME + 1];
-    v1[0] = 0;
-    uint32_t p2 = (uint32_t)a[2].i32;
-    CHECK_OUT(p2, 4);
-    int v2 = 0;
-    int rc = MPI_Comm_get_name(v0, v1, &v2);
-    if (rc == MPI_SUCCESS) {
-        store_i32(p2, put_string(p1, v1, ABI_MAX_OBJECT_NAME));
-    }
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
 CALLBACK(MPI_Comm_group)
 {
 #define FN "MPI_Comm_group"
@@ -2511,17 +2492,6 @@ CALLBACK(MPI_Comm_set_info)
     COMM_ARG(v0, 0);
     HANDLE_ARG(K_INFO, info, v1, sl1, 1);
     int rc = MPI_Comm_set_info(v0, v1);
-    return done(a, rc, errslot, FN);
-#undef FN
-}
-
-CALLBACK(MPI_Comm_set_name)
-{
-#define FN "MPI_Comm_set_name"
-    COMM_ARG(v0, 0);
-    const char *v1;
-    CHECK_STR(v1, a[1].i32);
-    int rc = MPI_Comm_set_name(v0, v1);
     return done(a, rc, errslot, FN);
 #undef FN
 }
@@ -2803,7 +2773,7 @@ CALLBACK(MPI_Exscan_init)
     NEED_HOST4(MPI_Exscan_init);
     int rc = HOST4(MPI_Exscan_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2834,7 +2804,7 @@ CALLBACK(MPI_Exscan_init_c)
         rc = HOST4(MPI_Exscan_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3369,7 +3339,7 @@ CALLBACK(MPI_Gather_init)
     NEED_HOST4(MPI_Gather_init);
     int rc = HOST4(MPI_Gather_init)(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3404,7 +3374,7 @@ CALLBACK(MPI_Gather_init_c)
         rc = HOST4(MPI_Gather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3490,7 +3460,7 @@ CALLBACK(MPI_Gatherv_init)
     NEED_HOST4(MPI_Gatherv_init);
     int rc = HOST4(MPI_Gatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, v9, &v10);
     if (rc == MPI_SUCCESS) {
-        store_i32(p10, new_request(v10, errslot));
+        store_i32(p10, collective_request(new_request(v10, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3537,7 +3507,7 @@ CALLBACK(MPI_Gatherv_init_c)
         rc = HOST4(MPI_Gatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, v9, &v10);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r10 = new_request(v10, errslot);
+        int32_t r10 = collective_request(new_request(v10, errslot));
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }
@@ -3999,7 +3969,7 @@ CALLBACK(MPI_Iallgather)
     MPI_Request v7;
     int rc = MPI_Iallgather(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4029,7 +3999,7 @@ CALLBACK(MPI_Iallgather_c)
         rc = MPI_Iallgather(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4053,7 +4023,7 @@ CALLBACK(MPI_Iallgatherv)
     MPI_Request v8;
     int rc = MPI_Iallgatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4095,7 +4065,7 @@ CALLBACK(MPI_Iallgatherv_c)
         rc = MPI_Iallgatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r8 = new_request(v8, errslot);
+        int32_t r8 = collective_request(new_request(v8, errslot));
         keep_attach(&keep_, r8);
         store_i32(p8, r8);
     }
@@ -4118,7 +4088,7 @@ CALLBACK(MPI_Iallreduce)
     MPI_Request v6;
     int rc = MPI_Iallreduce(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_request(v6, errslot));
+        store_i32(p6, collective_request(new_request(v6, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4146,7 +4116,7 @@ CALLBACK(MPI_Iallreduce_c)
         rc = MPI_Iallreduce(v0, v1, (int)v2, v3, v4, v5, &v6);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_request(v6, errslot));
+        store_i32(p6, collective_request(new_request(v6, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4167,7 +4137,7 @@ CALLBACK(MPI_Ialltoall)
     MPI_Request v7;
     int rc = MPI_Ialltoall(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4197,7 +4167,7 @@ CALLBACK(MPI_Ialltoall_c)
         rc = MPI_Ialltoall(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4224,7 +4194,7 @@ CALLBACK(MPI_Ialltoallv)
     MPI_Request v9;
     int rc = MPI_Ialltoallv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4277,7 +4247,7 @@ CALLBACK(MPI_Ialltoallv_c)
         rc = MPI_Ialltoallv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = new_request(v9, errslot);
+        int32_t r9 = collective_request(new_request(v9, errslot));
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -4294,7 +4264,7 @@ CALLBACK(MPI_Ibarrier)
     MPI_Request v1;
     int rc = MPI_Ibarrier(v0, &v1);
     if (rc == MPI_SUCCESS) {
-        store_i32(p1, new_request(v1, errslot));
+        store_i32(p1, collective_request(new_request(v1, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4313,7 +4283,7 @@ CALLBACK(MPI_Ibcast)
     MPI_Request v5;
     int rc = MPI_Ibcast(v0, v1, v2, v3, v4, &v5);
     if (rc == MPI_SUCCESS) {
-        store_i32(p5, new_request(v5, errslot));
+        store_i32(p5, collective_request(new_request(v5, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4339,7 +4309,7 @@ CALLBACK(MPI_Ibcast_c)
         rc = MPI_Ibcast(v0, (int)v1, v2, v3, v4, &v5);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p5, new_request(v5, errslot));
+        store_i32(p5, collective_request(new_request(v5, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4407,7 +4377,7 @@ CALLBACK(MPI_Iexscan)
     MPI_Request v6;
     int rc = MPI_Iexscan(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_request(v6, errslot));
+        store_i32(p6, collective_request(new_request(v6, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4435,7 +4405,7 @@ CALLBACK(MPI_Iexscan_c)
         rc = MPI_Iexscan(v0, v1, (int)v2, v3, v4, v5, &v6);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_request(v6, errslot));
+        store_i32(p6, collective_request(new_request(v6, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4458,7 +4428,7 @@ CALLBACK(MPI_Igather)
     MPI_Request v8;
     int rc = MPI_Igather(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4490,7 +4460,7 @@ CALLBACK(MPI_Igather_c)
         rc = MPI_Igather(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4516,7 +4486,7 @@ CALLBACK(MPI_Igatherv)
     MPI_Request v9;
     int rc = MPI_Igatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4560,7 +4530,7 @@ CALLBACK(MPI_Igatherv_c)
         rc = MPI_Igatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = new_request(v9, errslot);
+        int32_t r9 = collective_request(new_request(v9, errslot));
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -4586,6 +4556,8 @@ CALLBACK(MPI_Imrecv)
         v1 = 0;
         v2 = MPI_BYTE;
     }
+    if (v3 == MPI_MESSAGE_NULL)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
     uint32_t p4 = (uint32_t)a[4].i32;
     CHECK_OUT(p4, 4);
     MPI_Request v4;
@@ -4623,6 +4595,8 @@ CALLBACK(MPI_Imrecv_c)
         v1 = 0;
         v2 = MPI_BYTE;
     }
+    if (v3 == MPI_MESSAGE_NULL)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
     uint32_t p4 = (uint32_t)a[4].i32;
     CHECK_OUT(p4, 4);
     MPI_Request v4;
@@ -4668,7 +4642,7 @@ CALLBACK(MPI_Ineighbor_allgather)
     MPI_Request v7;
     int rc = MPI_Ineighbor_allgather(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4702,7 +4676,7 @@ CALLBACK(MPI_Ineighbor_allgather_c)
         rc = MPI_Ineighbor_allgather(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4730,7 +4704,7 @@ CALLBACK(MPI_Ineighbor_allgatherv)
     MPI_Request v8;
     int rc = MPI_Ineighbor_allgatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4776,7 +4750,7 @@ CALLBACK(MPI_Ineighbor_allgatherv_c)
         rc = MPI_Ineighbor_allgatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r8 = new_request(v8, errslot);
+        int32_t r8 = collective_request(new_request(v8, errslot));
         keep_attach(&keep_, r8);
         store_i32(p8, r8);
     }
@@ -4803,7 +4777,7 @@ CALLBACK(MPI_Ineighbor_alltoall)
     MPI_Request v7;
     int rc = MPI_Ineighbor_alltoall(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4837,7 +4811,7 @@ CALLBACK(MPI_Ineighbor_alltoall_c)
         rc = MPI_Ineighbor_alltoall(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4868,7 +4842,7 @@ CALLBACK(MPI_Ineighbor_alltoallv)
     MPI_Request v9;
     int rc = MPI_Ineighbor_alltoallv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4925,7 +4899,7 @@ CALLBACK(MPI_Ineighbor_alltoallv_c)
         rc = MPI_Ineighbor_alltoallv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = new_request(v9, errslot);
+        int32_t r9 = collective_request(new_request(v9, errslot));
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -5168,7 +5142,7 @@ CALLBACK(MPI_Ireduce)
     MPI_Request v7;
     int rc = MPI_Ireduce(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5198,7 +5172,7 @@ CALLBACK(MPI_Ireduce_c)
         rc = MPI_Ireduce(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5266,7 +5240,7 @@ CALLBACK(MPI_Iscan)
     MPI_Request v6;
     int rc = MPI_Iscan(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_request(v6, errslot));
+        store_i32(p6, collective_request(new_request(v6, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5294,7 +5268,7 @@ CALLBACK(MPI_Iscan_c)
         rc = MPI_Iscan(v0, v1, (int)v2, v3, v4, v5, &v6);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_request(v6, errslot));
+        store_i32(p6, collective_request(new_request(v6, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5317,7 +5291,7 @@ CALLBACK(MPI_Iscatter)
     MPI_Request v8;
     int rc = MPI_Iscatter(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5349,7 +5323,7 @@ CALLBACK(MPI_Iscatter_c)
         rc = MPI_Iscatter(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5375,7 +5349,7 @@ CALLBACK(MPI_Iscatterv)
     MPI_Request v9;
     int rc = MPI_Iscatterv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, v5, v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5419,7 +5393,7 @@ CALLBACK(MPI_Iscatterv_c)
         rc = MPI_Iscatterv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, (int)v5, v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = new_request(v9, errslot);
+        int32_t r9 = collective_request(new_request(v9, errslot));
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -5694,6 +5668,8 @@ CALLBACK(MPI_Mrecv)
         v1 = 0;
         v2 = MPI_BYTE;
     }
+    if (v3 == MPI_MESSAGE_NULL)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
     STATUS_ARG(v4, 4);
     int rc = MPI_Mrecv(v0, v1, v2, &v3, v4 ? v4 : MPI_STATUS_IGNORE);
     if (rc == MPI_SUCCESS) {
@@ -5730,6 +5706,8 @@ CALLBACK(MPI_Mrecv_c)
         v1 = 0;
         v2 = MPI_BYTE;
     }
+    if (v3 == MPI_MESSAGE_NULL)
+        return fail(a, kind_error[K_MESSAGE], errslot, FN);
     STATUS_ARG(v4, 4);
     int rc;
     if (host4_fn[H4_MPI_Mrecv_c]) {
@@ -5823,7 +5801,7 @@ CALLBACK(MPI_Neighbor_allgather_init)
     NEED_HOST4(MPI_Neighbor_allgather_init);
     int rc = HOST4(MPI_Neighbor_allgather_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5860,7 +5838,7 @@ CALLBACK(MPI_Neighbor_allgather_init_c)
         rc = HOST4(MPI_Neighbor_allgather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5952,7 +5930,7 @@ CALLBACK(MPI_Neighbor_allgatherv_init)
     NEED_HOST4(MPI_Neighbor_allgatherv_init);
     int rc = HOST4(MPI_Neighbor_allgatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6001,7 +5979,7 @@ CALLBACK(MPI_Neighbor_allgatherv_init_c)
         rc = HOST4(MPI_Neighbor_allgatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = new_request(v9, errslot);
+        int32_t r9 = collective_request(new_request(v9, errslot));
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -6077,7 +6055,7 @@ CALLBACK(MPI_Neighbor_alltoall_init)
     NEED_HOST4(MPI_Neighbor_alltoall_init);
     int rc = HOST4(MPI_Neighbor_alltoall_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6114,7 +6092,7 @@ CALLBACK(MPI_Neighbor_alltoall_init_c)
         rc = HOST4(MPI_Neighbor_alltoall_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6223,7 +6201,7 @@ CALLBACK(MPI_Neighbor_alltoallv_init)
     NEED_HOST4(MPI_Neighbor_alltoallv_init);
     int rc = HOST4(MPI_Neighbor_alltoallv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
     if (rc == MPI_SUCCESS) {
-        store_i32(p10, new_request(v10, errslot));
+        store_i32(p10, collective_request(new_request(v10, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6283,7 +6261,7 @@ CALLBACK(MPI_Neighbor_alltoallv_init_c)
         rc = HOST4(MPI_Neighbor_alltoallv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r10 = new_request(v10, errslot);
+        int32_t r10 = collective_request(new_request(v10, errslot));
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }
@@ -6452,6 +6430,8 @@ CALLBACK(MPI_Pack_external_size)
     CHECK_STR(v0, a[0].i32);
     int v1 = a[1].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    if (sl2->uncommitted)
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
     MPI_Aint v3 = 0;
@@ -6473,6 +6453,8 @@ CALLBACK(MPI_Pack_external_size_c)
     CHECK_STR(v0, a[0].i32);
     MPI_Count v1 = (MPI_Count)a[1].i64;
     HANDLE_ARG(K_DATATYPE, datatype, v2, sl2, 2);
+    if (sl2->uncommitted)
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 8);
     MPI_Count v3 = 0;
@@ -6499,6 +6481,8 @@ CALLBACK(MPI_Pack_size)
     COMM_ARG(v2, 2);
     int v0 = a[0].i32;
     HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    if (sl1->uncommitted)
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 4);
     int v3 = 0;
@@ -6516,6 +6500,8 @@ CALLBACK(MPI_Pack_size_c)
     COMM_ARG(v2, 2);
     MPI_Count v0 = (MPI_Count)a[0].i64;
     HANDLE_ARG(K_DATATYPE, datatype, v1, sl1, 1);
+    if (sl1->uncommitted)
+        return fail(a, ABI_ERR_TYPE, errslot, FN);
     uint32_t p3 = (uint32_t)a[3].i32;
     CHECK_OUT(p3, 8);
     MPI_Count v3 = 0;
@@ -6765,7 +6751,7 @@ CALLBACK(MPI_Reduce_init)
     NEED_HOST4(MPI_Reduce_init);
     int rc = HOST4(MPI_Reduce_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6798,7 +6784,7 @@ CALLBACK(MPI_Reduce_init_c)
         rc = HOST4(MPI_Reduce_init)(v0, v1, (int)v2, v3, v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, new_request(v8, errslot));
+        store_i32(p8, collective_request(new_request(v8, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7058,7 +7044,7 @@ CALLBACK(MPI_Scan_init)
     NEED_HOST4(MPI_Scan_init);
     int rc = HOST4(MPI_Scan_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7089,7 +7075,7 @@ CALLBACK(MPI_Scan_init_c)
         rc = HOST4(MPI_Scan_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, new_request(v7, errslot));
+        store_i32(p7, collective_request(new_request(v7, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7157,7 +7143,7 @@ CALLBACK(MPI_Scatter_init)
     NEED_HOST4(MPI_Scatter_init);
     int rc = HOST4(MPI_Scatter_init)(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7192,7 +7178,7 @@ CALLBACK(MPI_Scatter_init_c)
         rc = HOST4(MPI_Scatter_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_request(v9, errslot));
+        store_i32(p9, collective_request(new_request(v9, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7278,7 +7264,7 @@ CALLBACK(MPI_Scatterv_init)
     NEED_HOST4(MPI_Scatterv_init);
     int rc = HOST4(MPI_Scatterv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, v5, v6, v7, v8, v9, &v10);
     if (rc == MPI_SUCCESS) {
-        store_i32(p10, new_request(v10, errslot));
+        store_i32(p10, collective_request(new_request(v10, errslot)));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7325,7 +7311,7 @@ CALLBACK(MPI_Scatterv_init_c)
         rc = HOST4(MPI_Scatterv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, (int)v5, v6, v7, v8, v9, &v10);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r10 = new_request(v10, errslot);
+        int32_t r10 = collective_request(new_request(v10, errslot));
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }
@@ -8393,6 +8379,7 @@ CALLBACK(MPI_Type_commit)
         } else {
             sl0->h.datatype = v0;
             datatype_layout(sl0);
+            sl0->uncommitted = 0;
         }
     }
     return done(a, rc, errslot, FN);
@@ -8410,7 +8397,7 @@ CALLBACK(MPI_Type_contiguous)
     MPI_Datatype v2;
     int rc = MPI_Type_contiguous(v0, v1, &v2);
     if (rc == MPI_SUCCESS) {
-        store_i32(p2, new_handle(K_DATATYPE, (host_h){.datatype = v2}));
+        store_i32(p2, new_type(v2, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8434,7 +8421,7 @@ CALLBACK(MPI_Type_contiguous_c)
         rc = MPI_Type_contiguous((int)v0, v1, &v2);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p2, new_handle(K_DATATYPE, (host_h){.datatype = v2}));
+        store_i32(p2, new_type(v2, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8477,7 +8464,7 @@ CALLBACK(MPI_Type_create_darray)
     MPI_Datatype v9;
     int rc = MPI_Type_create_darray(v0, v1, v2, (const int *)GPTR(a[3].i32), v4, v5, (const int *)GPTR(a[6].i32), v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, new_handle(K_DATATYPE, (host_h){.datatype = v9}));
+        store_i32(p9, new_type(v9, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8506,7 +8493,7 @@ CALLBACK(MPI_Type_create_hindexed)
     MPI_Datatype v4;
     int rc = MPI_Type_create_hindexed(v0, (const int *)GPTR(a[1].i32), v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8532,7 +8519,7 @@ CALLBACK(MPI_Type_create_hindexed_block)
     MPI_Datatype v4;
     int rc = MPI_Type_create_hindexed_block(v0, v1, v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8551,7 +8538,7 @@ CALLBACK(MPI_Type_create_hvector)
     MPI_Datatype v4;
     int rc = MPI_Type_create_hvector(v0, v1, v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8581,7 +8568,7 @@ CALLBACK(MPI_Type_create_hvector_c)
         rc = MPI_Type_create_hvector((int)v0, (int)v1, (MPI_Aint)v2, v3, &v4);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8603,7 +8590,7 @@ CALLBACK(MPI_Type_create_indexed_block)
     MPI_Datatype v4;
     int rc = MPI_Type_create_indexed_block(v0, v1, (const int *)GPTR(a[2].i32), v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8621,7 +8608,7 @@ CALLBACK(MPI_Type_create_resized)
     MPI_Datatype v3;
     int rc = MPI_Type_create_resized(v0, v1, v2, &v3);
     if (rc == MPI_SUCCESS) {
-        store_i32(p3, new_handle(K_DATATYPE, (host_h){.datatype = v3}));
+        store_i32(p3, new_type(v3, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8648,7 +8635,7 @@ CALLBACK(MPI_Type_create_resized_c)
         rc = MPI_Type_create_resized(v0, (MPI_Aint)v1, (MPI_Aint)v2, &v3);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p3, new_handle(K_DATATYPE, (host_h){.datatype = v3}));
+        store_i32(p3, new_type(v3, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8687,7 +8674,7 @@ CALLBACK(MPI_Type_create_struct)
     MPI_Datatype v4;
     int rc = MPI_Type_create_struct(v0, (const int *)GPTR(a[1].i32), v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8717,7 +8704,7 @@ CALLBACK(MPI_Type_create_subarray)
     MPI_Datatype v6;
     int rc = MPI_Type_create_subarray(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), (const int *)GPTR(a[3].i32), v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, new_handle(K_DATATYPE, (host_h){.datatype = v6}));
+        store_i32(p6, new_type(v6, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8733,7 +8720,7 @@ CALLBACK(MPI_Type_dup)
     MPI_Datatype v1;
     int rc = MPI_Type_dup(v0, &v1);
     if (rc == MPI_SUCCESS) {
-        store_i32(p1, new_handle(K_DATATYPE, (host_h){.datatype = v1}));
+        store_i32(p1, new_type(v1, sl0->uncommitted));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8925,7 +8912,7 @@ CALLBACK(MPI_Type_indexed)
     MPI_Datatype v4;
     int rc = MPI_Type_indexed(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -8999,7 +8986,7 @@ CALLBACK(MPI_Type_vector)
     MPI_Datatype v4;
     int rc = MPI_Type_vector(v0, v1, v2, v3, &v4);
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9029,7 +9016,7 @@ CALLBACK(MPI_Type_vector_c)
         rc = MPI_Type_vector((int)v0, (int)v1, (int)v2, v3, &v4);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p4, new_handle(K_DATATYPE, (host_h){.datatype = v4}));
+        store_i32(p4, new_type(v4, 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9181,6 +9168,10 @@ CALLBACK(MPI_Win_flush)
 #define FN "MPI_Win_flush"
     OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
+    if (v0 != MPI_PROC_NULL && !win_member(sl1, v0))
+        return fail(a, ABI_ERR_RANK, errslot, FN);
+    if (v0 == MPI_PROC_NULL)
+        return ok(a);
     int rc = MPI_Win_flush(v0, v1);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9200,6 +9191,10 @@ CALLBACK(MPI_Win_flush_local)
 #define FN "MPI_Win_flush_local"
     OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
+    if (v0 != MPI_PROC_NULL && !win_member(sl1, v0))
+        return fail(a, ABI_ERR_RANK, errslot, FN);
+    if (v0 == MPI_PROC_NULL)
+        return ok(a);
     int rc = MPI_Win_flush_local(v0, v1);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9271,9 +9266,13 @@ CALLBACK(MPI_Win_lock)
     if (v0 < 0)
         return fail(a, ABI_ERR_LOCKTYPE, errslot, FN);
     int v1 = in_rank(a[1].i32);
+    if (v1 != MPI_PROC_NULL && !win_member(sl3, v1))
+        return fail(a, ABI_ERR_RANK, errslot, FN);
     int v2 = in_assert(a[2].i32);
     if (v2 < 0)
         return fail(a, ABI_ERR_ASSERT, errslot, FN);
+    if (v1 == MPI_PROC_NULL)
+        return ok(a);
     int rc = MPI_Win_lock(v0, v1, v2, v3);
     return done(a, rc, errslot, FN);
 #undef FN
@@ -9367,6 +9366,10 @@ CALLBACK(MPI_Win_unlock)
 #define FN "MPI_Win_unlock"
     OBJ_ARG(K_WIN, win, v1, sl1, 1);
     int v0 = in_rank(a[0].i32);
+    if (v0 != MPI_PROC_NULL && !win_member(sl1, v0))
+        return fail(a, ABI_ERR_RANK, errslot, FN);
+    if (v0 == MPI_PROC_NULL)
+        return ok(a);
     int rc = MPI_Win_unlock(v0, v1);
     return done(a, rc, errslot, FN);
 #undef FN

@@ -136,3 +136,55 @@ CALLBACK(MPI_Comm_split_type)
     return done(a, rc, errslot, FN);
 #undef FN
 }
+
+/* ---- names of MPI_COMM_WORLD and MPI_COMM_SELF ---------------------------------------------
+ * They live in the bridge. Open MPI 5.0.11 keeps each predefined communicator's name in a
+ * buffer the size of its default name, and MPI_Comm_set_name copies up to MPI_MAX_OBJECT_NAME
+ * bytes into it: a name longer than "MPI_COMM_WORLD" overwrote the host's heap (glibc aborted
+ * in MPI_Finalize; found by the fuzzer). Other communicators' names are the host's. */
+static char predef_name[2][ABI_MAX_OBJECT_NAME];
+static int predef_named[2];
+
+static int predef_index(MPI_Comm c)
+{
+    return c == MPI_COMM_WORLD ? 0 : c == MPI_COMM_SELF ? 1 : -1;
+}
+
+CALLBACK(MPI_Comm_set_name)
+{
+#define FN "MPI_Comm_set_name"
+    COMM_ARG(c, 0);
+    const char *name;
+    CHECK_STR(name, a[1].i32);
+    int k = predef_index(c);
+    if (k < 0)
+        return done(a, MPI_Comm_set_name(c, name), errslot, FN);
+    /* truncated like the host's names (MPI-4.1 7.8) */
+    snprintf(predef_name[k], sizeof predef_name[k], "%s", name);
+    predef_named[k] = 1;
+    return ok(a);
+#undef FN
+}
+
+CALLBACK(MPI_Comm_get_name)
+{
+#define FN "MPI_Comm_get_name"
+    COMM_ARG(c, 0);
+    uint32_t p1 = (uint32_t)a[1].i32;
+    CHECK_OUT(p1, ABI_MAX_OBJECT_NAME);
+    uint32_t p2 = (uint32_t)a[2].i32;
+    CHECK_OUT(p2, 4);
+    int k = predef_index(c);
+    if (k >= 0 && predef_named[k]) {
+        store_i32(p2, put_string(p1, predef_name[k], ABI_MAX_OBJECT_NAME));
+        return ok(a);
+    }
+    char name[MPI_MAX_OBJECT_NAME + 1];
+    int len = 0;
+    name[0] = 0;
+    int rc = MPI_Comm_get_name(c, name, &len);
+    if (rc == MPI_SUCCESS)
+        store_i32(p2, put_string(p1, name, ABI_MAX_OBJECT_NAME));
+    return done(a, rc, errslot, FN);
+#undef FN
+}

@@ -272,10 +272,20 @@ CALLBACK(MPI_Op_free)
 /* ---- predefined ops on binary128 long double ---------------------------------------------- */
 
 typedef _Float128 ld_t;
-typedef struct { ld_t re, im; } ldc_t;
-/* wasm32 layout: 20 bytes of data in a 32-byte element; the host's buffers may end right
- * after the last element's 20 bytes, so only the fields are ever written */
-typedef struct { ld_t v; int32_t i; } ldi_t;
+/* wasm32 layouts: a real is 16 bytes; a complex 32 (re, im); long double + int 20 bytes of data
+ * in a 32-byte element, and the host's buffers may end right after the last element's 20
+ * bytes, so only the fields are ever written. Guest buffers need no 16-byte alignment (wasm has
+ * no alignment rule) and a _Float128 access through a pointer may be an aligned SSE move, which
+ * segfaulted on an 8-byte-aligned buffer (MPI_Reduce_local, found by the fuzzer): every value
+ * is copied in and out. */
+#define LD 16
+static inline ld_t ld_get(const char *p)
+{
+    ld_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void ld_put(char *p, ld_t v) { memcpy(p, &v, sizeof v); }
 
 enum { LD_REAL = 1, LD_COMPLEX, LD_INT }; /* slot_t.tramp of the guest's long double types */
 enum { O_SUM, O_PROD, O_MIN, O_MAX, O_LAND, O_LOR, O_LXOR, O_MINLOC, O_MAXLOC, O_N };
@@ -293,30 +303,48 @@ static int ld_kind(MPI_Datatype dt)
     static void ld_##o(void *in_, void *io_, int *len, MPI_Datatype *dt) \
     { \
         int kind = ld_kind(*dt); \
+        const char *in = in_; \
+        char *io = io_; \
         for (int j = 0; j < *len; j++) { __VA_ARGS__ } \
     }
 #define REAL_ONLY(...) \
-    if (kind == LD_REAL) { ld_t *x = (ld_t *)in_ + j, *y = (ld_t *)io_ + j; __VA_ARGS__; }
-LD_OP(sum,
-      if (kind == LD_COMPLEX) { ldc_t *x = (ldc_t *)in_ + j, *y = (ldc_t *)io_ + j;
-                                y->re += x->re; y->im += x->im; }
-      else REAL_ONLY(*y += *x))
-LD_OP(prod,
-      if (kind == LD_COMPLEX) { ldc_t *x = (ldc_t *)in_ + j, *y = (ldc_t *)io_ + j;
-                                ld_t re = x->re * y->re - x->im * y->im;
-                                y->im = x->re * y->im + x->im * y->re; y->re = re; }
-      else REAL_ONLY(*y *= *x))
-LD_OP(min, REAL_ONLY(if (*x < *y) *y = *x))
-LD_OP(max, REAL_ONLY(if (*x > *y) *y = *x))
-LD_OP(land, REAL_ONLY(*y = (*x != 0) && (*y != 0)))
-LD_OP(lor, REAL_ONLY(*y = (*x != 0) || (*y != 0)))
-LD_OP(lxor, REAL_ONLY(*y = (*x != 0) != (*y != 0)))
-LD_OP(minloc,
-      if (kind == LD_INT) { ldi_t *x = (ldi_t *)in_ + j, *y = (ldi_t *)io_ + j;
-                            if (x->v < y->v || (x->v == y->v && x->i < y->i)) { y->v = x->v; y->i = x->i; } })
-LD_OP(maxloc,
-      if (kind == LD_INT) { ldi_t *x = (ldi_t *)in_ + j, *y = (ldi_t *)io_ + j;
-                            if (x->v > y->v || (x->v == y->v && x->i < y->i)) { y->v = x->v; y->i = x->i; } })
+    if (kind == LD_REAL) { \
+        ld_t x = ld_get(in + LD * j), y = ld_get(io + LD * j); \
+        __VA_ARGS__; \
+        ld_put(io + LD * j, y); \
+    }
+#define COMPLEX(...) \
+    if (kind == LD_COMPLEX) { \
+        const char *xp = in + 2 * LD * j; \
+        char *yp = io + 2 * LD * j; \
+        ld_t xr = ld_get(xp), xi = ld_get(xp + LD), yr = ld_get(yp), yi = ld_get(yp + LD); \
+        __VA_ARGS__; \
+        ld_put(yp, yr); \
+        ld_put(yp + LD, yi); \
+    }
+#define LOC(better) \
+    if (kind == LD_INT) { \
+        const char *xp = in + 2 * LD * j; \
+        char *yp = io + 2 * LD * j; \
+        ld_t x = ld_get(xp), y = ld_get(yp); \
+        int32_t xi, yi; \
+        memcpy(&xi, xp + LD, 4); \
+        memcpy(&yi, yp + LD, 4); \
+        if (x better y || (x == y && xi < yi)) { \
+            ld_put(yp, x); \
+            memcpy(yp + LD, &xi, 4); \
+        } \
+    }
+LD_OP(sum, COMPLEX(yr += xr; yi += xi) else REAL_ONLY(y += x))
+LD_OP(prod, COMPLEX(ld_t re = xr * yr - xi * yi; yi = xr * yi + xi * yr; yr = re)
+            else REAL_ONLY(y *= x))
+LD_OP(min, REAL_ONLY(if (x < y) y = x))
+LD_OP(max, REAL_ONLY(if (x > y) y = x))
+LD_OP(land, REAL_ONLY(y = (x != 0) && (y != 0)))
+LD_OP(lor, REAL_ONLY(y = (x != 0) || (y != 0)))
+LD_OP(lxor, REAL_ONLY(y = (x != 0) != (y != 0)))
+LD_OP(minloc, LOC(<))
+LD_OP(maxloc, LOC(>))
 
 /* Which (op, datatype) pairs the bridge computes itself, per the standard's op/type table. */
 static int ld_allowed(int o, int kind)

@@ -72,6 +72,11 @@ static int dyn_fits(win_meta *m, int r, int64_t hi)
     return hi <= m->b[r];
 }
 
+int win_member(const slot_t *w, int rank)
+{
+    return rank >= 0 && rank < meta_of(w)->n;
+}
+
 int rma_target(const slot_t *w, int rank, int32_t disp, int64_t count, const slot_t *type,
                MPI_Aint *host_disp)
 {

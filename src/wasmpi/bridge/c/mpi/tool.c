@@ -242,6 +242,10 @@ CALLBACK(MPI_T_finalize)
 {
 #define FN "MPI_T_finalize"
     TOOL_ERRSLOT;
+    /* one more finalize than inits would take the host's own reference (Open MPI 5 then
+     * segfaulted in MPI_Finalize; fuzz seed 238) */
+    if (g_tool_inits <= 0)
+        return fail(a, ABI_T_ERR_NOT_INITIALIZED, errslot, FN);
     if (g_tool_inits == 1) {
         table_t *t = &T[K_T_CVAR_HANDLE];
         for (int32_t i = t->n_predefined; i < t->n; i++)

@@ -59,9 +59,7 @@ static void die(int status, const char *fmt, const char *arg)
 static _Noreturn void finish(int status, int trapped)
 {
     fflush(stdout);
-    /* a job to end only with MPI: a module without it exits with its status, silently, as a
-     * process does (rank.py) */
-    if (status != 0 && !trapped && g_mpi)
+    if (status != 0 && !trapped && g_mpi) /* as rank.py: only a job with MPI is ended */
         fprintf(stderr, "%s: the guest exited with status %d; ending the job\n", g_where,
                 status);
     if (g_mpi)

@@ -15,11 +15,11 @@
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -93,7 +93,7 @@ typedef struct {
     char *preopen;         /* the guest path of a grant's directory, else NULL */
     DIR *dir;              /* fd_readdir's stream, positioned at entry `dir_next` */
     uint64_t dir_next;
-    uint64_t rights_base, rights_inh;
+    int stdio;             /* 1 + the stdio stream number (wasmtime's Stdin/Stdout/Stderr) */
 } fd_entry;
 
 struct w2c_wasi__snapshot__preview1 {
@@ -102,7 +102,9 @@ struct w2c_wasi__snapshot__preview1 {
     char **argv, **envp;
     uint32_t argv_bytes, envp_bytes;
     fd_entry *fds;
-    uint32_t nfds;
+    uint32_t nfds;              /* the table's size */
+    uint32_t next_fd;           /* no descriptor at or above it was ever used */
+    uint32_t *freed, nfreed;    /* closed descriptors, the last closed on top */
     int no_openat2;
 };
 
@@ -110,22 +112,52 @@ typedef struct w2c_wasi__snapshot__preview1 wasi_t;
 
 /* ---- guest memory --------------------------------------------------------------------------- */
 
+/* The runner's trap with a message (runner.c), so that a bad argument is reported in
+ * wasmtime's words; the C-level test harness has none and gets the runtime's trap code. */
+extern _Noreturn void runner_trap_message(const char *msg) __attribute__((weak));
+
+static _Noreturn __attribute__((format(printf, 2, 3)))
+void trap_msg(wasm_rt_trap_t code, const char *fmt, ...)
+{
+    if (runner_trap_message) {
+        char m[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m, sizeof m, fmt, ap);
+        va_end(ap);
+        runner_trap_message(m);
+    }
+    wasm_rt_trap(code);
+}
+
 /* A pointer to `len` bytes of linear memory at `off`, or a trap. */
 static uint8_t *mem_at(wasi_t *w, uint32_t off, uint64_t len)
 {
     if ((uint64_t)off + len > w->mem->size)
-        wasm_rt_trap(WASM_RT_TRAP_OOB);
+        trap_msg(WASM_RT_TRAP_OOB, "Pointer out of bounds: Region { start: %u, len: %llu }",
+                 off, (unsigned long long)len);
     return w->mem->data + off;
 }
 
+/* The same for a value of `align`-byte alignment: wasmtime traps on a misaligned pointer to
+ * an integer or a structure, even inside linear memory. */
+static uint8_t *mem_al(wasi_t *w, uint32_t off, uint64_t len, uint32_t align)
+{
+    uint8_t *p = mem_at(w, off, len);
+    if (off % align)
+        trap_msg(WASM_RT_TRAP_OOB, "Pointer not aligned to %u: Region { start: %u, len: %llu }",
+                 align, off, (unsigned long long)len);
+    return p;
+}
+
 static void put_u8(wasi_t *w, uint32_t off, uint8_t v) { *mem_at(w, off, 1) = v; }
-static void put_u16(wasi_t *w, uint32_t off, uint16_t v) { memcpy(mem_at(w, off, 2), &v, 2); }
-static void put_u32(wasi_t *w, uint32_t off, uint32_t v) { memcpy(mem_at(w, off, 4), &v, 4); }
-static void put_u64(wasi_t *w, uint32_t off, uint64_t v) { memcpy(mem_at(w, off, 8), &v, 8); }
+static void put_u16(wasi_t *w, uint32_t off, uint16_t v) { memcpy(mem_al(w, off, 2, 2), &v, 2); }
+static void put_u32(wasi_t *w, uint32_t off, uint32_t v) { memcpy(mem_al(w, off, 4, 4), &v, 4); }
+static void put_u64(wasi_t *w, uint32_t off, uint64_t v) { memcpy(mem_al(w, off, 8, 8), &v, 8); }
 static uint32_t get_u32(wasi_t *w, uint32_t off)
 {
     uint32_t v;
-    memcpy(&v, mem_at(w, off, 4), 4);
+    memcpy(&v, mem_al(w, off, 4, 4), 4);
     return v;
 }
 
@@ -183,22 +215,30 @@ static fd_entry *get_fd(wasi_t *w, uint32_t fd)
     return &w->fds[fd];
 }
 
-/* The lowest free guest descriptor, growing the table; -1 if out of memory. */
+/* A free guest descriptor as wasmtime picks it (the guest sees the numbers): the one closed
+ * last, else the lowest never used; the table grows as needed. -1 if out of memory. */
 static int64_t alloc_fd(wasi_t *w)
 {
-    for (uint32_t i = 0; i < w->nfds; i++)
-        if (!w->fds[i].used)
-            return i;
-    uint32_t n = w->nfds ? w->nfds * 2 : 8;
-    fd_entry *t = realloc(w->fds, n * sizeof *t);
-    if (!t)
-        return -1;
-    memset(t + w->nfds, 0, (n - w->nfds) * sizeof *t);
-    w->fds = t;
-    uint32_t fd = w->nfds;
-    w->nfds = n;
-    return fd;
+    if (w->nfreed > 0)
+        return w->freed[--w->nfreed];
+    if (w->next_fd == w->nfds) {
+        uint32_t n = w->nfds ? w->nfds * 2 : 8;
+        fd_entry *t = realloc(w->fds, n * sizeof *t);
+        if (!t)
+            return -1;
+        memset(t + w->nfds, 0, (n - w->nfds) * sizeof *t);
+        w->fds = t;
+        uint32_t *f = realloc(w->freed, n * sizeof *f);
+        if (!f)
+            return -1;
+        w->freed = f;
+        w->nfds = n;
+    }
+    return w->next_fd++;
 }
+
+/* `fd` is free again (freed has room: it is as large as the table) */
+static void release_fd(wasi_t *w, uint32_t fd) { w->freed[w->nfreed++] = fd; }
 
 static uint8_t filetype_of(mode_t m)
 {
@@ -255,7 +295,7 @@ wasi_t *wasi_new(const wasi_config *cfg, char *err, size_t errlen)
         e->used = 1;
         e->host = i;
         e->type = fstat(i, &st) == 0 ? filetype_of(st.st_mode) : FT_UNKNOWN;
-        e->rights_base = R_ALL;
+        e->stdio = i + 1;
     }
     for (int i = 0; i < cfg->ngrants; i++) {
         const wasi_grant *g = &cfg->grants[i];
@@ -275,8 +315,6 @@ wasi_t *wasi_new(const wasi_config *cfg, char *err, size_t errlen)
         e->host = h;
         e->type = FT_DIR;
         e->readonly = g->readonly;
-        e->rights_base = R_ALL;
-        e->rights_inh = R_ALL;
     }
     return w;
 }
@@ -288,7 +326,7 @@ void wasi_set_memory(wasi_t *w, wasm_rt_memory_t *memory) { w->mem = memory; }
 static uint32_t put_strings(wasi_t *w, char **s, int n, uint32_t bytes, uint32_t ptrs,
                             uint32_t buf)
 {
-    mem_at(w, ptrs, (uint64_t)n * 4);
+    mem_al(w, ptrs, (uint64_t)n * 4, 4);
     uint8_t *dst = mem_at(w, buf, bytes);
     uint32_t off = 0;
     for (int i = 0; i < n; i++) {
@@ -326,23 +364,27 @@ uint32_t w2c_wasi__snapshot__preview1_environ_sizes_get(wasi_t *w, uint32_t envc
 
 /* ---- clocks, random, process ---------------------------------------------------------------- */
 
-static int host_clock(uint32_t id, clockid_t *out)
+static _Noreturn void bad_enum(const char *type);
+
+/* The host clock of a preview1 clock id: 0, or E_BADF for the CPU-time clocks (wasmtime
+ * offers neither); an id the ABI does not define traps. */
+static uint32_t host_clock(uint32_t id, clockid_t *out)
 {
     switch (id) {
     case 0: *out = CLOCK_REALTIME; return 0;
     case 1: *out = CLOCK_MONOTONIC; return 0;
-    case 2: *out = CLOCK_PROCESS_CPUTIME_ID; return 0;
-    case 3: *out = CLOCK_THREAD_CPUTIME_ID; return 0;
+    case 2: case 3: return E_BADF;
     }
-    return -1;
+    bad_enum("Clockid");
 }
 
 uint32_t w2c_wasi__snapshot__preview1_clock_res_get(wasi_t *w, uint32_t id, uint32_t out)
 {
     clockid_t c;
     struct timespec ts;
-    if (host_clock(id, &c) < 0)
-        return E_INVAL;
+    uint32_t r = host_clock(id, &c);
+    if (r)
+        return r;
     if (clock_getres(c, &ts) != 0)
         return werr(errno);
     put_u64(w, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -355,8 +397,9 @@ uint32_t w2c_wasi__snapshot__preview1_clock_time_get(wasi_t *w, uint32_t id, uin
     (void)precision;
     clockid_t c;
     struct timespec ts;
-    if (host_clock(id, &c) < 0)
-        return E_INVAL;
+    uint32_t r = host_clock(id, &c);
+    if (r)
+        return r;
     if (clock_gettime(c, &ts) != 0)
         return werr(errno);
     put_u64(w, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -400,36 +443,35 @@ uint32_t w2c_wasi__snapshot__preview1_sched_yield(wasi_t *w)
 
 /* ---- descriptors ---------------------------------------------------------------------------- */
 
-#define MAX_IOV 1024
-
-/* Translate the guest's iovec array into host iovecs pointing into linear memory. */
-static uint32_t load_iovs(wasi_t *w, uint32_t iovs, uint32_t n, struct iovec *out)
+/* The guest's iovec array as wasmtime's preview1 uses it: only the first non-empty buffer
+ * takes part in a call (the later ones are not even checked), so one call moves one buffer
+ * at most and libc's loops do the rest. `out` points into linear memory; returns how many
+ * host iovecs there are, 0 or 1. */
+static int load_iovs(wasi_t *w, uint32_t iovs, uint32_t n, struct iovec *out)
 {
-    if (n > MAX_IOV)
-        return E_INVAL;
-    mem_at(w, iovs, (uint64_t)n * 8);
+    mem_al(w, iovs, (uint64_t)n * 8, 4);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t buf = get_u32(w, iovs + 8 * i), len = get_u32(w, iovs + 8 * i + 4);
-        out[i].iov_base = mem_at(w, buf, len);
-        out[i].iov_len = len;
+        uint32_t len = get_u32(w, iovs + 8 * i + 4);
+        if (len == 0)
+            continue;
+        out->iov_base = mem_at(w, get_u32(w, iovs + 8 * i), len);
+        out->iov_len = len;
+        return 1;
     }
-    return E_SUCCESS;
+    return 0;
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_write(wasi_t *w, uint32_t fd, uint32_t iovs,
                                                uint32_t n, uint32_t nwritten)
 {
-    struct iovec v[MAX_IOV];
+    struct iovec v[1];
     fd_entry *e = get_fd(w, fd);
     if (!e)
         return E_BADF;
-    uint32_t r = load_iovs(w, iovs, n, v);
-    if (r)
-        return r;
-    mem_at(w, nwritten, 4);
-    if (e->type == FT_DIR)
+    int nv = load_iovs(w, iovs, n, v);
+    if (e->type == FT_DIR || e->stdio == 1)
         return E_BADF;
-    ssize_t k = writev(e->host, v, (int)n);
+    ssize_t k = writev(e->host, v, nv);
     if (k < 0)
         return werr(errno);
     put_u32(w, nwritten, (uint32_t)k);
@@ -439,21 +481,28 @@ uint32_t w2c_wasi__snapshot__preview1_fd_write(wasi_t *w, uint32_t fd, uint32_t 
 uint32_t w2c_wasi__snapshot__preview1_fd_read(wasi_t *w, uint32_t fd, uint32_t iovs, uint32_t n,
                                               uint32_t nread)
 {
-    struct iovec v[MAX_IOV];
+    struct iovec v[1];
     fd_entry *e = get_fd(w, fd);
     if (!e)
         return E_BADF;
-    uint32_t r = load_iovs(w, iovs, n, v);
-    if (r)
-        return r;
-    mem_at(w, nread, 4);
-    if (e->type == FT_DIR)
+    int nv = load_iovs(w, iovs, n, v);
+    if (e->type == FT_DIR || e->stdio > 1)
         return E_BADF;
-    ssize_t k = readv(e->host, v, (int)n);
+    ssize_t k = readv(e->host, v, nv);
     if (k < 0)
         return werr(errno);
     put_u32(w, nread, (uint32_t)k);
     return E_SUCCESS;
+}
+
+static void drop_entry(fd_entry *e)
+{
+    if (e->dir)
+        closedir(e->dir);
+    if (e->host > 2)
+        close(e->host);
+    free(e->preopen);
+    memset(e, 0, sizeof *e);
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_close(wasi_t *w, uint32_t fd)
@@ -461,43 +510,65 @@ uint32_t w2c_wasi__snapshot__preview1_fd_close(wasi_t *w, uint32_t fd)
     fd_entry *e = get_fd(w, fd);
     if (!e)
         return E_BADF;
-    if (e->dir)
-        closedir(e->dir);
-    if (e->host > 2)
-        close(e->host);
-    free(e->preopen);
-    memset(e, 0, sizeof *e);
+    drop_entry(e);
+    release_fd(w, fd);
     return E_SUCCESS;
 }
+
+/* What wasmtime reports for stdio: a character device if it is a terminal, else "unknown". */
+static uint8_t stdio_type(fd_entry *e) { return isatty(e->host) ? FT_CHAR : FT_UNKNOWN; }
+
+/* Rights as wasmtime's preview1 reports them: not the rights path_open asked for (it keeps
+ * none) but fixed sets, by kind of descriptor: a preopen, another directory, a file (all but
+ * reading if opened without read access, all but writing if without write access), stdin
+ * (read) and stdout/stderr (write). */
+#define RIGHTS_PREOPEN_BASE 0x7b7fe00ull
+#define RIGHTS_PREOPEN_INH 0xff7ffffull
+#define RIGHTS_DIR (R_ALL & ~(R_FD_SEEK | R_FD_WRITE | R_PATH_FILESTAT_SET_SIZE | \
+                              R_FD_FILESTAT_SET_SIZE))
 
 uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_get(wasi_t *w, uint32_t fd, uint32_t out)
 {
     fd_entry *e = get_fd(w, fd);
-    mem_at(w, out, 24);
+    mem_al(w, out, 24, 8);
     if (!e)
         return E_BADF;
     uint16_t flags = 0;
-    if (e->type != FT_DIR) {
+    uint8_t type = e->type;
+    uint64_t base, inh;
+    if (e->stdio) {
+        type = stdio_type(e);
+        base = inh = e->stdio == 1 ? R_FD_READ : R_FD_WRITE;
+    } else if (e->preopen) {
+        base = RIGHTS_PREOPEN_BASE;
+        inh = RIGHTS_PREOPEN_INH;
+    } else if (e->type == FT_DIR) {
+        base = inh = RIGHTS_DIR;
+    } else {
         int fl = fcntl(e->host, F_GETFL);
-        if (fl >= 0) {
-            if (fl & O_APPEND) flags |= FDFLAG_APPEND;
-            if (fl & O_NONBLOCK) flags |= FDFLAG_NONBLOCK;
-            if ((fl & O_SYNC) == O_SYNC) flags |= FDFLAG_SYNC | FDFLAG_RSYNC;
-            else if (fl & O_DSYNC) flags |= FDFLAG_DSYNC;
-        }
+        if (fl < 0)
+            return werr(errno);
+        if (fl & O_APPEND) flags |= FDFLAG_APPEND;
+        if (fl & O_NONBLOCK) flags |= FDFLAG_NONBLOCK;
+        base = R_ALL;
+        if ((fl & O_ACCMODE) == O_WRONLY)
+            base &= ~(R_FD_READ | R_FD_READDIR);
+        if ((fl & O_ACCMODE) == O_RDONLY)
+            base &= ~R_FD_WRITE;
+        inh = base;
     }
-    memset(mem_at(w, out, 24), 0, 24);
-    put_u8(w, out, e->type);
+    memset(mem_al(w, out, 24, 8), 0, 24);
+    put_u8(w, out, type);
     put_u16(w, out + 2, flags);
-    put_u64(w, out + 8, e->rights_base);
-    put_u64(w, out + 16, e->rights_inh);
+    put_u64(w, out + 8, base);
+    put_u64(w, out + 16, inh);
     return E_SUCCESS;
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_prestat_get(wasi_t *w, uint32_t fd, uint32_t out)
 {
     fd_entry *e = get_fd(w, fd);
-    mem_at(w, out, 8);
+    mem_al(w, out, 8, 4);
     if (!e || !e->preopen)
         return E_BADF;
     memset(mem_at(w, out, 8), 0, 8);
@@ -518,32 +589,51 @@ uint32_t w2c_wasi__snapshot__preview1_fd_prestat_dir_name(wasi_t *w, uint32_t fd
     return E_SUCCESS;
 }
 
-/* A value the preview1 ABI does not define (a whence, a clock, an advice): wasmtime traps. */
-static _Noreturn void bad_enum(void) { wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE); }
+/* A value the preview1 ABI does not define (a whence, a clock, an advice, a flag bit):
+ * wasmtime traps. */
+static _Noreturn void bad_enum(const char *type)
+{
+    trap_msg(WASM_RT_TRAP_UNREACHABLE, "Invalid enum value %s", type);
+}
+static _Noreturn void bad_flags(const char *type)
+{
+    trap_msg(WASM_RT_TRAP_UNREACHABLE, "Invalid flag value %s", type);
+}
+#define FDFLAGS_ALL 31u
 
 /* errno of a path resolution: leaving the directory (EXDEV from beneath.c) is EPERM, as
  * wasmtime says for `..` above a grant, absolute paths and symlinks leading out. */
 static uint32_t rerr(int e) { return e == EXDEV ? E_PERM : werr(e); }
 
+/* Calls on an open file: wasmtime's stdio streams and directories are not files (EBADF). */
 static uint32_t check_file(fd_entry *e)
 {
     if (!e)
         return E_BADF;
-    return e->type == FT_DIR ? E_BADF : E_SUCCESS;
+    return e->type == FT_DIR || e->stdio ? E_BADF : E_SUCCESS;
+}
+
+/* Positioned I/O and seeks on stdio: a stream of the right direction cannot seek (ESPIPE),
+ * one of the other direction is not there (EBADF); `input` says which direction is needed. */
+static uint32_t check_seekable(fd_entry *e, int input)
+{
+    if (e && e->stdio)
+        return (e->stdio == 1) == input ? E_SPIPE : E_BADF;
+    return check_file(e);
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_pwrite(wasi_t *w, uint32_t fd, uint32_t iovs,
                                                 uint32_t n, uint64_t off, uint32_t nwritten)
 {
-    struct iovec v[MAX_IOV];
+    struct iovec v[1];
     fd_entry *e = get_fd(w, fd);
-    uint32_t r = load_iovs(w, iovs, n, v);
-    mem_at(w, nwritten, 4);
-    if (r || (r = check_file(e)))
+    int nv = load_iovs(w, iovs, n, v);
+    uint32_t r = check_seekable(e, 0);
+    if (r)
         return r;
     if (off > INT64_MAX)
         return E_INVAL;
-    ssize_t k = pwritev(e->host, v, (int)n, (off_t)off);
+    ssize_t k = pwritev(e->host, v, nv, (off_t)off);
     if (k < 0)
         return werr(errno);
     put_u32(w, nwritten, (uint32_t)k);
@@ -553,15 +643,15 @@ uint32_t w2c_wasi__snapshot__preview1_fd_pwrite(wasi_t *w, uint32_t fd, uint32_t
 uint32_t w2c_wasi__snapshot__preview1_fd_pread(wasi_t *w, uint32_t fd, uint32_t iovs, uint32_t n,
                                                uint64_t off, uint32_t nread)
 {
-    struct iovec v[MAX_IOV];
+    struct iovec v[1];
     fd_entry *e = get_fd(w, fd);
-    uint32_t r = load_iovs(w, iovs, n, v);
-    mem_at(w, nread, 4);
-    if (r || (r = check_file(e)))
+    int nv = load_iovs(w, iovs, n, v);
+    uint32_t r = check_seekable(e, 1);
+    if (r)
         return r;
     if (off > INT64_MAX)
         return E_INVAL;
-    ssize_t k = preadv(e->host, v, (int)n, (off_t)off);
+    ssize_t k = preadv(e->host, v, nv, (off_t)off);
     if (k < 0)
         return werr(errno);
     put_u32(w, nread, (uint32_t)k);
@@ -573,10 +663,10 @@ uint32_t w2c_wasi__snapshot__preview1_fd_seek(wasi_t *w, uint32_t fd, uint64_t o
 {
     static const int how[] = {SEEK_SET, SEEK_CUR, SEEK_END};
     if (whence > 2)
-        bad_enum();
-    mem_at(w, out, 8);
+        bad_enum("Whence");
+    mem_al(w, out, 8, 8);
     fd_entry *e = get_fd(w, fd);
-    uint32_t r = check_file(e);
+    uint32_t r = e && e->stdio ? E_SPIPE : check_file(e);
     if (r)
         return r;
     off_t p = lseek(e->host, (off_t)(int64_t)off, how[whence]);
@@ -597,7 +687,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_advise(wasi_t *w, uint32_t fd, uint64_t
     static const int adv[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
                               POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
     if (advice > 5)
-        bad_enum();
+        bad_enum("Advice");
     fd_entry *e = get_fd(w, fd);
     uint32_t r = check_file(e);
     if (r)
@@ -619,28 +709,31 @@ uint32_t w2c_wasi__snapshot__preview1_fd_allocate(wasi_t *w, uint32_t fd, uint64
 uint32_t w2c_wasi__snapshot__preview1_fd_datasync(wasi_t *w, uint32_t fd)
 {
     fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
+    uint32_t r = check_file(e);
+    if (r)
+        return r;
     return fdatasync(e->host) == 0 ? E_SUCCESS : werr(errno);
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_sync(wasi_t *w, uint32_t fd)
 {
     fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
+    uint32_t r = check_file(e);
+    if (r)
+        return r;
     return fsync(e->host) == 0 ? E_SUCCESS : werr(errno);
 }
 
 uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_set_flags(wasi_t *w, uint32_t fd, uint32_t flags)
 {
+    if (flags & ~FDFLAGS_ALL)
+        bad_flags("Fdflags");
     fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
+    uint32_t r = check_file(e);
+    if (r)
+        return r;
     if (flags & ~(uint32_t)(FDFLAG_APPEND | FDFLAG_NONBLOCK))
         return E_INVAL; /* the synchronisation flags are fixed at open, as in wasmtime */
-    if ((flags & FDFLAG_APPEND) && e->readonly)
-        return E_PERM;
     int fl = fcntl(e->host, F_GETFL);
     if (fl < 0)
         return werr(errno);
@@ -653,19 +746,15 @@ uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_set_flags(wasi_t *w, uint32_t fd
 uint32_t w2c_wasi__snapshot__preview1_fd_fdstat_set_rights(wasi_t *w, uint32_t fd, uint64_t base,
                                                            uint64_t inh)
 {
-    fd_entry *e = get_fd(w, fd);
-    if (!e)
-        return E_BADF;
-    if ((base & ~e->rights_base) || (inh & ~e->rights_inh))
-        return E_NOTCAPABLE;
-    e->rights_base = base;
-    e->rights_inh = inh;
-    return E_SUCCESS;
+    if ((base | inh) & ~R_ALL)
+        bad_flags("Rights");
+    /* wasmtime keeps no rights, so it cannot narrow them */
+    return get_fd(w, fd) ? E_NOTSUP : E_BADF;
 }
 
 static void put_filestat(wasi_t *w, uint32_t out, const struct stat *st)
 {
-    uint8_t *p = mem_at(w, out, 64);
+    uint8_t *p = mem_al(w, out, 64, 8);
     memset(p, 0, 64);
     put_u64(w, out, (uint64_t)st->st_dev);
     put_u64(w, out + 8, (uint64_t)st->st_ino);
@@ -680,9 +769,14 @@ static void put_filestat(wasi_t *w, uint32_t out, const struct stat *st)
 uint32_t w2c_wasi__snapshot__preview1_fd_filestat_get(wasi_t *w, uint32_t fd, uint32_t out)
 {
     fd_entry *e = get_fd(w, fd);
-    mem_at(w, out, 64);
+    mem_al(w, out, 64, 8);
     if (!e)
         return E_BADF;
+    if (e->stdio) { /* wasmtime knows nothing of a stdio stream but what isatty says */
+        memset(mem_al(w, out, 64, 8), 0, 64);
+        put_u8(w, out + 16, stdio_type(e));
+        return E_SUCCESS;
+    }
     struct stat st;
     if (fstat(e->host, &st) != 0)
         return werr(errno);
@@ -696,6 +790,8 @@ uint32_t w2c_wasi__snapshot__preview1_fd_filestat_set_size(wasi_t *w, uint32_t f
     uint32_t r = check_file(e);
     if (r)
         return r;
+    if (e->readonly)
+        return E_PERM;
     if (size > INT64_MAX)
         return E_INVAL;
     return ftruncate(e->host, (off_t)size) == 0 ? E_SUCCESS : werr(errno);
@@ -708,7 +804,9 @@ uint32_t w2c_wasi__snapshot__preview1_fd_filestat_set_size(wasi_t *w, uint32_t f
 
 static uint32_t make_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2])
 {
-    if (fst & ~15u || ((fst & FST_ATIM) && (fst & FST_ATIM_NOW)) ||
+    if (fst & ~15u)
+        bad_flags("Fstflags");
+    if (((fst & FST_ATIM) && (fst & FST_ATIM_NOW)) ||
         ((fst & FST_MTIM) && (fst & FST_MTIM_NOW)))
         return E_INVAL;
     uint64_t t[2] = {atim, mtim};
@@ -732,7 +830,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_filestat_set_times(wasi_t *w, uint32_t 
                                                             uint64_t mtim, uint32_t fst)
 {
     fd_entry *e = get_fd(w, fd);
-    if (!e)
+    if (!e || e->stdio)
         return E_BADF;
     struct timespec ts[2];
     uint32_t r = make_times(atim, mtim, fst, ts);
@@ -750,9 +848,10 @@ uint32_t w2c_wasi__snapshot__preview1_fd_renumber(wasi_t *w, uint32_t from, uint
         return E_BADF;
     if (from == to)
         return E_SUCCESS;
-    w2c_wasi__snapshot__preview1_fd_close(w, to);
-    w->fds[to] = w->fds[from];
-    memset(&w->fds[from], 0, sizeof w->fds[from]);
+    drop_entry(b);
+    *b = *a;
+    memset(a, 0, sizeof *a);
+    release_fd(w, from);
     return E_SUCCESS;
 }
 
@@ -795,7 +894,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_readdir(wasi_t *w, uint32_t fd, uint32_
 {
     fd_entry *e = get_fd(w, fd);
     uint8_t *dst = mem_at(w, buf, len);
-    mem_at(w, used, 4);
+    mem_al(w, used, 4, 4);
     if (!e || e->type != FT_DIR)
         return E_BADF;
     if (!e->dir || cookie < e->dir_next) {
@@ -821,7 +920,7 @@ uint32_t w2c_wasi__snapshot__preview1_fd_readdir(wasi_t *w, uint32_t fd, uint32_
         uint8_t type;
         if (i < 2) {
             name = i ? ".." : ".";
-            ino = i ? 0 : (uint64_t)self.st_ino;
+            ino = (uint64_t)self.st_ino; /* ".." too: wasmtime shows nothing above */
             type = FT_DIR;
         } else {
             struct dirent *de = NULL;
@@ -888,8 +987,10 @@ static uint32_t get_dir(wasi_t *w, uint32_t fd, fd_entry **out)
 }
 
 /* Where a path call acts: the parent directory of its last component, opened beneath the
- * directory descriptor, and that component. A path ending in ".." or '/' is resolved whole
- * first, so that it cannot name anything outside either. */
+ * directory descriptor, and that component. A path ending in ".." is resolved whole first, so
+ * that it cannot name anything outside; so is one ending in '/', except for the calls that
+ * create what it names (`create`: mkdir and a rename's target, where wasmtime ignores the
+ * slash, and the kernel makes a rename of a file to "name/" ENOTDIR). */
 typedef struct {
     char *path;
     int parent;
@@ -897,7 +998,8 @@ typedef struct {
     int trailing;
 } target_t;
 
-static uint32_t target_open(wasi_t *w, fd_entry *d, uint32_t ptr, uint32_t len, target_t *t)
+static uint32_t target_open(wasi_t *w, fd_entry *d, uint32_t ptr, uint32_t len, target_t *t,
+                            int create)
 {
     t->parent = -1;
     t->path = NULL;
@@ -906,7 +1008,7 @@ static uint32_t target_open(wasi_t *w, fd_entry *d, uint32_t ptr, uint32_t len, 
         return r;
     size_t l = strlen(t->path);
     int dotdot = (l >= 2 && !strcmp(t->path + l - 2, "..") && (l == 2 || t->path[l - 3] == '/'));
-    if (dotdot || (l > 0 && t->path[l - 1] == '/')) {
+    if (dotdot || (!create && l > 0 && t->path[l - 1] == '/')) {
         int fd = beneath_open(d->host, t->path, O_PATH, 0, w->no_openat2);
         if (fd < 0)
             return rerr(errno);
@@ -945,13 +1047,25 @@ uint32_t w2c_wasi__snapshot__preview1_path_open(wasi_t *w, uint32_t dirfd, uint3
                                                 uint64_t base, uint64_t inh, uint32_t fdflags,
                                                 uint32_t out)
 {
+    /* in argument order, as wasmtime converts them */
+    if (lookup & ~1u)
+        bad_flags("Lookupflags");
+    if (oflags & ~15u)
+        bad_flags("Oflags");
+    if ((base | inh) & ~R_ALL)
+        bad_flags("Rights");
+    if (fdflags & ~FDFLAGS_ALL)
+        bad_flags("Fdflags");
     fd_entry *d;
     char *p = NULL;
-    mem_at(w, out, 4);
+    mem_al(w, out, 4, 4);
     uint32_t r = get_dir(w, dirfd, &d);
-    if (!r)
-        r = get_path(w, path, path_len, &p);
     if (r)
+        return r;
+    /* wasmtime opens nothing with synchronised I/O */
+    if (fdflags & (FDFLAG_DSYNC | FDFLAG_SYNC | FDFLAG_RSYNC))
+        return E_NOTSUP;
+    if ((r = get_path(w, path, path_len, &p)))
         return r;
     int write = (base & WRITE_RIGHTS) != 0 || (fdflags & FDFLAG_APPEND && base & R_FD_WRITE);
     int read = (base & (R_FD_READ | R_FD_READDIR)) != 0;
@@ -969,9 +1083,6 @@ uint32_t w2c_wasi__snapshot__preview1_path_open(wasi_t *w, uint32_t dirfd, uint3
     if (oflags & OFLAG_EXCL) flags |= O_EXCL;
     if (oflags & OFLAG_TRUNC) flags |= O_TRUNC;
     if (fdflags & FDFLAG_APPEND) flags |= O_APPEND;
-    if (fdflags & FDFLAG_DSYNC) flags |= O_DSYNC;
-    if (fdflags & FDFLAG_SYNC) flags |= O_SYNC;
-    if (fdflags & FDFLAG_RSYNC) flags |= O_RSYNC;
     if (fdflags & FDFLAG_NONBLOCK) flags |= O_NONBLOCK;
     if (!(lookup & LOOKUP_FOLLOW)) flags |= O_NOFOLLOW;
     int h = beneath_open(d->host, p, flags, 0666, w->no_openat2);
@@ -989,8 +1100,6 @@ uint32_t w2c_wasi__snapshot__preview1_path_open(wasi_t *w, uint32_t dirfd, uint3
     e->host = h;
     e->type = filetype_of(st.st_mode);
     e->readonly = w->fds[dirfd].readonly;
-    e->rights_base = base;
-    e->rights_inh = inh;
     put_u32(w, out, (uint32_t)fd);
     return E_SUCCESS;
 }
@@ -999,9 +1108,11 @@ uint32_t w2c_wasi__snapshot__preview1_path_filestat_get(wasi_t *w, uint32_t dirf
                                                         uint32_t lookup, uint32_t path,
                                                         uint32_t path_len, uint32_t out)
 {
+    if (lookup & ~1u)
+        bad_flags("Lookupflags");
     fd_entry *d;
     char *p = NULL;
-    mem_at(w, out, 64);
+    mem_al(w, out, 64, 8);
     uint32_t r = get_dir(w, dirfd, &d);
     if (!r)
         r = get_path(w, path, path_len, &p);
@@ -1025,6 +1136,8 @@ uint32_t w2c_wasi__snapshot__preview1_path_filestat_set_times(wasi_t *w, uint32_
                                                               uint32_t path_len, uint64_t atim,
                                                               uint64_t mtim, uint32_t fst)
 {
+    if (lookup & ~1u)
+        bad_flags("Lookupflags");
     fd_entry *d;
     struct timespec ts[2];
     uint32_t r = get_dir(w, dirfd, &d);
@@ -1049,7 +1162,7 @@ uint32_t w2c_wasi__snapshot__preview1_path_filestat_set_times(wasi_t *w, uint32_
     }
     target_t t;
     char buf[NAME_MAX + 2];
-    r = target_open(w, d, path, path_len, &t);
+    r = target_open(w, d, path, path_len, &t, 0);
     if (!r && utimensat(t.parent, last_name(&t, buf, sizeof buf), ts, AT_SYMLINK_NOFOLLOW) != 0)
         r = werr(errno);
     target_close(&t);
@@ -1066,11 +1179,35 @@ uint32_t w2c_wasi__snapshot__preview1_path_create_directory(wasi_t *w, uint32_t 
         return r;
     if (d->readonly)
         return E_PERM;
-    r = target_open(w, d, path, path_len, &t);
+    r = target_open(w, d, path, path_len, &t, 1);
     if (!r && mkdirat(t.parent, t.last, 0777) != 0)
         r = werr(errno);
     target_close(&t);
     return r;
+}
+
+/* rmdir of "dir/", "dir/." or "dir/..": wasmtime resolves the path and, when it is a
+ * directory, refuses to remove a directory named through itself (EINVAL). 0: not such a
+ * path, go on; else the answer. */
+static uint32_t rmdir_itself(wasi_t *w, fd_entry *d, uint32_t ptr, uint32_t len)
+{
+    char *p = NULL;
+    uint32_t r = get_path(w, ptr, len, &p);
+    if (r)
+        return r;
+    size_t l = strlen(p);
+    const char *last = strrchr(p, '/');
+    last = last ? last + 1 : p;
+    if (!(l > 0 && p[l - 1] == '/') && strcmp(last, ".") && strcmp(last, "..")) {
+        free(p);
+        return 0;
+    }
+    int h = beneath_open(d->host, p, O_PATH | O_DIRECTORY, 0, w->no_openat2);
+    free(p);
+    if (h < 0)
+        return rerr(errno);
+    close(h);
+    return E_INVAL;
 }
 
 static uint32_t unlink_common(wasi_t *w, uint32_t dirfd, uint32_t path, uint32_t path_len,
@@ -1084,7 +1221,9 @@ static uint32_t unlink_common(wasi_t *w, uint32_t dirfd, uint32_t path, uint32_t
         return r;
     if (d->readonly)
         return E_PERM;
-    r = target_open(w, d, path, path_len, &t);
+    if (flags & AT_REMOVEDIR && (r = rmdir_itself(w, d, path, path_len)))
+        return r;
+    r = target_open(w, d, path, path_len, &t, 0);
     if (!r && unlinkat(t.parent, last_name(&t, buf, sizeof buf), flags) != 0)
         r = werr(errno);
     target_close(&t);
@@ -1119,9 +1258,9 @@ uint32_t w2c_wasi__snapshot__preview1_path_rename(wasi_t *w, uint32_t fd1, uint3
         return E_PERM;
     b.parent = -1;
     b.path = NULL;
-    r = target_open(w, d1, path1, len1, &a);
+    r = target_open(w, d1, path1, len1, &a, 1);
     if (!r)
-        r = target_open(w, d2, path2, len2, &b);
+        r = target_open(w, d2, path2, len2, &b, 1);
     if (!r && renameat(a.parent, last_name(&a, ba, sizeof ba), b.parent,
                        last_name(&b, bb, sizeof bb)) != 0)
         r = werr(errno);
@@ -1134,6 +1273,8 @@ uint32_t w2c_wasi__snapshot__preview1_path_link(wasi_t *w, uint32_t fd1, uint32_
                                                 uint32_t path1, uint32_t len1, uint32_t fd2,
                                                 uint32_t path2, uint32_t len2)
 {
+    if (lookup & ~1u)
+        bad_flags("Lookupflags");
     fd_entry *d1, *d2;
     target_t a, b;
     uint32_t r = get_dir(w, fd1, &d1);
@@ -1147,9 +1288,9 @@ uint32_t w2c_wasi__snapshot__preview1_path_link(wasi_t *w, uint32_t fd1, uint32_
         return E_PERM;
     b.parent = -1;
     b.path = NULL;
-    r = target_open(w, d1, path1, len1, &a);
+    r = target_open(w, d1, path1, len1, &a, 0);
     if (!r)
-        r = target_open(w, d2, path2, len2, &b);
+        r = target_open(w, d2, path2, len2, &b, 0);
     if (!r && linkat(a.parent, a.last, b.parent, b.last, 0) != 0)
         r = werr(errno);
     target_close(&a);
@@ -1174,7 +1315,7 @@ uint32_t w2c_wasi__snapshot__preview1_path_symlink(wasi_t *w, uint32_t old, uint
         free(target);
         return E_PERM;
     }
-    r = target_open(w, d, path, path_len, &t);
+    r = target_open(w, d, path, path_len, &t, 0);
     if (!r && symlinkat(target, t.parent, t.last) != 0)
         r = werr(errno);
     target_close(&t);
@@ -1190,11 +1331,11 @@ uint32_t w2c_wasi__snapshot__preview1_path_readlink(wasi_t *w, uint32_t dirfd, u
     target_t t;
     char link[PATH_MAX];
     uint8_t *dst = mem_at(w, buf, buf_len);
-    mem_at(w, used, 4);
+    mem_al(w, used, 4, 4);
     uint32_t r = get_dir(w, dirfd, &d);
     if (r)
         return r;
-    r = target_open(w, d, path, path_len, &t);
+    r = target_open(w, d, path, path_len, &t, 0);
     ssize_t n = 0;
     if (!r && (n = readlinkat(t.parent, t.last, link, sizeof link)) < 0)
         r = werr(errno);
@@ -1233,15 +1374,16 @@ static void put_event(wasi_t *w, uint32_t out, uint32_t *nev, uint64_t userdata,
     put_u64(w, o + 16, nbytes);
 }
 
-/* Clocks and descriptor readiness. Regular files are always ready (as in wasmtime). */
+/* Clocks and descriptor readiness. Regular files are always ready: all of them are reported
+ * at once (wasmtime, whose file readiness comes from a thread pool, reports one or more). */
 uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32_t out,
                                                   uint32_t nsubs, uint32_t nevents)
 {
-    mem_at(w, nevents, 4);
+    mem_al(w, nevents, 4, 4);
     if (nsubs == 0)
         return E_INVAL;
-    mem_at(w, in, (uint64_t)nsubs * 48);
-    mem_at(w, out, (uint64_t)nsubs * 32);
+    mem_al(w, in, (uint64_t)nsubs * 48, 8);
+    mem_al(w, out, (uint64_t)nsubs * 32, 8);
     struct pollfd *pfd = calloc(nsubs, sizeof *pfd);
     uint32_t *which = calloc(nsubs, sizeof *which);
     if (!pfd || !which) {
@@ -1262,9 +1404,14 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
             uint16_t fl;
             memcpy(&timeout, mem_at(w, s + 24, 8), 8);
             memcpy(&fl, mem_at(w, s + 40, 2), 2);
+            if (fl & ~1u)
+                bad_flags("Subclockflags");
             clockid_t c;
-            if (host_clock(id, &c) < 0)
-                bad_enum();
+            if (host_clock(id, &c)) { /* a CPU-time clock: wasmtime cannot wait on it */
+                free(pfd);
+                free(which);
+                return E_INVAL;
+            }
             if (fl & 1) { /* absolute: convert to a monotonic deadline */
                 uint64_t now = now_ns(c);
                 dl = start + (timeout > now ? timeout - now : 0);
@@ -1275,17 +1422,19 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
                 deadline = dl;
         } else if (tag == SUB_FD_READ || tag == SUB_FD_WRITE) {
             fd_entry *e = get_fd(w, get_u32(w, s + 16));
-            if (!e) {
-                put_event(w, out, &nev, ud, E_BADF, tag, 0);
+            if (!e) { /* wasmtime fails the whole call */
+                free(pfd);
+                free(which);
+                return E_BADF;
             } else if (e->type == FT_REG || e->type == FT_DIR) {
-                put_event(w, out, &nev, ud, 0, tag, 0);
+                put_event(w, out, &nev, ud, 0, tag, 1);
             } else {
                 pfd[npfd].fd = e->host;
                 pfd[npfd].events = tag == SUB_FD_READ ? POLLIN : POLLOUT;
                 which[npfd++] = i;
             }
         } else {
-            bad_enum();
+            bad_enum("Eventtype");
         }
     }
     for (;;) {
@@ -1310,10 +1459,8 @@ uint32_t w2c_wasi__snapshot__preview1_poll_oneoff(wasi_t *w, uint32_t in, uint32
             uint32_t s = in + 48 * which[j];
             uint64_t ud;
             memcpy(&ud, mem_at(w, s, 8), 8);
-            int avail = 0;
-            if (pfd[j].events == POLLIN)
-                ioctl(pfd[j].fd, FIONREAD, &avail);
-            put_event(w, out, &nev, ud, 0, *mem_at(w, s + 8, 1), (uint64_t)(avail > 0 ? avail : 0));
+            /* wasmtime reports 1 byte for any ready descriptor: its streams know no count */
+            put_event(w, out, &nev, ud, 0, *mem_at(w, s + 8, 1), 1);
         }
         now = now_ns(CLOCK_MONOTONIC);
         if (deadline != UINT64_MAX && now >= deadline) {
@@ -1353,7 +1500,7 @@ uint32_t w2c_wasi__snapshot__preview1_sock_accept(wasi_t *w, uint32_t fd, uint32
                                                   uint32_t out)
 {
     (void)flags;
-    mem_at(w, out, 4);
+    mem_al(w, out, 4, 4);
     return no_socket(w, fd);
 }
 
