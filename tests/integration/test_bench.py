@@ -12,7 +12,8 @@ from conftest import wasmpi
 from wasmpi.bench import report
 
 # bench all runs ~15 jobs and ~8 builds: about 25 s on a quiet machine, more on a busy one
-pytestmark = [pytest.mark.mpi, pytest.mark.slow]
+# it chooses its engines itself, run by run: once per MPI, with WASMPI_ENGINE=wasmtime
+pytestmark = [pytest.mark.mpi, pytest.mark.slow, pytest.mark.engine("wasmtime")]
 
 
 def test_bench_all_quick(mpi, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,8 @@ from wasmpi.bench import kernels, report
 from wasmpi.bench.context import wasm_engines
 from wasmpi.hostmpi import select
 
-pytestmark = pytest.mark.mpi
+# it chooses its engines itself, run by run: once per MPI, with WASMPI_ENGINE=wasmtime
+pytestmark = [pytest.mark.mpi, pytest.mark.engine("wasmtime")]
 ENGINES = [e for e, why in wasm_engines().items() if why is None]
 _wasm: dict[str, Path] = {}
 

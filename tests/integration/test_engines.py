@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import MPI, RUN_TIMEOUT, _mpis
 
-pytestmark = pytest.mark.mpi
+# it chooses its engines itself, run by run: once per MPI, with WASMPI_ENGINE=wasmtime
+pytestmark = [pytest.mark.mpi, pytest.mark.engine("wasmtime")]
 
 ENGINES = ("wasmtime", "llvm")
 PROGRAMS = ("wasi_files.c", "wasi_dirs.c", "wasi_env.c", "wasi_exit.c", "wasi_mpi.c")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from conftest import wasmpi
 
-pytestmark = pytest.mark.mpi
+# it chooses its engines itself, run by run: once per MPI, with WASMPI_ENGINE=wasmtime
+pytestmark = [pytest.mark.mpi, pytest.mark.engine("wasmtime")]
 
 
 def test_fp_semantics_match_wasmtime(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
