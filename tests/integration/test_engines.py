@@ -47,14 +47,14 @@ def engines() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def programs(compile_program, engines):  # type: ignore[no-untyped-def]
+def programs(build_program, engines):  # type: ignore[no-untyped-def]
     """Each program compiled once, and precompiled for each engine (the LLVM tier's module
     build takes seconds): a run then starts at once, as the clock checks need."""
     done: dict[str, Path] = {}
 
     def get(name: str) -> Path:
         if name not in done:
-            module = compile_program(name)
+            module = build_program(name)
             for e in engines:
                 choice = ["--engine", e] if len(engines) > 1 else []
                 p = subprocess.run([sys.executable, "-m", "wasmpi", "compile", *choice,
