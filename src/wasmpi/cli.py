@@ -86,6 +86,9 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("modules", type=Path, nargs="+")
     c.add_argument("--engine", dest="opt_engine", metavar="ENGINE",
                    help="compile for this engine: wasmtime (default) or llvm (env WASMPI_ENGINE)")
+    c.add_argument("--llvm-cpu", dest="opt_llvm_cpu", metavar="CPU",
+                   help="with --engine llvm: the CPU to generate code for (default native; "
+                   "env WASMPI_LLVM_CPU)")
     i = sub.add_parser("inspect", help="describe a module, or this wasmpi's MPI coverage")
     i.add_argument("module", type=Path, nargs="?")
     i.add_argument("--json", action="store_true")

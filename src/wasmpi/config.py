@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,7 +37,7 @@ class Option:
     """One option: its field in :class:`Options`, command-line flag, variable and file key."""
 
     name: str
-    kind: str  # str, path, bool, size, count, seconds, list, toolchain, engine
+    kind: str  # str, path, bool, size, count, seconds, list, toolchain, engine, cpu
     help: str
     default_doc: str
     flag: str | None = None
@@ -61,6 +62,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("engine", "engine", "how a rank runs the module: wasmtime (Cranelift, compiled at "
            "load) or llvm (wasm2c + clang ahead of time, a native runner per rank)", "wasmtime",
            flag="--engine", env="WASMPI_ENGINE"),
+    Option("llvm_cpu", "cpu", "the CPU the llvm engine generates code for: native (this node's "
+           "CPU; the cache keeps a build per kind of CPU) or a zig -mcpu name, e.g. x86_64 for "
+           "code every x86-64 node runs", "native", flag="--llvm-cpu", env="WASMPI_LLVM_CPU"),
     Option("strict", "bool", "reject a module that imports MPI functions this wasmpi does not "
            "implement (exit 70) instead of trapping only if one is called", "off",
            flag="--strict", env="WASMPI_STRICT"),
@@ -122,6 +126,7 @@ class Options:
     mpicc: str | None = None
     mpiexec: str | None = None
     engine: str = "wasmtime"
+    llvm_cpu: str = "native"
     strict: bool = False
     dir: tuple[str, ...] = ()
     env: tuple[str, ...] = ()
@@ -225,6 +230,10 @@ def _parse(o: Option, raw: Any, where: str) -> Any:
     if o.kind == "engine":
         if raw not in ENGINES:
             raise _bad(where, f"unknown engine (choose {' or '.join(ENGINES)})")
+        return raw
+    if o.kind == "cpu":
+        if not re.fullmatch(r"[A-Za-z0-9_.+-]+", raw):
+            raise _bad(where, "not a CPU name (e.g. native, x86_64, x86_64_v3, znver4)")
         return raw
     if o.kind == "toolchain":
         if raw not in TOOLCHAINS:

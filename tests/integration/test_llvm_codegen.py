@@ -15,8 +15,8 @@ def test_fp_semantics_match_wasmtime(compile_program, mpi) -> None:  # type: ign
     module = compile_program("fpsem.c", "-O3", "-msimd128", "-lm")
     outs = {}
     for engine, cpu in (("wasmtime", ""), ("llvm", ""), ("llvm", "x86_64")):
-        env = {**mpi.env(), "WASMPI_LLVM_CPU": cpu}  # "": the host CPU (the default)
-        r = wasmpi("run", "-n", "1", "--engine", engine, str(module), env=env,
+        choose = ("--llvm-cpu", cpu) if cpu else ()  # "": the host CPU (the default)
+        r = wasmpi("run", "-n", "1", "--engine", engine, *choose, str(module), env=mpi.env(),
                    timeout=300).check()
         outs[engine, cpu] = r.stdout
     assert "fma: unfused" in outs["wasmtime", ""], outs["wasmtime", ""][-300:]
@@ -28,4 +28,4 @@ def test_bad_cpu_name(compile_program, mpi) -> None:  # type: ignore[no-untyped-
     r = wasmpi("run", "-n", "1", "--engine", "llvm", str(compile_program("hello.c")),
                env={**mpi.env(), "WASMPI_LLVM_CPU": "native;x"}, timeout=120)
     assert r.returncode == 64, r
-    assert "WASMPI_LLVM_CPU='native;x': not a CPU name" in r.stderr, r.stderr
+    assert "WASMPI_LLVM_CPU" in r.stderr and "not a CPU name" in r.stderr, r.stderr

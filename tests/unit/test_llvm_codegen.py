@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from wasmpi import config
 from wasmpi.errors import UsageError
 from wasmpi.runtime.llvm import build
 
@@ -16,7 +17,12 @@ WASM = b"\0asm\1\0\0\0"
 @pytest.fixture(autouse=True)
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WASMPI_CACHE_DIR", str(tmp_path))
-    monkeypatch.delenv(build.CPU_ENV, raising=False)
+    monkeypatch.delenv("WASMPI_LLVM_CPU", raising=False)
+    monkeypatch.setattr(config, "_current", None)
+
+
+def _cpu(monkeypatch: pytest.MonkeyPatch, cpu: str) -> None:
+    monkeypatch.setattr(config, "_current", config.Options(llvm_cpu=cpu))
 
 
 def test_native_by_default_without_contraction() -> None:
@@ -34,21 +40,21 @@ def test_key_holds_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_portable_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(build.CPU_ENV, "x86_64")
+    _cpu(monkeypatch, "x86_64")
     assert build.cpu_flags() == ("-mcpu=x86_64", "-ffp-contract=off")
     monkeypatch.setattr(build, "_host_cpu", lambda: "one")
     portable = build.module_path(WASM)
     monkeypatch.setattr(build, "_host_cpu", lambda: "another")
     assert build.module_path(WASM) == portable  # the same code runs on any x86-64
-    monkeypatch.delenv(build.CPU_ENV)
+    _cpu(monkeypatch, "native")
     assert build.module_path(WASM) != portable
 
 
 @pytest.mark.parametrize("bad", ["native -O0", "x86_64;rm", "$(id)"])
 def test_bad_cpu(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
-    monkeypatch.setenv(build.CPU_ENV, bad)
-    with pytest.raises(UsageError, match=build.CPU_ENV):
-        build.module_flags()
+    monkeypatch.setenv("WASMPI_LLVM_CPU", bad)
+    with pytest.raises(UsageError, match=r"WASMPI_LLVM_CPU.*not a CPU name"):
+        config.resolve()
 
 
 def test_host_cpu_names_this_machine() -> None:

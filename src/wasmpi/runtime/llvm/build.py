@@ -21,9 +21,9 @@ import sys
 from importlib import metadata, resources
 from pathlib import Path
 
-from ... import _tools, cache, wasmfile
+from ... import _tools, cache, config, wasmfile
 from ...bridge import build as bridge_build
-from ...errors import InputError, ToolError, UsageError
+from ...errors import InputError, ToolError
 from ...hostmpi import HostMPI
 from .. import _cpu_id, read_module_bytes
 
@@ -40,8 +40,6 @@ MODULE_FLAGS = ("-O3", "-fno-optimize-sibling-calls", "-frounding-math", "-fPIC"
 #: the CPU is in its key): the hot loops of vectorized guests need more than baseline x86-64's
 #: 16 SSE2 registers (docs/performance.md, "Why the LLVM tier is fast (or not)"). FMA is then
 #: enabled, so contraction is turned off (Wasm rounds every multiply and add by itself).
-#: WASMPI_LLVM_CPU=x86_64 (or any zig -mcpu name) builds portable code instead.
-CPU_ENV = "WASMPI_LLVM_CPU"
 FP_FLAGS = ("-ffp-contract=off",)
 #: No libc: the runner that dlopens the module provides memcpy, libm and the wasm2c runtime.
 #: Linking against zig's libc would make zig build glibc stubs and compiler_rt in its own cache
@@ -88,11 +86,8 @@ def parts(data: bytes) -> int:
 
 
 def cpu_flags() -> tuple[str, ...]:
-    cpu = os.environ.get(CPU_ENV, "").strip() or "native"
-    if not re.fullmatch(r"[A-Za-z0-9_.+-]+", cpu):
-        raise UsageError(f"{CPU_ENV}={cpu!r}: not a CPU name (e.g. native, x86_64, "
-                         "x86_64_v3, znver4)")
-    return (f"-mcpu={cpu}", *FP_FLAGS)
+    """For the CPU of the option --llvm-cpu (native by default; x86_64 builds portable code)."""
+    return (f"-mcpu={config.current().llvm_cpu}", *FP_FLAGS)
 
 
 def module_flags() -> tuple[str, ...]:
