@@ -654,6 +654,10 @@ int win_attr(const slot_t *win, int32_t keyval, int32_t *val);
 /* MPI-IO (mpi/io.c): MPI_SEEK_* of the guest -> host; set-up at MPI start */
 int in_whence(int x);
 void init_io(void);
+/* mpi/info.c: MPI_INFO_ENV is the guest's view (argv, working directory), set at init */
+void init_env_info(void);
+void env_info_thread(int level);
+int guest_thread_level(void); /* mpi/env.c */
 /* Request completion bookkeeping (mpi/request.c). */
 void request_settle(int32_t *g, slot_t *s, MPI_Request h, int ok);
 int32_t request_errslot(const slot_t *r);
