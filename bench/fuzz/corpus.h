@@ -90,5 +90,16 @@ static void fz_corpus(void)
     }
     MPI_Type_free(&outer);
     MPI_Type_free(&ix);
+    /* Open MPI 5.0.11: MPI_Testall with one libnbc request twice freed it twice, and a later
+     * nonblocking collective segfaulted (seed 47) */
+    MPI_Request twice[2];
+    int flag2 = 0;
+    if (MPI_Ibarrier(MPI_COMM_SELF, &twice[0]) == MPI_SUCCESS) {
+        twice[1] = twice[0];
+        fz_expect("Testall(same request twice)",
+                  MPI_Testall(2, twice, &flag2, MPI_STATUSES_IGNORE), MPI_ERR_REQUEST);
+        fz_expect("Request_free(Ibarrier)", MPI_Request_free(&twice[0]), MPI_ERR_REQUEST);
+        MPI_Wait(&twice[0], MPI_STATUS_IGNORE);
+    }
     printf("CORPUS done, %d bad\n", fz_corpus_bad);
 }

@@ -264,6 +264,23 @@ static void fuzz_found(void)
     OK(MPI_Type_free(&inner[0]));
     OK(MPI_Type_free(&outer));
     OK(MPI_Type_free(&ix));
+    /* a request twice in one array (Open MPI 5.0.11's Testall freed a libnbc request twice,
+     * and a later nonblocking collective segfaulted); freeing a nonblocking collective's
+     * request, or starting or freeing a running persistent one, is erroneous */
+    MPI_Request two[2];
+    int done2 = 0;
+    OK(MPI_Ibarrier(MPI_COMM_WORLD, &two[0]));
+    two[1] = two[0];
+    ERR(MPI_ERR_REQUEST, MPI_Testall(2, two, &done2, MPI_STATUSES_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Waitall(2, two, MPI_STATUSES_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Request_free(&two[0]));
+    OK(MPI_Wait(&two[0], MPI_STATUS_IGNORE));
+    MPI_Request pr;
+    OK(MPI_Barrier_init(MPI_COMM_WORLD, MPI_INFO_NULL, &pr));
+    OK(MPI_Start(&pr));
+    OK(MPI_Wait(&pr, MPI_STATUS_IGNORE));
+    OK(MPI_Request_free(&pr)); /* inactive: freed */
+    CHECK(pr == MPI_REQUEST_NULL, "Request_free of a persistent collective left its handle");
     /* cancelling a collective's request is erroneous (MPICH asserted, Open MPI waited) */
     OK(MPI_Ibarrier(MPI_COMM_WORLD, &r));
     ERR(MPI_ERR_REQUEST, MPI_Cancel(&r));

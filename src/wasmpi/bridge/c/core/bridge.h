@@ -214,9 +214,12 @@ typedef struct {
     /* datatype: made by a constructor and not yet committed (MPI_ERR_TYPE as data: Open MPI 5
      * loops or segfaults in its convertor on one) */
     uint8_t uncommitted;
-    /* request: of a nonblocking or persistent collective, which MPI_Cancel must not be given
-     * (MPICH asserts, Open MPI 5 waits forever) */
+    /* request: of a nonblocking (1) or persistent (2) collective, which MPI_Cancel must not be
+     * given (MPICH asserts, Open MPI 5 waits forever), nor MPI_Request_free unless it is an
+     * inactive persistent one (Open MPI 5 corrupted its libnbc request list) */
     uint8_t collective;
+    /* request: the request-array call that last saw it (a request twice in one array) */
+    uint32_t mark;
     const char *name;   /* predefined only */
     /* datatype: layout for bounds checks */
     int64_t lb, extent, true_lb, true_extent;
@@ -268,7 +271,8 @@ void slot_free(int kind, slot_t *s);
 int32_t new_handle(int kind, host_h h);
 int32_t new_comm(MPI_Comm c, int32_t parent_slot);
 int32_t new_request(MPI_Request r, int32_t comm_slot);
-int32_t collective_request(int32_t guest); /* marks it (slot_t.collective); returns it */
+/* marks it (slot_t.collective: 1 nonblocking, 2 persistent); returns it */
+int32_t collective_request(int32_t guest, int persistent);
 /* a datatype a constructor made (uncommitted = 1) or Type_dup (the original's state) */
 int32_t new_type(MPI_Datatype t, int uncommitted);
 /* the guest handle of an existing host handle (predefined first), or the null handle */
