@@ -62,3 +62,14 @@ def test_info_env_is_the_guests_view(compile_program, run, tmp_path: Path) -> No
     host_facts = (str(tmp_path), sys.executable, os.getcwd(), "wasmpi exec", ".cache", "/tmp/")
     for ln in info:
         assert not any(h in ln for h in host_facts), ln
+
+
+def test_info_env_long_command_line(compile_program, run) -> None:  # type: ignore[no-untyped-def]
+    """A command line longer than the host's MPI_MAX_INFO_VAL (Open MPI: 256) is cut to it in
+    `argv`, never an error of MPI_INFO_ENV or MPI_Info_create_env."""
+    long_arg = "a" * 2000
+    r = run(compile_program("info_env.c"), 1, "single", long_arg)
+    r.check_cases()
+    argv = next(ln.split("=", 1)[1] for ln in r.stdout.splitlines()
+                if ln.startswith("envinfo argv="))
+    assert argv.startswith("single aaaa") and 200 < len(argv) < 2000, argv

@@ -73,12 +73,29 @@ static const char *thread_level_name(int level)
          : level == ABI_THREAD_FUNNELED ? "MPI_THREAD_FUNNELED" : "MPI_THREAD_SINGLE";
 }
 
+/* A value longer than the host's MPI_MAX_INFO_VAL (Open MPI: 256) is cut to it: no info can
+ * hold more, and a long guest command line must not fail MPI_INFO_ENV. */
+static int set_capped(MPI_Info info, const char *key, const char *value)
+{
+    size_t n = strlen(value);
+    if (n < MPI_MAX_INFO_VAL)
+        return MPI_Info_set(info, key, value);
+    char *cut = malloc(MPI_MAX_INFO_VAL);
+    if (!cut)
+        return MPI_ERR_NO_MEM;
+    memcpy(cut, value, MPI_MAX_INFO_VAL - 1);
+    cut[MPI_MAX_INFO_VAL - 1] = 0;
+    int rc = MPI_Info_set(info, key, cut);
+    free(cut);
+    return rc;
+}
+
 /* command = argv[0], argv = the others joined by spaces (as MPICH and Open MPI join them) */
 static int fill_env_info(MPI_Info info, int argc, char *const *argv, int thread_level)
 {
     int rc = MPI_SUCCESS, size = 1;
     if (argc > 0 && argv[0])
-        rc = MPI_Info_set(info, "command", argv[0]);
+        rc = set_capped(info, "command", argv[0]);
     size_t len = 1;
     for (int i = 1; i < argc; i++)
         len += strlen(argv[i]) + 1;
@@ -92,7 +109,7 @@ static int fill_env_info(MPI_Info info, int argc, char *const *argv, int thread_
         strcat(joined, argv[i]);
     }
     if (rc == MPI_SUCCESS && argc > 1)
-        rc = MPI_Info_set(info, "argv", joined);
+        rc = set_capped(info, "argv", joined);
     free(joined);
     char host[256], num[16];
     if (gethostname(host, sizeof host) != 0)
@@ -109,7 +126,7 @@ static int fill_env_info(MPI_Info info, int argc, char *const *argv, int thread_
     if (rc == MPI_SUCCESS)
         rc = MPI_Info_set(info, "arch", "wasm32");
     if (rc == MPI_SUCCESS)
-        rc = MPI_Info_set(info, "wdir", g_guest_wdir ? g_guest_wdir : "/");
+        rc = set_capped(info, "wdir", g_guest_wdir ? g_guest_wdir : "/");
     if (rc == MPI_SUCCESS)
         rc = MPI_Info_set(info, "thread_level", thread_level_name(thread_level));
     return rc;
