@@ -69,5 +69,37 @@ static void fz_corpus(void)
         fz_expect("Cancel(Ibarrier)", MPI_Cancel(&creq), MPI_ERR_REQUEST);
         MPI_Wait(&creq, MPI_STATUS_IGNORE);
     }
+    /* Open MPI 5.0.11 segfaulted: its MPI_REAL16 reductions on an 8-byte-aligned buffer
+     * (seeds 622, 823); the bridge computes them in binary128 */
+    memset(fz_data, 0, 128);
+    fz_expect("Reduce_local(REAL16 at +8, MAX)",
+              MPI_Reduce_local(fz_data + 8, fz_data + 72, 2, MPI_REAL16, MPI_MAX), MPI_SUCCESS);
+    /* Open MPI 5.0.11 segfaulted: a type from MPI_Type_get_contents is a copy of an
+     * uncommitted inner type (seed 933); the bridge commits what it hands the guest */
+    MPI_Datatype ix, outer, inner[1];
+    int bl[2] = {1, 1}, dp[2] = {0, 2}, ci[1];
+    MPI_Aint ca[1];
+    MPI_Type_indexed(2, bl, dp, MPI_INT, &ix);
+    MPI_Type_contiguous(1, ix, &outer);
+    MPI_Type_commit(&outer);
+    if (MPI_Type_get_contents(outer, 1, 0, 1, ci, ca, inner) == MPI_SUCCESS) {
+        fz_expect("Gather(Type_get_contents type)",
+                  MPI_Gather(fz_data, 2, MPI_INT, fz_data + 64, 1, inner[0], 0, MPI_COMM_SELF),
+                  MPI_SUCCESS);
+        MPI_Type_free(&inner[0]);
+    }
+    MPI_Type_free(&outer);
+    MPI_Type_free(&ix);
+    /* Open MPI 5.0.11: MPI_Testall with one libnbc request twice freed it twice, and a later
+     * nonblocking collective segfaulted (seed 47) */
+    MPI_Request twice[2];
+    int flag2 = 0;
+    if (MPI_Ibarrier(MPI_COMM_SELF, &twice[0]) == MPI_SUCCESS) {
+        twice[1] = twice[0];
+        fz_expect("Testall(same request twice)",
+                  MPI_Testall(2, twice, &flag2, MPI_STATUSES_IGNORE), MPI_ERR_REQUEST);
+        fz_expect("Request_free(Ibarrier)", MPI_Request_free(&twice[0]), MPI_ERR_REQUEST);
+        MPI_Wait(&twice[0], MPI_STATUS_IGNORE);
+    }
     printf("CORPUS done, %d bad\n", fz_corpus_bad);
 }

@@ -65,6 +65,7 @@ def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
     bridge = Bridge(_bridge_path(o))
     bridge.set_grants([(d.host, d.guest, d.readonly) for d in sandbox.dirs], o.openat2)
     # MPI_Comm_spawn's children: `wasmpi exec` with this rank's sandbox and MPI
+    bridge.set_guest(sandbox.argv, sandbox.workdir or "/")  # MPI_INFO_ENV is the guest's
     bridge.set_spawn_command([sys.executable, "-m", "wasmpi", "exec", *opts.forwarded()])
     missing = bridge.unsupported(module)
     if o.strict:

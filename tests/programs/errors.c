@@ -219,6 +219,68 @@ static void fuzz_found(void)
     OK(MPI_Reduce_local(in + 8, io + 8, 1, MPI_LONG_DOUBLE_INT, MPI_MINLOC));
     memcpy(lo, io + 8, sizeof lo[0]);
     CHECK(lo[0].v == 3.0L && lo[0].i == 1, "unaligned long double minloc");
+    /* MPI_REAL16 is binary128 like the guest's long double: the bridge reduces it too (Open
+     * MPI 5.0.11 segfaulted on an 8-byte-aligned buffer, MPICH computed x87 digits) */
+    memcpy(in + 8, a3, sizeof a3);
+    memcpy(io + 8, b3, sizeof b3);
+    OK(MPI_Reduce_local(in + 8, io + 8, 3, MPI_REAL16, MPI_MAX));
+    memcpy(got, io + 8, sizeof got);
+    CHECK(got[0] == 1.5L && got[1] == 2.25L && got[2] == 1.0L, "unaligned REAL16 max");
+    OK(MPI_Reduce_local_c(in + 8, io + 8, 3, MPI_REAL16, MPI_PROD));
+    memcpy(got, io + 8, sizeof got);
+    CHECK(got[0] == 2.25L && got[1] == 5.0625L && got[2] == -4.0L, "unaligned REAL16 prod");
+    long double third = 1.0L / 3.0L, sum3 = 0;
+    memcpy(in + 8, &third, sizeof third);
+    memcpy(io + 8, &sum3, sizeof sum3);
+    OK(MPI_Reduce_local(in + 8, io + 8, 1, MPI_REAL16, MPI_SUM));
+    memcpy(&sum3, io + 8, sizeof sum3);
+    CHECK(sum3 == third, "REAL16 sum lost binary128 digits");
+    ERR(MPI_ERR_OP, MPI_Reduce_local(in + 8, io + 8, 1, MPI_REAL16, MPI_BAND));
+    int c32 = 0;
+    OK(MPI_Type_size(MPI_COMPLEX32, &c32));
+    if (c32 == 32) { /* Open MPI's has size 0 without a Fortran REAL*16 */
+        long double zc[2] = {1.0L, 2.0L}, wc[2] = {3.0L, -1.0L};
+        memcpy(in + 8, zc, sizeof zc);
+        memcpy(io + 8, wc, sizeof wc);
+        OK(MPI_Reduce_local(in + 8, io + 8, 1, MPI_COMPLEX32, MPI_PROD));
+        memcpy(wc, io + 8, sizeof wc);
+        CHECK(wc[0] == 5.0L && wc[1] == 5.0L, "unaligned COMPLEX32 prod");
+    }
+    /* a type from MPI_Type_get_contents may be used at once: Open MPI's is a copy of the
+     * uncommitted inner type, and its MPI_Gather segfaulted in the convertor */
+    MPI_Datatype ix, outer, inner[1];
+    int bl[2] = {1, 1}, dp[2] = {0, 2}, ci[1], gx[2] = {7, 9}, gy[4] = {-1, -1, -1, -1};
+    MPI_Aint ca[1];
+    OK(MPI_Type_indexed(2, bl, dp, MPI_INT, &ix));
+    OK(MPI_Type_contiguous(1, ix, &outer));
+    OK(MPI_Type_commit(&outer));
+    OK(MPI_Type_get_contents(outer, 1, 0, 1, ci, ca, inner));
+    OK(MPI_Gather(gx, 2, MPI_INT, gy, 1, inner[0], 0, MPI_COMM_SELF));
+    CHECK(gy[0] == 7 && gy[1] == -1 && gy[2] == 9, "Gather into a get_contents type: %d %d %d",
+          gy[0], gy[1], gy[2]);
+    OK(MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN));
+    ERR(MPI_ERR_TYPE, MPI_Gather(gx, 2, MPI_INT, gy, 1, ix, 0, MPI_COMM_SELF)); /* uncommitted */
+    OK(MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_ARE_FATAL));
+    OK(MPI_Type_free(&inner[0]));
+    OK(MPI_Type_free(&outer));
+    OK(MPI_Type_free(&ix));
+    /* a request twice in one array (Open MPI 5.0.11's Testall freed a libnbc request twice,
+     * and a later nonblocking collective segfaulted); freeing a nonblocking collective's
+     * request, or starting or freeing a running persistent one, is erroneous */
+    MPI_Request two[2];
+    int done2 = 0;
+    OK(MPI_Ibarrier(MPI_COMM_WORLD, &two[0]));
+    two[1] = two[0];
+    ERR(MPI_ERR_REQUEST, MPI_Testall(2, two, &done2, MPI_STATUSES_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Waitall(2, two, MPI_STATUSES_IGNORE));
+    ERR(MPI_ERR_REQUEST, MPI_Request_free(&two[0]));
+    OK(MPI_Wait(&two[0], MPI_STATUS_IGNORE));
+    MPI_Request pr;
+    OK(MPI_Barrier_init(MPI_COMM_WORLD, MPI_INFO_NULL, &pr));
+    OK(MPI_Start(&pr));
+    OK(MPI_Wait(&pr, MPI_STATUS_IGNORE));
+    OK(MPI_Request_free(&pr)); /* inactive: freed */
+    CHECK(pr == MPI_REQUEST_NULL, "Request_free of a persistent collective left its handle");
     /* cancelling a collective's request is erroneous (MPICH asserted, Open MPI waited) */
     OK(MPI_Ibarrier(MPI_COMM_WORLD, &r));
     ERR(MPI_ERR_REQUEST, MPI_Cancel(&r));

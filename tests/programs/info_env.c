@@ -137,6 +137,69 @@ static void info_env(MPI_Comm comm)
     EXPECT(m == n, "MPI_INFO_ENV changed: %d keys", m);
 }
 
+/* Rank 0 prints every key of an info as "<what> KEY=VALUE": the test checks that no info the
+ * guest can get names a host path or the host command (the guest sees its own argv, working
+ * directory and file names). */
+static void print_info(const char *what, MPI_Info info)
+{
+    int n = -1, flag = 0;
+    char key[MPI_MAX_INFO_KEY + 1], value[MPI_MAX_INFO_VAL + 1];
+    EXPECT_OK(MPI_Info_get_nkeys(info, &n));
+    for (int i = 0; i < n; i++) {
+        EXPECT_OK(MPI_Info_get_nthkey(info, i, key));
+        EXPECT_OK(MPI_Info_get(info, key, MPI_MAX_INFO_VAL, value, &flag));
+        printf("%s %s=%s\n", what, key, flag ? value : "<none>");
+    }
+}
+
+static void guest_view(MPI_Comm comm)
+{
+    (void)comm;
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Info info;
+    if (rank == 0)
+        print_info("envinfo", MPI_INFO_ENV);
+    EXPECT_OK(MPI_Info_dup(MPI_INFO_ENV, &info));
+    if (rank == 0)
+        print_info("envdup", info);
+    EXPECT_OK(MPI_Info_free(&info));
+    char *args[] = {"one", "two words", NULL};
+    EXPECT_OK(MPI_Info_create_env(2, args, &info));
+    if (rank == 0)
+        print_info("createenv", info);
+    EXPECT_OK(MPI_Info_free(&info));
+    EXPECT_OK(MPI_Comm_get_info(MPI_COMM_WORLD, &info));
+    if (rank == 0)
+        print_info("comminfo", info);
+    EXPECT_OK(MPI_Info_free(&info));
+    int buf[4];
+    MPI_Win win;
+    EXPECT_OK(MPI_Win_create(buf, sizeof buf, sizeof buf[0], MPI_INFO_NULL, MPI_COMM_WORLD, &win));
+    EXPECT_OK(MPI_Win_get_info(win, &info));
+    if (rank == 0)
+        print_info("wininfo", info);
+    EXPECT_OK(MPI_Info_free(&info));
+    EXPECT_OK(MPI_Win_free(&win));
+    /* a file in the working directory, when it is a granted one */
+    MPI_File fh;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_File_set_errhandler(MPI_FILE_NULL, MPI_ERRORS_RETURN);
+    int rc = MPI_File_open(MPI_COMM_WORLD, "info_env.tmp",
+                           MPI_MODE_CREATE | MPI_MODE_RDWR | MPI_MODE_DELETE_ON_CLOSE,
+                           MPI_INFO_NULL, &fh);
+    errors_fatal();
+    if (rc == MPI_SUCCESS) {
+        EXPECT_OK(MPI_File_get_info(fh, &info));
+        if (rank == 0)
+            print_info("fileinfo", info);
+        EXPECT_OK(MPI_Info_free(&info));
+        EXPECT_OK(MPI_File_close(&fh));
+    } else if (rank == 0) {
+        printf("fileinfo <no file>\n");
+    }
+}
+
 /* error classes, codes and strings added by the program */
 static void user_errors(MPI_Comm comm)
 {
@@ -315,6 +378,7 @@ int main(int argc, char **argv)
     }
     run_case(info_calls, "info_calls", MPI_COMM_WORLD, "world");
     run_case(info_env, "info_env", MPI_COMM_WORLD, "world");
+    run_case(guest_view, "guest_view", MPI_COMM_WORLD, "world");
     run_case(user_errors, "user_errors", MPI_COMM_WORLD, "world");
     for_each_comm(alloc_mem, "alloc_mem");
     run_case(environment, "environment", MPI_COMM_WORLD, "world");

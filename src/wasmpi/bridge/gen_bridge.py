@@ -258,7 +258,9 @@ def _gen_callback(f: abi.Function) -> list[str]:
         r = cb.request
         new = f"new_request(v{r}, errslot)"
         if f.chapter in ("coll", "topo") or f.name.startswith("MPI_Comm_idup"):
-            new = f"collective_request({new})"  # MPI_Cancel refuses it
+            # MPI_Cancel refuses it, MPI_Request_free too unless it is an inactive persistent one
+            persistent = int(re.search(r"_init(_c)?$", f.name) is not None)
+            new = f"collective_request({new}, {persistent})"
         if cb.keep:  # the request owns the host arrays from now on
             cb.post.append(f"        int32_t r{r} = {new};\n"
                            f"        keep_attach(&keep_, r{r});\n        store_i32(p{r}, r{r});\n")

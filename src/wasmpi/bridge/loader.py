@@ -76,6 +76,8 @@ class Bridge:
             ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
             ctypes.POINTER(ctypes.c_int), ctypes.c_int]
         dll.wasmpi_bridge_set_spawn.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
+        dll.wasmpi_bridge_set_guest.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p),
+                                                ctypes.c_char_p]
         dll.wasmpi_bridge_current.argtypes = [ctypes.POINTER(ctypes.c_int64), ctypes.c_int]
         dll.wasmpi_bridge_current.restype = ctypes.c_char_p
         dll.wasmpi_bridge_live_handles.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
@@ -101,6 +103,13 @@ class Bridge:
         minus the module path and its arguments: MPI_Comm_spawn runs it for wasm children."""
         arr = (ctypes.c_char_p * len(argv))(*(a.encode() for a in argv))
         if self.lib.wasmpi_bridge_set_spawn(len(argv), arr) != 0:
+            raise ToolError("out of memory while preparing the MPI bridge")
+
+    def set_guest(self, argv: Sequence[str], workdir: str) -> None:
+        """What the guest sees of its start (its argv, argv[0] the module name, and working
+        directory), from which the bridge builds MPI_INFO_ENV instead of the host's."""
+        arr = (ctypes.c_char_p * max(len(argv), 1))(*(a.encode() for a in argv))
+        if self.lib.wasmpi_bridge_set_guest(len(argv), arr, workdir.encode()) != 0:
             raise ToolError("out of memory while preparing the MPI bridge")
 
     @property

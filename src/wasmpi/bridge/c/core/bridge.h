@@ -214,9 +214,12 @@ typedef struct {
     /* datatype: made by a constructor and not yet committed (MPI_ERR_TYPE as data: Open MPI 5
      * loops or segfaults in its convertor on one) */
     uint8_t uncommitted;
-    /* request: of a nonblocking or persistent collective, which MPI_Cancel must not be given
-     * (MPICH asserts, Open MPI 5 waits forever) */
+    /* request: of a nonblocking (1) or persistent (2) collective, which MPI_Cancel must not be
+     * given (MPICH asserts, Open MPI 5 waits forever), nor MPI_Request_free unless it is an
+     * inactive persistent one (Open MPI 5 corrupted its libnbc request list) */
     uint8_t collective;
+    /* request: the request-array call that last saw it (a request twice in one array) */
+    uint32_t mark;
     const char *name;   /* predefined only */
     /* datatype: layout for bounds checks */
     int64_t lb, extent, true_lb, true_extent;
@@ -268,7 +271,8 @@ void slot_free(int kind, slot_t *s);
 int32_t new_handle(int kind, host_h h);
 int32_t new_comm(MPI_Comm c, int32_t parent_slot);
 int32_t new_request(MPI_Request r, int32_t comm_slot);
-int32_t collective_request(int32_t guest); /* marks it (slot_t.collective); returns it */
+/* marks it (slot_t.collective: 1 nonblocking, 2 persistent); returns it */
+int32_t collective_request(int32_t guest, int persistent);
 /* a datatype a constructor made (uncommitted = 1) or Type_dup (the original's state) */
 int32_t new_type(MPI_Datatype t, int uncommitted);
 /* the guest handle of an existing host handle (predefined first), or the null handle */
@@ -654,6 +658,10 @@ int win_attr(const slot_t *win, int32_t keyval, int32_t *val);
 /* MPI-IO (mpi/io.c): MPI_SEEK_* of the guest -> host; set-up at MPI start */
 int in_whence(int x);
 void init_io(void);
+/* mpi/info.c: MPI_INFO_ENV is the guest's view (argv, working directory), set at init */
+void init_env_info(void);
+void env_info_thread(int level);
+int guest_thread_level(void); /* mpi/env.c */
 /* Request completion bookkeeping (mpi/request.c). */
 void request_settle(int32_t *g, slot_t *s, MPI_Request h, int ok);
 int32_t request_errslot(const slot_t *r);

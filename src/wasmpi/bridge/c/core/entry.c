@@ -82,6 +82,7 @@ EXPORT int wasmpi_bridge_init(const wasmpi_host_api *api)
     status_layout();
     init_ops();
     init_io();
+    init_env_info();
     stop_install(); /* after MPI_Init: the host MPI may install handlers of its own */
     return MPI_SUCCESS;
 }

@@ -125,11 +125,11 @@ int32_t new_request(MPI_Request r, int32_t comm_slot)
     return g;
 }
 
-int32_t collective_request(int32_t guest)
+int32_t collective_request(int32_t guest, int persistent)
 {
     slot_t *s = lookup(K_REQUEST, guest);
     if (s && !s->predefined)
-        s->collective = 1;
+        s->collective = persistent ? 2 : 1;
     return guest;
 }
 

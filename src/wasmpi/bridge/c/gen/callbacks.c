@@ -1500,7 +1500,7 @@ CALLBACK(MPI_Allgather_init)
     NEED_HOST4(MPI_Allgather_init);
     int rc = HOST4(MPI_Allgather_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1533,7 +1533,7 @@ CALLBACK(MPI_Allgather_init_c)
         rc = HOST4(MPI_Allgather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1613,7 +1613,7 @@ CALLBACK(MPI_Allgatherv_init)
     NEED_HOST4(MPI_Allgatherv_init);
     int rc = HOST4(MPI_Allgatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1658,7 +1658,7 @@ CALLBACK(MPI_Allgatherv_init_c)
         rc = HOST4(MPI_Allgatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = collective_request(new_request(v9, errslot));
+        int32_t r9 = collective_request(new_request(v9, errslot), 1);
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -1720,7 +1720,7 @@ CALLBACK(MPI_Allreduce_init)
     NEED_HOST4(MPI_Allreduce_init);
     int rc = HOST4(MPI_Allreduce_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1751,7 +1751,7 @@ CALLBACK(MPI_Allreduce_init_c)
         rc = HOST4(MPI_Allreduce_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1813,7 +1813,7 @@ CALLBACK(MPI_Alltoall_init)
     NEED_HOST4(MPI_Alltoall_init);
     int rc = HOST4(MPI_Alltoall_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1846,7 +1846,7 @@ CALLBACK(MPI_Alltoall_init_c)
         rc = HOST4(MPI_Alltoall_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1943,7 +1943,7 @@ CALLBACK(MPI_Alltoallv_init)
     NEED_HOST4(MPI_Alltoallv_init);
     int rc = HOST4(MPI_Alltoallv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
     if (rc == MPI_SUCCESS) {
-        store_i32(p10, collective_request(new_request(v10, errslot)));
+        store_i32(p10, collective_request(new_request(v10, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -1999,7 +1999,7 @@ CALLBACK(MPI_Alltoallv_init_c)
         rc = HOST4(MPI_Alltoallv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r10 = collective_request(new_request(v10, errslot));
+        int32_t r10 = collective_request(new_request(v10, errslot), 1);
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }
@@ -2027,7 +2027,7 @@ CALLBACK(MPI_Barrier_init)
     NEED_HOST4(MPI_Barrier_init);
     int rc = HOST4(MPI_Barrier_init)(v0, v1, &v2);
     if (rc == MPI_SUCCESS) {
-        store_i32(p2, collective_request(new_request(v2, errslot)));
+        store_i32(p2, collective_request(new_request(v2, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2081,7 +2081,7 @@ CALLBACK(MPI_Bcast_init)
     NEED_HOST4(MPI_Bcast_init);
     int rc = HOST4(MPI_Bcast_init)(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, collective_request(new_request(v6, errslot)));
+        store_i32(p6, collective_request(new_request(v6, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2110,7 +2110,7 @@ CALLBACK(MPI_Bcast_init_c)
         rc = HOST4(MPI_Bcast_init)(v0, (int)v1, v2, v3, v4, v5, &v6);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, collective_request(new_request(v6, errslot)));
+        store_i32(p6, collective_request(new_request(v6, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2773,7 +2773,7 @@ CALLBACK(MPI_Exscan_init)
     NEED_HOST4(MPI_Exscan_init);
     int rc = HOST4(MPI_Exscan_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -2804,7 +2804,7 @@ CALLBACK(MPI_Exscan_init_c)
         rc = HOST4(MPI_Exscan_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3339,7 +3339,7 @@ CALLBACK(MPI_Gather_init)
     NEED_HOST4(MPI_Gather_init);
     int rc = HOST4(MPI_Gather_init)(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3374,7 +3374,7 @@ CALLBACK(MPI_Gather_init_c)
         rc = HOST4(MPI_Gather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3460,7 +3460,7 @@ CALLBACK(MPI_Gatherv_init)
     NEED_HOST4(MPI_Gatherv_init);
     int rc = HOST4(MPI_Gatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, v9, &v10);
     if (rc == MPI_SUCCESS) {
-        store_i32(p10, collective_request(new_request(v10, errslot)));
+        store_i32(p10, collective_request(new_request(v10, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3507,7 +3507,7 @@ CALLBACK(MPI_Gatherv_init_c)
         rc = HOST4(MPI_Gatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, v9, &v10);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r10 = collective_request(new_request(v10, errslot));
+        int32_t r10 = collective_request(new_request(v10, errslot), 1);
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }
@@ -3969,7 +3969,7 @@ CALLBACK(MPI_Iallgather)
     MPI_Request v7;
     int rc = MPI_Iallgather(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -3999,7 +3999,7 @@ CALLBACK(MPI_Iallgather_c)
         rc = MPI_Iallgather(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4023,7 +4023,7 @@ CALLBACK(MPI_Iallgatherv)
     MPI_Request v8;
     int rc = MPI_Iallgatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4065,7 +4065,7 @@ CALLBACK(MPI_Iallgatherv_c)
         rc = MPI_Iallgatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r8 = collective_request(new_request(v8, errslot));
+        int32_t r8 = collective_request(new_request(v8, errslot), 0);
         keep_attach(&keep_, r8);
         store_i32(p8, r8);
     }
@@ -4088,7 +4088,7 @@ CALLBACK(MPI_Iallreduce)
     MPI_Request v6;
     int rc = MPI_Iallreduce(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, collective_request(new_request(v6, errslot)));
+        store_i32(p6, collective_request(new_request(v6, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4116,7 +4116,7 @@ CALLBACK(MPI_Iallreduce_c)
         rc = MPI_Iallreduce(v0, v1, (int)v2, v3, v4, v5, &v6);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, collective_request(new_request(v6, errslot)));
+        store_i32(p6, collective_request(new_request(v6, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4137,7 +4137,7 @@ CALLBACK(MPI_Ialltoall)
     MPI_Request v7;
     int rc = MPI_Ialltoall(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4167,7 +4167,7 @@ CALLBACK(MPI_Ialltoall_c)
         rc = MPI_Ialltoall(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4194,7 +4194,7 @@ CALLBACK(MPI_Ialltoallv)
     MPI_Request v9;
     int rc = MPI_Ialltoallv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4247,7 +4247,7 @@ CALLBACK(MPI_Ialltoallv_c)
         rc = MPI_Ialltoallv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = collective_request(new_request(v9, errslot));
+        int32_t r9 = collective_request(new_request(v9, errslot), 0);
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -4264,7 +4264,7 @@ CALLBACK(MPI_Ibarrier)
     MPI_Request v1;
     int rc = MPI_Ibarrier(v0, &v1);
     if (rc == MPI_SUCCESS) {
-        store_i32(p1, collective_request(new_request(v1, errslot)));
+        store_i32(p1, collective_request(new_request(v1, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4283,7 +4283,7 @@ CALLBACK(MPI_Ibcast)
     MPI_Request v5;
     int rc = MPI_Ibcast(v0, v1, v2, v3, v4, &v5);
     if (rc == MPI_SUCCESS) {
-        store_i32(p5, collective_request(new_request(v5, errslot)));
+        store_i32(p5, collective_request(new_request(v5, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4309,7 +4309,7 @@ CALLBACK(MPI_Ibcast_c)
         rc = MPI_Ibcast(v0, (int)v1, v2, v3, v4, &v5);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p5, collective_request(new_request(v5, errslot)));
+        store_i32(p5, collective_request(new_request(v5, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4377,7 +4377,7 @@ CALLBACK(MPI_Iexscan)
     MPI_Request v6;
     int rc = MPI_Iexscan(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, collective_request(new_request(v6, errslot)));
+        store_i32(p6, collective_request(new_request(v6, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4405,7 +4405,7 @@ CALLBACK(MPI_Iexscan_c)
         rc = MPI_Iexscan(v0, v1, (int)v2, v3, v4, v5, &v6);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, collective_request(new_request(v6, errslot)));
+        store_i32(p6, collective_request(new_request(v6, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4428,7 +4428,7 @@ CALLBACK(MPI_Igather)
     MPI_Request v8;
     int rc = MPI_Igather(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4460,7 +4460,7 @@ CALLBACK(MPI_Igather_c)
         rc = MPI_Igather(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4486,7 +4486,7 @@ CALLBACK(MPI_Igatherv)
     MPI_Request v9;
     int rc = MPI_Igatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4530,7 +4530,7 @@ CALLBACK(MPI_Igatherv_c)
         rc = MPI_Igatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = collective_request(new_request(v9, errslot));
+        int32_t r9 = collective_request(new_request(v9, errslot), 0);
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -4642,7 +4642,7 @@ CALLBACK(MPI_Ineighbor_allgather)
     MPI_Request v7;
     int rc = MPI_Ineighbor_allgather(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4676,7 +4676,7 @@ CALLBACK(MPI_Ineighbor_allgather_c)
         rc = MPI_Ineighbor_allgather(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4704,7 +4704,7 @@ CALLBACK(MPI_Ineighbor_allgatherv)
     MPI_Request v8;
     int rc = MPI_Ineighbor_allgatherv(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4750,7 +4750,7 @@ CALLBACK(MPI_Ineighbor_allgatherv_c)
         rc = MPI_Ineighbor_allgatherv(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r8 = collective_request(new_request(v8, errslot));
+        int32_t r8 = collective_request(new_request(v8, errslot), 0);
         keep_attach(&keep_, r8);
         store_i32(p8, r8);
     }
@@ -4777,7 +4777,7 @@ CALLBACK(MPI_Ineighbor_alltoall)
     MPI_Request v7;
     int rc = MPI_Ineighbor_alltoall(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4811,7 +4811,7 @@ CALLBACK(MPI_Ineighbor_alltoall_c)
         rc = MPI_Ineighbor_alltoall(v0, (int)v1, v2, v3, (int)v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4842,7 +4842,7 @@ CALLBACK(MPI_Ineighbor_alltoallv)
     MPI_Request v9;
     int rc = MPI_Ineighbor_alltoallv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -4899,7 +4899,7 @@ CALLBACK(MPI_Ineighbor_alltoallv_c)
         rc = MPI_Ineighbor_alltoallv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = collective_request(new_request(v9, errslot));
+        int32_t r9 = collective_request(new_request(v9, errslot), 0);
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -5142,7 +5142,7 @@ CALLBACK(MPI_Ireduce)
     MPI_Request v7;
     int rc = MPI_Ireduce(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5172,7 +5172,7 @@ CALLBACK(MPI_Ireduce_c)
         rc = MPI_Ireduce(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5240,7 +5240,7 @@ CALLBACK(MPI_Iscan)
     MPI_Request v6;
     int rc = MPI_Iscan(v0, v1, v2, v3, v4, v5, &v6);
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, collective_request(new_request(v6, errslot)));
+        store_i32(p6, collective_request(new_request(v6, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5268,7 +5268,7 @@ CALLBACK(MPI_Iscan_c)
         rc = MPI_Iscan(v0, v1, (int)v2, v3, v4, v5, &v6);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p6, collective_request(new_request(v6, errslot)));
+        store_i32(p6, collective_request(new_request(v6, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5291,7 +5291,7 @@ CALLBACK(MPI_Iscatter)
     MPI_Request v8;
     int rc = MPI_Iscatter(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5323,7 +5323,7 @@ CALLBACK(MPI_Iscatter_c)
         rc = MPI_Iscatter(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5349,7 +5349,7 @@ CALLBACK(MPI_Iscatterv)
     MPI_Request v9;
     int rc = MPI_Iscatterv(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, v5, v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 0));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5393,7 +5393,7 @@ CALLBACK(MPI_Iscatterv_c)
         rc = MPI_Iscatterv(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, (int)v5, v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = collective_request(new_request(v9, errslot));
+        int32_t r9 = collective_request(new_request(v9, errslot), 0);
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -5801,7 +5801,7 @@ CALLBACK(MPI_Neighbor_allgather_init)
     NEED_HOST4(MPI_Neighbor_allgather_init);
     int rc = HOST4(MPI_Neighbor_allgather_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5838,7 +5838,7 @@ CALLBACK(MPI_Neighbor_allgather_init_c)
         rc = HOST4(MPI_Neighbor_allgather_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5930,7 +5930,7 @@ CALLBACK(MPI_Neighbor_allgatherv_init)
     NEED_HOST4(MPI_Neighbor_allgatherv_init);
     int rc = HOST4(MPI_Neighbor_allgatherv_init)(v0, v1, v2, v3, (const int *)GPTR(a[4].i32), (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -5979,7 +5979,7 @@ CALLBACK(MPI_Neighbor_allgatherv_init_c)
         rc = HOST4(MPI_Neighbor_allgatherv_init)(v0, (int)v1, v2, v3, w4, (const int *)GPTR(a[5].i32), v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r9 = collective_request(new_request(v9, errslot));
+        int32_t r9 = collective_request(new_request(v9, errslot), 1);
         keep_attach(&keep_, r9);
         store_i32(p9, r9);
     }
@@ -6055,7 +6055,7 @@ CALLBACK(MPI_Neighbor_alltoall_init)
     NEED_HOST4(MPI_Neighbor_alltoall_init);
     int rc = HOST4(MPI_Neighbor_alltoall_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6092,7 +6092,7 @@ CALLBACK(MPI_Neighbor_alltoall_init_c)
         rc = HOST4(MPI_Neighbor_alltoall_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6201,7 +6201,7 @@ CALLBACK(MPI_Neighbor_alltoallv_init)
     NEED_HOST4(MPI_Neighbor_alltoallv_init);
     int rc = HOST4(MPI_Neighbor_alltoallv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, (const int *)GPTR(a[5].i32), (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
     if (rc == MPI_SUCCESS) {
-        store_i32(p10, collective_request(new_request(v10, errslot)));
+        store_i32(p10, collective_request(new_request(v10, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6261,7 +6261,7 @@ CALLBACK(MPI_Neighbor_alltoallv_init_c)
         rc = HOST4(MPI_Neighbor_alltoallv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, w5, (const int *)GPTR(a[6].i32), v7, v8, v9, &v10);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r10 = collective_request(new_request(v10, errslot));
+        int32_t r10 = collective_request(new_request(v10, errslot), 1);
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }
@@ -6751,7 +6751,7 @@ CALLBACK(MPI_Reduce_init)
     NEED_HOST4(MPI_Reduce_init);
     int rc = HOST4(MPI_Reduce_init)(v0, v1, v2, v3, v4, v5, v6, v7, &v8);
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -6784,7 +6784,7 @@ CALLBACK(MPI_Reduce_init_c)
         rc = HOST4(MPI_Reduce_init)(v0, v1, (int)v2, v3, v4, v5, v6, v7, &v8);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p8, collective_request(new_request(v8, errslot)));
+        store_i32(p8, collective_request(new_request(v8, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7044,7 +7044,7 @@ CALLBACK(MPI_Scan_init)
     NEED_HOST4(MPI_Scan_init);
     int rc = HOST4(MPI_Scan_init)(v0, v1, v2, v3, v4, v5, v6, &v7);
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7075,7 +7075,7 @@ CALLBACK(MPI_Scan_init_c)
         rc = HOST4(MPI_Scan_init)(v0, v1, (int)v2, v3, v4, v5, v6, &v7);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p7, collective_request(new_request(v7, errslot)));
+        store_i32(p7, collective_request(new_request(v7, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7143,7 +7143,7 @@ CALLBACK(MPI_Scatter_init)
     NEED_HOST4(MPI_Scatter_init);
     int rc = HOST4(MPI_Scatter_init)(v0, v1, v2, v3, v4, v5, v6, v7, v8, &v9);
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7178,7 +7178,7 @@ CALLBACK(MPI_Scatter_init_c)
         rc = HOST4(MPI_Scatter_init)(v0, (int)v1, v2, v3, (int)v4, v5, v6, v7, v8, &v9);
     }
     if (rc == MPI_SUCCESS) {
-        store_i32(p9, collective_request(new_request(v9, errslot)));
+        store_i32(p9, collective_request(new_request(v9, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7264,7 +7264,7 @@ CALLBACK(MPI_Scatterv_init)
     NEED_HOST4(MPI_Scatterv_init);
     int rc = HOST4(MPI_Scatterv_init)(v0, (const int *)GPTR(a[1].i32), (const int *)GPTR(a[2].i32), v3, v4, v5, v6, v7, v8, v9, &v10);
     if (rc == MPI_SUCCESS) {
-        store_i32(p10, collective_request(new_request(v10, errslot)));
+        store_i32(p10, collective_request(new_request(v10, errslot), 1));
     }
     return done(a, rc, errslot, FN);
 #undef FN
@@ -7311,7 +7311,7 @@ CALLBACK(MPI_Scatterv_init_c)
         rc = HOST4(MPI_Scatterv_init)(v0, w1, (const int *)GPTR(a[2].i32), v3, v4, (int)v5, v6, v7, v8, v9, &v10);
     }
     if (rc == MPI_SUCCESS) {
-        int32_t r10 = collective_request(new_request(v10, errslot));
+        int32_t r10 = collective_request(new_request(v10, errslot), 1);
         keep_attach(&keep_, r10);
         store_i32(p10, r10);
     }

@@ -12,6 +12,7 @@ CALLBACK(MPI_Init)
     if (g_guest_state != 0)
         return fail(a, ABI_ERR_OTHER, errslot, FN);
     g_guest_state = 1;
+    env_info_thread(g_guest_thread);
     return ok(a);
 #undef FN
 }
@@ -31,6 +32,7 @@ CALLBACK(MPI_Init_thread)
                    : req >= ABI_THREAD_SERIALIZED ? ABI_THREAD_SERIALIZED
                    : req >= ABI_THREAD_FUNNELED ? ABI_THREAD_FUNNELED : ABI_THREAD_SINGLE;
     store_i32(prov, g_guest_thread);
+    env_info_thread(g_guest_thread);
     return ok(a);
 #undef FN
 }
@@ -44,6 +46,8 @@ static wasm_trap_t *put_int(wasmtime_val_raw_t *a, int32_t value, const char *fn
     return ok(a);
 #undef FN
 }
+
+int guest_thread_level(void) { return g_guest_thread; }
 
 CALLBACK(MPI_Initialized) { return put_int(a, g_guest_state >= 1, "MPI_Initialized"); }
 CALLBACK(MPI_Finalized) { return put_int(a, g_guest_state == 2, "MPI_Finalized"); }

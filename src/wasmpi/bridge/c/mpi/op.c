@@ -362,12 +362,19 @@ void init_ops(void)
                                                 ld_lor, ld_lxor, ld_minloc, ld_maxloc};
     for (int o = 0; o < O_N; o++)
         MPI_Op_create(fns[o], 1, &ld_ops[o]);
-    static const struct { int32_t g; int kind; } ld_types[] = {
-        {ABI_LONG_DOUBLE, LD_REAL}, {ABI_C_LONG_DOUBLE_COMPLEX, LD_COMPLEX},
-        {ABI_CXX_LONG_DOUBLE_COMPLEX, LD_COMPLEX}, {ABI_LONG_DOUBLE_INT, LD_INT}};
+    /* MPI_REAL16 and MPI_COMPLEX32 are binary128 in the guest too. The host computes them
+     * as its long double (x87 on x86-64 MPICH: wrong digits) or with aligned SSE moves (Open
+     * MPI 5.0.11 segfaulted in MPI_Reduce_local on an 8-byte-aligned guest buffer, fuzz seeds
+     * 622, 823): the bridge computes them, where the host's type has the binary128 size (Open
+     * MPI's MPI_COMPLEX32 has size 0 without a Fortran REAL*16, and stays the host's). */
+    static const struct { int32_t g; int kind; int size; } ld_types[] = {
+        {ABI_LONG_DOUBLE, LD_REAL, 16}, {ABI_C_LONG_DOUBLE_COMPLEX, LD_COMPLEX, 32},
+        {ABI_CXX_LONG_DOUBLE_COMPLEX, LD_COMPLEX, 32}, {ABI_LONG_DOUBLE_INT, LD_INT, 20},
+        {ABI_REAL16, LD_REAL, 16}, {ABI_COMPLEX32, LD_COMPLEX, 32}};
     for (size_t i = 0; i < sizeof ld_types / sizeof ld_types[0]; i++) {
         slot_t *s = lookup(K_DATATYPE, ld_types[i].g);
-        if (s)
+        int size = -1;
+        if (s && MPI_Type_size(s->h.datatype, &size) == MPI_SUCCESS && size == ld_types[i].size)
             s->tramp = ld_types[i].kind;
     }
 }

@@ -113,11 +113,24 @@ CALLBACK(MPI_Cancel)
 #undef FN
 }
 
+/* A persistent collective's request still running (erroneous to start again, or to free:
+ * MPI-4.1 6.13). Open MPI 5.0.11 reused the running libnbc schedule and its request list
+ * broke: a later nonblocking collective segfaulted in NBC_Schedule_request (fuzz seed 47). */
+static int running_collective(const slot_t *s)
+{
+    int flag = 0;
+    return s->collective == 2 &&
+           (MPI_Request_get_status(s->h.request, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS ||
+            !flag);
+}
+
 CALLBACK(MPI_Start)
 {
 #define FN "MPI_Start"
     ERRSLOT;
     REQUEST_ARG(rp, 0);
+    if (running_collective(s))
+        return fail(a, ABI_ERR_REQUEST, errslot, FN);
     int rc = MPI_Start(&h);
     if (rc == MPI_SUCCESS && (s = lookup(K_REQUEST, g_)))
         s->h.request = h;
@@ -165,6 +178,14 @@ CALLBACK(MPI_Request_free)
     REQUEST_ARG(rp, 0);
     if (s->predefined)
         return fail(a, ABI_ERR_REQUEST, errslot, FN);
+    /* erroneous for a nonblocking collective's request, and for an active persistent
+     * collective's (MPI-4.1 6.12, 6.13): Open MPI 5.0.11 put the libnbc request back on its
+     * free list while the schedule still ran, and a later nonblocking collective segfaulted in
+     * NBC_Schedule_request (fuzz seed 47) */
+    if (s->collective == 1)
+        return fail(a, ABI_ERR_REQUEST, errslot, FN);
+    if (running_collective(s))
+        return fail(a, ABI_ERR_REQUEST, errslot, FN);
     /* read before the host may run the guest's free_fn */
     greq_t *keep = greq_pending(s);
     int rc = MPI_Request_free(&h);
@@ -179,14 +200,28 @@ CALLBACK(MPI_Request_free)
 
 /* ---- arrays of requests ------------------------------------------------------------------ */
 
-/* Translate the guest request array at `gp` (n entries) into hr; 0 on a bad handle. */
+/* Translate the guest request array at `gp` (n entries) into hr; 0 on a bad handle, or on a
+ * request that is in the array twice: completing it twice is erroneous, and Open MPI 5.0.11's
+ * MPI_Testall returned a libnbc request to its free list twice, so that a later nonblocking
+ * collective segfaulted in NBC_Schedule_request (fuzz seed 47). */
 static int requests_in(uint32_t gp, int n, MPI_Request *hr, int32_t *errslot)
 {
+    static uint32_t epoch;
+    if (++epoch == 0) { /* wrapped: no slot may keep a mark of this new round */
+        for (int32_t i = 0; i < T[K_REQUEST].n; i++)
+            T[K_REQUEST].s[i].mark = 0;
+        epoch = 1;
+    }
     int32_t es = -1;
     for (int i = 0; i < n; i++) {
         slot_t *s = lookup(K_REQUEST, load_i32(gp + 4 * (uint32_t)i));
         if (!s)
             return 0;
+        if (!s->predefined) {
+            if (s->mark == epoch)
+                return 0;
+            s->mark = epoch;
+        }
         hr[i] = s->h.request;
         if (es < 0 && !s->predefined)
             es = request_errslot(s);
@@ -321,6 +356,11 @@ CALLBACK(MPI_Startall)
 #define FN "MPI_Startall"
     ERRSLOT;
     MULTI_ARGS(0, 1);
+    for (int i = 0; i < n; i++) {
+        slot_t *s = lookup(K_REQUEST, load_i32(gp + 4 * (uint32_t)i));
+        if (s && running_collective(s))
+            return fail(a, ABI_ERR_REQUEST, errslot, FN);
+    }
     int rc = MPI_Startall(n, hr);
     if (rc == MPI_SUCCESS)
         for (int i = 0; i < n; i++) {

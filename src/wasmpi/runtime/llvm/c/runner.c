@@ -34,6 +34,7 @@ extern int wasmpi_bridge_rank(void);
 extern int wasmpi_bridge_set_grants(int n, const char **host, const char **guest,
                                     const int *readonly, int openat2);
 extern int wasmpi_bridge_set_spawn(int n, const char *const *argv);
+extern int wasmpi_bridge_set_guest(int argc, const char *const *argv, const char *wdir);
 extern void *wasmpi_bridge_host_gethostname(void);
 
 #define EX_USAGE 64
@@ -345,6 +346,8 @@ int main(int argc, char **argv)
         wasmpi_bridge_set_grants(nro, hosts.v, guests.v, ro, !no_openat2);
         if (spawn.n)
             wasmpi_bridge_set_spawn(spawn.n, spawn.v);
+        wasmpi_bridge_set_guest(argc - i, (const char *const *)argv + i,
+                                g_workdir ? g_workdir : "/");
         int rc = wasmpi_bridge_init(w2c_host_api());
         if (rc != 0) {
             fprintf(stderr, "wasmpi: error: MPI_Init_thread failed in the host MPI (error %d)\n",
