@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import platform
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -123,14 +121,6 @@ def package_version(py: str, name: str) -> str:
 
 
 def machine_info() -> dict[str, object]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"hostname": socket.gethostname(), "cpu_model": cpu or platform.processor(),
-            "cores": os.cpu_count(), "kernel": platform.release(),
-            "python": platform.python_version()}
+    from wasmpi.bench.report import machine  # the same description as `wasmpi bench` writes
+
+    return machine()

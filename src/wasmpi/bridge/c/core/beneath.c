@@ -73,8 +73,7 @@ typedef struct {
     int dir_only; /* the last expansion (or the path) ended in '/': the end must be a directory */
 } walk_t;
 
-/* Split `buf` at '/' into `out`, dropping empty and "." components; -1 if too many. */
-static int split(char *buf, char **out, int cap)
+int beneath_split(char *buf, char **out, int cap)
 {
     int n = 0;
     char *save = NULL;
@@ -117,7 +116,7 @@ static int push_link(walk_t *w, int dirfd, const char *name)
     }
     w->store[w->nstore++] = copy;
     char *parts[MAX_COMPONENTS];
-    int k = split(copy, parts, MAX_COMPONENTS);
+    int k = beneath_split(copy, parts, MAX_COMPONENTS);
     if (k < 0 || k + w->n > MAX_COMPONENTS) {
         errno = ENAMETOOLONG;
         return -1;
@@ -198,7 +197,7 @@ static int open_walk(int dirfd, const char *path, int flags, mode_t mode)
     memset(&w, 0, sizeof w);
     w.store[w.nstore++] = buf;
     w.dir_only = ends_in_slash(path);
-    int n = split(buf, w.comp, MAX_COMPONENTS);
+    int n = beneath_split(buf, w.comp, MAX_COMPONENTS);
     int stack[MAX_COMPONENTS], depth = 1, fd = -1, e = 0;
     stack[0] = dirfd;
     if (n < 0) {

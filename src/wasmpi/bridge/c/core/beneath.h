@@ -18,6 +18,10 @@ int beneath_has_openat2(int dirfd);
  * walk where the kernel lacks openat2. Returns the descriptor (O_CLOEXEC), or -1 with errno. */
 int beneath_open(int dirfd, const char *path, int flags, mode_t mode, int walk);
 
+/* Split `buf` at '/' into `out` (pointers into `buf`, which is modified), dropping empty and
+ * "." components; the count, or -1 if there are more than `cap`. */
+int beneath_split(char *buf, char **out, int cap);
+
 /* Split `path` into the directory that holds its last component, opened beneath `dirfd`
  * (O_PATH | O_DIRECTORY), and that component (a pointer into `path`, which is modified: the
  * separator before it and trailing slashes become NUL). `*trailing` says whether the path

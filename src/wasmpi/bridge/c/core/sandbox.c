@@ -36,21 +36,6 @@ static int g_no_openat2; /* 1: the component walk (forced, or the kernel lacks o
 
 #define MAX_COMPONENTS 256
 
-/* Split `path` at '/' into `out` (pointers into the copy `buf`), dropping empty and "."
- * components; -1 if there are too many. */
-static int split_path(char *buf, char **out, int cap)
-{
-    int n = 0;
-    for (char *tok = strtok(buf, "/"); tok; tok = strtok(NULL, "/")) {
-        if (!strcmp(tok, "."))
-            continue;
-        if (n == cap)
-            return -1;
-        out[n++] = tok;
-    }
-    return n;
-}
-
 static void drop_grants(void)
 {
     for (int i = 0; i < g_ngrants; i++) {
@@ -87,7 +72,7 @@ __attribute__((visibility("default"))) int wasmpi_bridge_set_grants(
         g_ngrants = i + 1;
         char *buf = g->text = strdup(guest[i]);
         char *parts[MAX_COMPONENTS];
-        int k = buf ? split_path(buf, parts, MAX_COMPONENTS) : -1;
+        int k = buf ? beneath_split(buf, parts, MAX_COMPONENTS) : -1;
         g->comp = k >= 0 ? calloc((size_t)(k > 0 ? k : 1), sizeof *g->comp) : NULL;
         if (!g->comp) {
             drop_grants();
@@ -127,7 +112,7 @@ static int class_of_errno(int e)
 static const grant_t *match_grant(char *buf, char **rest, int *nrest)
 {
     char *comp[MAX_COMPONENTS];
-    int n = split_path(buf, comp, MAX_COMPONENTS);
+    int n = beneath_split(buf, comp, MAX_COMPONENTS);
     if (n < 0)
         return NULL;
     const grant_t *best = NULL;
