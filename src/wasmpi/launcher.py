@@ -146,8 +146,9 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     sup.ended(status, f"time limit ({timelimit.seconds(limit)}) reached"
               if status == TimeLimitReached.exit_code and limit is not None else "")
     _explain(status)
-    if status != 0 and not opts.options.dir:
-        # once per job, here rather than in every rank
+    if 0 < status < 128 and status != TimeLimitReached.exit_code and not opts.options.dir:
+        # once per job, here rather than in every rank; only for an exit the guest chose (a
+        # trap is 134, a signal 128+N, the time limit 124: none of them is about files)
         print(NO_GRANT_HINT, file=sys.stderr, flush=True)
     return status
 
