@@ -22,7 +22,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _cpu(monkeypatch: pytest.MonkeyPatch, cpu: str) -> None:
-    monkeypatch.setattr(config, "_current", config.Options(llvm_cpu=cpu))
+    # resolved, so that the cache is the fixture's directory, not the unexpanded default
+    monkeypatch.setenv("WASMPI_LLVM_CPU", cpu)
+    monkeypatch.setattr(config, "_current", None)
 
 
 def test_native_by_default_without_contraction() -> None:
