@@ -128,6 +128,10 @@ extern wasmtime_val_raw_t *volatile g_call_args;
 /* Set by SIGTERM / SIGINT; the next MPI call flushes the guest's stdout and exits (stop.c). */
 extern volatile sig_atomic_t g_stop_signal;
 void stop_now(void);
+/* Flush the guest's stdio from inside a callback (before MPI_Finalize). */
+void flush_guest(void);
+/* Wait up to `ms` for the launcher to read this rank's stdout/stderr (before a failing exit). */
+void drain_output(int ms);
 void stop_install(void);
 
 /* CALLBACK(MPI_X) { body using `a` } defines cb_MPI_X with wasmtime's signature. g_caller is

@@ -128,8 +128,11 @@ EXPORT void wasmpi_bridge_exit(int status)
     g_caller = NULL; /* no guest call is running: callbacks from MPI_Finalize cannot upcall */
     int fin = 0;
     MPI_Finalized(&fin);
-    if (fin)
+    if (fin) {
+        if (status != 0) /* the launcher may end the job now: let it read this rank's output */
+            drain_output(1000);
         return;
+    }
     if (status != 0)
         abort_job(MPI_COMM_WORLD, status);
     else {

@@ -19,6 +19,8 @@
 #include "bridge.h"
 
 #include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +43,52 @@ static void out_of_time(int sig)
 {
     (void)sig;
     _exit(128 + g_stop_signal);
+}
+
+/* Flush the guest's stdio buffers from inside an MPI callback (g_caller set), e.g. before
+ * MPI_Finalize: what a rank printed before it is then in the pipe before any rank can exit,
+ * and a launcher that ends the job on a nonzero exit (Open MPI's) has it to read. */
+void flush_guest(void)
+{
+    if (!have_flush || !g_caller || g_stop_signal)
+        return;
+    wasm_trap_t *t = NULL;
+    wasmtime_caller_t *caller = g_caller;
+    wasmtime_error_t *e = W.func_call(W.caller_context(caller), &g_flush, NULL, 0, NULL, 0, &t);
+    g_caller = caller; /* the flush ran guest code: the callback goes on as the same caller */
+    if (e && W.error_delete)
+        W.error_delete(e);
+    if (t && W.trap_delete)
+        W.trap_delete(t);
+}
+
+/* Bytes written to fd and not yet read by the other end: a pipe or socket tells (FIONREAD);
+ * -1 for a pseudo-terminal (Open MPI gives ranks one for stdout), which does not; 0 else. */
+static int unread(int fd)
+{
+    struct stat st;
+    int n = 0;
+    if (fstat(fd, &st) != 0)
+        return 0;
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+        return ioctl(fd, FIONREAD, &n) == 0 ? n : 0;
+    return S_ISCHR(st.st_mode) && isatty(fd) ? -1 : 0;
+}
+
+/* Wait (up to `ms`) until the launcher has read what this rank wrote to stdout and stderr:
+ * Open MPI's launcher drops the unread output of a job it is ending. A pseudo-terminal cannot
+ * say, so it gets a fixed 100 ms. */
+void drain_output(int ms)
+{
+    for (int waited = 0; waited < ms; waited += 5) {
+        int n1 = unread(1), n2 = unread(2);
+        if (n1 == 0 && n2 == 0)
+            return;
+        if ((n1 < 0 || n2 < 0) && n1 <= 0 && n2 <= 0 && waited >= 100)
+            return;
+        struct timespec step = {0, 5 * 1000 * 1000};
+        nanosleep(&step, NULL);
+    }
 }
 
 void stop_now(void)

@@ -64,6 +64,7 @@ CALLBACK(MPI_Finalize)
     /* The host first deletes MPI_COMM_SELF's attributes, whose guest delete functions may
      * still call MPI: until it returns, MPI is not finalized. */
     finalizing = 1;
+    flush_guest(); /* a rank that exits nonzero next ends the job: its peers' output is out */
     int rc = MPI_Finalize();
     finalizing = 0;
     if (rc == MPI_SUCCESS)
