@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__, _tools
 from .errors import UsageError, WasmpiError
+
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """commands:
   cc / c++     compile C / C++ MPI programs to wasm32-wasi (drop-in for mpicc / mpicxx)
@@ -30,17 +32,26 @@ EPILOG = """commands:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake raises :class:`UsageError` (exit 64, one line) instead of
-    printing the usage and exiting 2."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    # argparse is imported here, not at the top: a rank started by `wasmpi run` parses its
+    # options without it (config.parse_forwarded)
+    import argparse
 
-    def error(self, message: str) -> NoReturn:
-        where = self.prog.partition(" ")[2]
-        raise UsageError(f"{where}: {message}" if where else message,
-                         hint=f"`{self.prog} --help` lists the options")
+    class _Parser(argparse.ArgumentParser):
+        """argparse, but a usage mistake raises :class:`UsageError` (exit 64, one line) instead
+        of printing the usage and exiting 2."""
+
+        def error(self, message: str) -> NoReturn:
+            where = self.prog.partition(" ")[2]
+            raise UsageError(f"{where}: {message}" if where else message,
+                             hint=f"`{self.prog} --help` lists the options")
+
+    return _Parser
 
 
 def _exec_options(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     from .config import add_arguments
 
     add_arguments(p)
@@ -51,7 +62,9 @@ def _exec_options(p: argparse.ArgumentParser) -> None:
 def parser(only: str | None = None) -> argparse.ArgumentParser:
     """The command line; with ``only``, just that command's subparser (a rank, started N times
     per job, need not build the others)."""
-    ap = _Parser(prog="wasmpi", epilog=EPILOG,
+    import argparse
+
+    ap = _parser_class()(prog="wasmpi", epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  description="Compile MPI programs once to WebAssembly; run "
                                  "them on any MPI library.")
@@ -185,13 +198,15 @@ def _job_command(ns: argparse.Namespace) -> int:
 JOB_COMMANDS = ("ps", "wait", "kill", "pause", "resume", "monitor", "logs", "link", "unlink")
 
 
+def _guest_args(args: list[str]) -> list[str]:
+    return args[1:] if args[:1] == ["--"] else args
+
+
 def _options(ns: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .config import ExecOptions, current
 
-    args = list(ns.args)
-    if args and args[0] == "--":
-        args = args[1:]
-    return ExecOptions(module=ns.module, args=tuple(args), options=current())
+    return ExecOptions(module=ns.module, args=tuple(_guest_args(list(ns.args))),
+                       options=current())
 
 
 def _print_config(as_json: bool) -> int:
@@ -235,8 +250,19 @@ def dispatch(argv: list[str]) -> int:
         config.install(config.resolve(config=config_file))
         return bench.main(rest[1:])
 
-    ns = parser("exec" if rest[:1] == ["exec"] else None).parse_args(argv)
     from . import config
+
+    if rest[:1] == ["exec"] and config_file is None:
+        fast = config.parse_forwarded(rest[1:])
+        if fast is not None:  # what `wasmpi run` and spawning ranks write: no argparse
+            values, words = fast
+            config.install(config.resolve(values, use_file=False))
+            from .rank import execute
+
+            return execute(config.ExecOptions(module=Path(words[0]),
+                                              args=tuple(_guest_args(words[1:])),
+                                              options=config.current()))
+    ns = parser("exec" if rest[:1] == ["exec"] else None).parse_args(argv)
 
     config.install(config.from_namespace(ns))
     if ns.verbose:

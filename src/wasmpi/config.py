@@ -10,7 +10,6 @@ and its source.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import re
@@ -22,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import UsageError
 
 if TYPE_CHECKING:
+    import argparse
+
     from .runtime import Limits, Sandbox
 
 CONFIG_FILE = "wasmpi.toml"
@@ -115,6 +116,11 @@ OPTIONS: tuple[Option, ...] = (
     # the bridge `wasmpi run` built for its ranks, so that they need not ask mpicc again
     Option("bridge", "path", "the MPI bridge library to load (set by `wasmpi run`)",
            "built for the selected MPI", flag="--bridge", env="WASMPI_BRIDGE", hidden=True),
+    # the module's machine code `wasmpi run` compiled (or found) in the cache, so that a rank
+    # loads it by path instead of reading, validating and hashing the module again; never
+    # handed on to spawned children, which run other modules (ExecOptions.spawn_forwarded)
+    Option("cwasm", "path", "the module's compiled code to load (set by `wasmpi run`)",
+           "looked up in the cache", flag="--cwasm", hidden=True),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
 
@@ -142,6 +148,7 @@ class Options:
     toolchain: str = "zig"
     wasi_sdk: Path | None = None
     bridge: Path | None = None
+    cwasm: Path | None = None
     job: str | None = None
     jobs_dir: Path = Path("/tmp/wasmpi")
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
@@ -365,6 +372,8 @@ def add_config_argument(p: argparse.ArgumentParser, dest: str = "config") -> Non
 
 def add_arguments(p: argparse.ArgumentParser, where: str = "exec") -> None:
     """The flags of the options the command ``where`` takes, generated from :data:`OPTIONS`."""
+    import argparse  # not at the top: a rank started by `wasmpi run` builds no parser
+
     if where == "exec":
         add_config_argument(p)
         # ranks: the parent's options are all on the command line (Options.forwarded)
@@ -384,6 +393,47 @@ def add_arguments(p: argparse.ArgumentParser, where: str = "exec") -> None:
                            metavar=o.name.upper(), help=text)
         else:
             p.add_argument(o.flag, dest=dest, metavar=o.name.upper(), help=text)
+
+
+def parse_forwarded(words: list[str]) -> tuple[dict[str, Any], list[str]] | None:
+    """The command-line values of ``exec``'s words when they have exactly the form
+    :meth:`Options.forwarded` writes (``--no-config``, then known flags, then the module and
+    its arguments), and the words from the module on; None for anything else, which argparse
+    then parses. A rank, started N times per job, thus builds no parser."""
+    if words[:1] != ["--no-config"]:
+        return None
+    flags = _flags()
+    cli: dict[str, Any] = {}
+    i = 1
+    while i < len(words):
+        w = words[i]
+        if not w.startswith("-"):
+            return cli, words[i:]
+        o = flags.get(w)
+        if o is None:  # --help, --config, --x=y, an abbreviation, a guest's "--": argparse
+            return None
+        if o.kind == "bool":
+            cli[o.name] = w == o.flag
+            i += 1
+            continue
+        if i + 1 >= len(words):
+            return None
+        if o.kind == "list":
+            cli.setdefault(o.name, []).append(words[i + 1])
+        else:
+            cli[o.name] = words[i + 1]
+        i += 2
+    return None  # no module: argparse says so
+
+
+def _flags() -> dict[str, Option]:
+    out = {}
+    for o in OPTIONS:
+        if o.where == "exec" and o.flag:
+            out[o.flag] = o
+            if o.kind == "bool":
+                out["--no-" + o.flag[2:]] = o
+    return out
 
 
 def from_namespace(ns: argparse.Namespace) -> Options:
@@ -408,6 +458,10 @@ class ExecOptions:
 
     def forwarded(self) -> list[str]:
         return self.options.forwarded()
+
+    def spawn_forwarded(self) -> list[str]:
+        """:meth:`forwarded` for a spawned child, which runs a module of its own."""
+        return replace(self.options, cwasm=None).forwarded()
 
     def limits(self) -> Limits:
         from .runtime import Limits

@@ -40,9 +40,9 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_GRACE = 2.0
 
 
-def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
-    """Everything a rank would otherwise do N times: returns the MPI that will run the job and
-    the built bridge (None when the module imports no MPI)."""
+def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None, Path]:
+    """Everything a rank would otherwise do N times: returns the MPI that will run the job, the
+    built bridge (None when the module imports no MPI) and the module's compiled code."""
     runtime.read_module_bytes(opts.module)
     o = opts.options
     # without --strict, rank 0 warns about missing MPI functions and they trap if called
@@ -50,10 +50,10 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None]:
     opts.sandbox()  # validate --dir / --env / --workdir before starting anything
     imports = [(i.module, i.name) for i in info.imports]
     mpi = hostmpi.select(o.mpicc, o.mpiexec)
-    runtime.compile_module(opts.module, fuel=o.fuel is not None)
+    cwasm, _ = runtime.compile_module(opts.module, fuel=o.fuel is not None)
     if abi.needs_bridge(imports):
-        return mpi, build_bridge(mpi)
-    return mpi, None
+        return mpi, build_bridge(mpi), cwasm
+    return mpi, None, cwasm
 
 
 def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None,
@@ -61,6 +61,7 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     if nprocs < 1:
         raise UsageError(f"-n {nprocs}: need at least one rank")
     llvm = opts.options.engine == "llvm"
+    cwasm = None
     if llvm:
         from .runtime import llvm as tier
 
@@ -69,11 +70,13 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
         mpi, bridge = hostmpi.select(opts.options.mpicc, opts.options.mpiexec), None
         tier.prepare(opts, mpi)  # builds: the time limit counts from the launch, as on wasmtime
     else:
-        mpi, bridge = prepare(opts)
-    # ranks get every option on their command line: the MPI chosen here, and the bridge built
-    # here, which they load directly instead of asking mpicc for the cache key again
+        mpi, bridge, cwasm = prepare(opts)
+    # ranks get every option on their command line: the MPI chosen here, and the bridge and
+    # machine code built here, which they load by path instead of asking mpicc for the bridge's
+    # cache key and hashing the module again
     job_id = opts.options.job or registry.new_id()
-    opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, bridge=bridge, job=job_id)
+    opts = opts.with_options(mpicc=mpi.mpicc, mpiexec=mpi.mpiexec, bridge=bridge, cwasm=cwasm,
+                             job=job_id)
     if opts.options.time_limit is not None:  # one deadline for all ranks, counted from now
         opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
     if llvm:  # mpiexec starts the native runner itself, one per rank: no Python in a rank

@@ -13,15 +13,20 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import wasmtime
-
-from . import runtime, validate
-from .bridge import abi, stubs
-from .bridge.loader import Bridge
 from .config import ExecOptions, Options
 from .errors import GuestTrap, InputError
-from .timelimit import Watchdog
+
+if TYPE_CHECKING:
+    import wasmtime
+
+    from .bridge.loader import Bridge
+    from .timelimit import Watchdog
+
+# Only what the engine needs is imported, where it is needed: a wasmtime rank loads no table or
+# validator when `wasmpi run` handed it the compiled module, and `--engine llvm` (which execs the
+# native runner) never loads wasmtime.
 
 
 def execute(opts: ExecOptions) -> int:
@@ -34,6 +39,8 @@ def execute(opts: ExecOptions) -> int:
     watch = None
     limit = opts.options.time_limit
     if limit is not None:
+        from .timelimit import Watchdog
+
         deadline = opts.options.deadline or time.time() + limit
         watch = Watchdog(limit, deadline)
         if opts.options.job:  # `wasmpi pause` time does not count (none on other nodes)
@@ -46,14 +53,38 @@ def execute(opts: ExecOptions) -> int:
             watch.stop()
 
 
+def _load(opts: ExecOptions) -> wasmtime.Module:
+    """The module's machine code: by path when `wasmpi run` compiled it for this job (it has
+    validated the module, and wasmtime checks the file's version and settings on load), else
+    validated, hashed and looked up in the cache here."""
+    from . import runtime
+
+    fuel = opts.options.fuel is not None
+    given = opts.options.cwasm
+    if given is not None:
+        import wasmtime
+
+        try:
+            return wasmtime.Module.deserialize_file(runtime.engine(fuel), str(given))
+        except wasmtime.WasmtimeError:
+            pass  # removed or replaced meanwhile (`wasmpi cache clean`): look it up as below
+    from . import validate
+
+    runtime.read_module_bytes(opts.module)
+    validate.check(opts.module, strict=False)  # --strict is judged against the bridge below
+    return runtime.load_module(opts.module, fuel=fuel)
+
+
 def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
+    from . import runtime
+    from .bridge import names, stubs
+    from .bridge.loader import Bridge
+
     sandbox = opts.sandbox()
     o = opts.options
     limits = opts.limits()
-    runtime.read_module_bytes(opts.module)
-    validate.check(opts.module, strict=False)  # --strict is judged against the bridge below
-    module = runtime.load_module(opts.module, fuel=limits.fuel is not None)
-    if not abi.needs_bridge((i.module, i.name or "") for i in module.imports):
+    module = _load(opts)
+    if not names.needs_bridge((i.module, i.name or "") for i in module.imports):
         if watch:
             watch.guest_started()
         try:
@@ -66,7 +97,7 @@ def _execute(opts: ExecOptions, watch: Watchdog | None) -> int:
     bridge.set_grants([(d.host, d.guest, d.readonly) for d in sandbox.dirs], o.openat2)
     # MPI_Comm_spawn's children: `wasmpi exec` with this rank's sandbox and MPI
     bridge.set_guest(sandbox.argv, sandbox.workdir or "/")  # MPI_INFO_ENV is the guest's
-    bridge.set_spawn_command([sys.executable, "-m", "wasmpi", "exec", *opts.forwarded()])
+    bridge.set_spawn_command([sys.executable, "-m", "wasmpi", "exec", *opts.spawn_forwarded()])
     missing = bridge.unsupported(module)
     if o.strict:
         stubs.reject(missing)  # before MPI starts: every rank fails alike, nothing to abort
@@ -141,6 +172,8 @@ def _attach(bridge: Bridge, store: wasmtime.Store, instance: wasmtime.Instance) 
 
 
 def _memory(store: wasmtime.Store, instance: wasmtime.Instance) -> wasmtime.Memory:
+    import wasmtime
+
     mem = instance.exports(store).get("memory")
     if not isinstance(mem, wasmtime.Memory):
         raise InputError("the module exports no linear memory named 'memory'")

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-#: Import module of every MPI function in a wasmpi guest.
-IMPORT_MODULE = "mpi"
-#: Import module of the few host services the guest support library needs (gethostname, ...).
-HOST_MODULE = "wasmpi"
-#: Custom section that records the guest ABI a module was built against.
-ABI_SECTION = "wasmpi.abi"
-#: Guest ABI: MPI standard ABI 1.0 at wasm32 sizes, MPI-3.1 function set.
-ABI_VERSION = "mpi-abi-1.0;wasm32;mpi-3.1"
+# the names a rank needs live apart (a rank imports them without the table's machinery)
+from .names import ABI_SECTION as ABI_SECTION
+from .names import ABI_VERSION as ABI_VERSION
+from .names import HOST_FUNCTIONS as HOST_FUNCTIONS
+from .names import HOST_MODULE as HOST_MODULE
+from .names import IMPORT_MODULE as IMPORT_MODULE
+from .names import RUNTIME_HOST_FUNCTIONS as RUNTIME_HOST_FUNCTIONS
+from .names import needs_bridge as needs_bridge
 
 #: MPI chapters, in the order of the standard; each has a table file ``table/<name>.abi``.
 CHAPTERS = {
@@ -370,20 +369,8 @@ def by_name() -> dict[str, Function]:
     return {f.name: f for f in functions()}
 
 
-def needs_bridge(imports: Iterable[tuple[str, str]]) -> bool:
-    """Whether a module with these (module, name) imports must run with the MPI bridge: the
-    runtime serves the host services of :data:`RUNTIME_HOST_FUNCTIONS` without it."""
-    return any(m == IMPORT_MODULE or (m == HOST_MODULE and n not in RUNTIME_HOST_FUNCTIONS)
-               for m, n in imports)
-
-
 @functools.cache
 def supported_imports() -> frozenset[str]:
     """MPI functions the bridge implements (import names in :data:`IMPORT_MODULE`)."""
     return frozenset(f.name for f in functions() if f.implemented and not f.variadic)
 
-
-#: Host services provided under :data:`HOST_MODULE`, with their wasm signatures.
-HOST_FUNCTIONS = {"gethostname": ("ii", "i"), "workdir": ("ii", "i")}
-#: Those the runtime defines for every module, with or without the bridge (runtime.WORKDIR_IMPORT).
-RUNTIME_HOST_FUNCTIONS = frozenset({"workdir"})

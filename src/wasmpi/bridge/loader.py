@@ -16,7 +16,7 @@ import wasmtime
 from wasmtime import _bindings as ffi
 
 from ..errors import ToolError
-from . import abi, calls, stubs
+from . import names, stubs
 
 if TYPE_CHECKING:
     from ._native import BridgeLib
@@ -138,11 +138,11 @@ class Bridge:
         one this bridge does not implement as a stub that traps when called."""
         for imp in module.imports:
             name = imp.name or ""
-            if imp.module == abi.IMPORT_MODULE and name in self.entries:
+            if imp.module == names.IMPORT_MODULE and name in self.entries:
                 params, results, cb = self.entries[name]
                 self._define(linker, imp.module, name, params, results, cb)
-            elif imp.module == abi.HOST_MODULE and name == "gethostname":
-                params, results = abi.HOST_FUNCTIONS[name]
+            elif imp.module == names.HOST_MODULE and name == "gethostname":
+                params, results = names.HOST_FUNCTIONS[name]
                 cb = self.lib.wasmpi_bridge_host_gethostname()
                 self._define(linker, imp.module, name, params, results, cb)
         stubs.define(linker, module, self.unsupported(module))
@@ -192,6 +192,8 @@ class Bridge:
         name = self.lib.wasmpi_bridge_current(None, 0)
         if not name:
             return None
+        from . import calls  # parses the ABI table: only when a time limit is reported
+
         n = calls.arity(name.decode())
         slots = (ctypes.c_int64 * max(n, 1))()
         again = self.lib.wasmpi_bridge_current(slots, n)
@@ -202,6 +204,8 @@ class Bridge:
     def live_handles(self) -> dict[str, tuple[int, int]]:
         """Per handle kind in use: (handles the guest holds, slots its table has grown to),
         predefined handles not counted. Safe from another thread while the guest runs."""
+        from . import abi
+
         out = {}
         slots = ctypes.c_int()
         for k, name in enumerate(abi.HANDLE_KINDS, start=1):  # K_NONE is 0 (gen/abi.h)

@@ -9,13 +9,15 @@ therefore warns about such imports once and defines them as stubs; only a call e
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterable, Set
-
-import wasmtime
-from wasmtime import _bindings as ffi
+import functools
+from collections.abc import Callable, Iterable, Set
+from typing import TYPE_CHECKING
 
 from ..errors import LinkError
-from . import abi
+from . import names
+
+if TYPE_CHECKING:  # wasmtime is imported by define() only: the llvm tier's exec never loads it
+    import wasmtime
 
 Import = tuple[str, str]  # (module, name)
 
@@ -23,14 +25,14 @@ Import = tuple[str, str]  # (module, name)
 def unsupported(imports: Iterable[Import], supported: Set[str]) -> list[Import]:
     """The MPI imports not in ``supported`` and the unknown host-service imports, sorted."""
     return sorted({(m, n) for m, n in imports
-                   if (m == abi.IMPORT_MODULE and n not in supported)
-                   or (m == abi.HOST_MODULE and n not in abi.HOST_FUNCTIONS)})
+                   if (m == names.IMPORT_MODULE and n not in supported)
+                   or (m == names.HOST_MODULE and n not in names.HOST_FUNCTIONS)})
 
 
 def label(imp: Import) -> str:
     """``MPI_Send`` for MPI imports (their names say what they are), ``wasmpi.x`` otherwise."""
     module, name = imp
-    return name if module == abi.IMPORT_MODULE else f"{module}.{name}"
+    return name if module == names.IMPORT_MODULE else f"{module}.{name}"
 
 
 def _names(missing: Iterable[Import]) -> str:
@@ -63,18 +65,29 @@ _MESSAGES: dict[str, ctypes.Array[ctypes.c_char]] = {}
 _NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a NULL function pointer
 
 
-@ffi.wasmtime_func_unchecked_callback_t  # type: ignore[untyped-decorator]
-def _trap(env: int, _caller: object, _args: object, _nargs: int) -> int:
-    # A trap made here (not a Python exception raised through wasmtime-py's trampoline) keeps
-    # the guest's backtrace, which shows where the program called the missing function.
-    msg = ctypes.string_at(env)
-    trap = ffi.wasmtime_trap_new(msg, len(msg))
-    return ctypes.cast(trap, ctypes.c_void_p).value or 0
+@functools.cache
+def _trap_callback() -> Callable[..., int]:
+    from wasmtime import _bindings as ffi
+
+    @ffi.wasmtime_func_unchecked_callback_t  # type: ignore[untyped-decorator]
+    def _trap(env: int, _caller: object, _args: object, _nargs: int) -> int:
+        # A trap made here (not a Python exception raised through wasmtime-py's trampoline)
+        # keeps the guest's backtrace, which shows where the program called the missing
+        # function.
+        msg = ctypes.string_at(env)
+        trap = ffi.wasmtime_trap_new(msg, len(msg))
+        return ctypes.cast(trap, ctypes.c_void_p).value or 0
+
+    return _trap
 
 
 def define(linker: wasmtime.Linker, module: wasmtime.Module, missing: list[Import]) -> None:
     """Define each function import of ``module`` listed in ``missing`` as a trapping stub,
     with the signature the module expects."""
+    import wasmtime
+    from wasmtime import _bindings as ffi
+
+    _trap = _trap_callback()
     wanted = set(missing)
     for imp in module.imports:
         key = (imp.module, imp.name or "")

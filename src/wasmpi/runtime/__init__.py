@@ -11,11 +11,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import wasmtime
+from typing import TYPE_CHECKING
 
 from .. import cache
 from ..errors import GuestTrap, InputError, WasmpiError
+
+if TYPE_CHECKING:
+    import wasmtime
+
+# wasmtime is imported by the functions that use it, not here: the llvm tier (runtime.llvm, a
+# subpackage) and `wasmpi exec --engine llvm` must not load it (about 25 ms and 30 MB mapped)
 
 WASM_MAGIC = b"\0asm"
 
@@ -29,6 +34,8 @@ ENGINE_SETTINGS = (
 
 @functools.cache
 def wasmtime_version() -> str:
+    import wasmtime
+
     # the dist-info next to the package names the version: importing importlib.metadata (and
     # the email package it pulls in) costs a rank about 20 ms of start-up
     site = Path(wasmtime.__file__).parent.parent
@@ -53,6 +60,8 @@ def engine(fuel: bool = False) -> wasmtime.Engine:
 
 @functools.cache
 def _engine(fuel: bool) -> wasmtime.Engine:
+    import wasmtime
+
     cfg = wasmtime.Config()
     for name, value in engine_settings(fuel):
         setattr(cfg, name, value)
@@ -111,6 +120,8 @@ def compile_module(path: Path, fuel: bool = False) -> tuple[Path, bool]:
 
 
 def _compile(path: Path, loaded: dict[str, wasmtime.Module], fuel: bool) -> tuple[Path, bool]:
+    import wasmtime
+
     data = read_module_bytes(path)
 
     def build(out: Path) -> None:
@@ -133,6 +144,8 @@ def _compile(path: Path, loaded: dict[str, wasmtime.Module], fuel: bool) -> tupl
 
 
 def load_module(path: Path, fuel: bool = False) -> wasmtime.Module:
+    import wasmtime
+
     loaded: dict[str, wasmtime.Module] = {}
     cwasm, _ = _compile(path, loaded, fuel)
     if "module" in loaded:
@@ -179,6 +192,8 @@ class Sandbox:
     workdir: str | None = None
 
     def wasi_config(self) -> wasmtime.WasiConfig:
+        import wasmtime
+
         w = wasmtime.WasiConfig()
         w.argv = list(self.argv)
         w.env = [list(kv) for kv in self.env]
@@ -216,6 +231,8 @@ WORKDIR_IMPORT = ("wasmpi", "workdir")
 
 
 def _define_workdir(linker: wasmtime.Linker, module: wasmtime.Module, workdir: str | None) -> None:
+    import wasmtime
+
     if not any((i.module, i.name) == WORKDIR_IMPORT for i in module.imports):
         return
     text = (workdir or "").encode() + b"\0"
@@ -240,6 +257,8 @@ def _define_workdir(linker: wasmtime.Linker, module: wasmtime.Module, workdir: s
 def _explain(e: Exception, store: wasmtime.Store, instance: wasmtime.Instance | None,
              limits: Limits) -> str:
     """Why a trap happened, when a limit of ours is the likely reason ('' otherwise)."""
+    import wasmtime
+
     if limits.fuel is not None and getattr(e, "trap_code", None) == wasmtime.TrapCode.OUT_OF_FUEL:
         return f"the fuel budget ran out (--fuel {limits.fuel})"
     if limits.memory is not None and instance is not None:
@@ -261,6 +280,8 @@ def run(module: wasmtime.Module, sandbox: Sandbox,
 
     A trap raises :class:`GuestTrap` whose message carries the backtrace.
     """
+    import wasmtime
+
     limits = limits or Limits()
     fuel = limits.fuel is not None
     linker = wasmtime.Linker(engine(fuel))

@@ -65,7 +65,7 @@ def prepare(opts: ExecOptions, mpi: HostMPI) -> tuple[Path, list[str]]:
     if needs_mpi:
         # MPI_Comm_spawn's children: `wasmpi exec` with this rank's options, which execs a
         # runner in turn (the child's module has to be found and compiled first)
-        for word in [sys.executable, "-m", "wasmpi", "exec", *opts.forwarded()]:
+        for word in [sys.executable, "-m", "wasmpi", "exec", *opts.spawn_forwarded()]:
             args += ["--spawn", word]
     return runner, [*args, str(so), *sandbox.argv]
 
