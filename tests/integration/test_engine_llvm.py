@@ -6,6 +6,8 @@ started by mpiexec. The first run per MPI builds the runner (tens of seconds on 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,32 @@ def test_no_python_in_ranks(compile_program, mpi) -> None:  # type: ignore[no-un
                timeout=300).check()
     launch = [ln for ln in r.stderr.splitlines() if "wasmpi-runner-" in ln and "-n 1" in ln]
     assert launch and " -m wasmpi exec " not in launch[0].split("--spawn")[0], r.stderr
+
+
+def test_exec_imports_no_wasmtime(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
+    """`wasmpi exec --engine llvm` (what srun and MPI_Comm_spawn start) only finds the runner
+    and execs it: it never loads wasmtime. Python's import log, written before the exec, says
+    what it imported; the ranks still run."""
+    from wasmpi import config, hostmpi
+
+    module = compile_program("hello.c")
+    old = config.current()
+    config.install(config.resolve(environ=mpi.env(), use_file=False))  # the session's cache
+    try:
+        host = hostmpi.select(mpi.mpicc)
+    finally:
+        config.install(old)
+    argv = [host.mpiexec, *host.launcher_args(), "-n", "2", sys.executable, "-X", "importtime",
+            "-m", "wasmpi", "exec", "--engine", "llvm", "--mpi", mpi.mpicc, str(module)]
+    env = {**mpi.env(), **host.launcher_env()}
+    p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    assert "rank 0 of 2 " in p.stdout and "rank 1 of 2 " in p.stdout, p.stdout
+    imported = [ln.rsplit("|", 1)[-1].strip() for ln in p.stderr.splitlines()
+                if ln.startswith("import time:")]
+    assert "wasmpi.runtime.llvm" in imported, p.stderr  # the log is there
+    assert not [m for m in imported if m.split(".")[0] == "wasmtime"], p.stderr
 
 
 @pytest.mark.parametrize("n", [2, 4])

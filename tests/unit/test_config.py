@@ -108,6 +108,33 @@ def test_forwarded_flags_resolve_to_the_same_options(tmp_path: Path) -> None:
     assert rank == parent
 
 
+def test_parse_forwarded_equals_argparse(tmp_path: Path) -> None:
+    """A rank reads the parent's flags without argparse (config.parse_forwarded): the same
+    values, the module and the guest's arguments (which may look like options); anything not in
+    the forwarded form is left to argparse."""
+    from wasmpi import config
+
+    parent = resolve({"dir": [f"{tmp_path}::/w", f"{tmp_path}::/r:ro"], "fuel": "99",
+                      "strict": True, "cwasm": str(tmp_path / "m.cwasm"), "env": ["A=1"]},
+                     environ={"WASMPI_NO_OPENAT2": "1"}, use_file=False)
+    words = [*parent.forwarded(), "/m/app.wasm", "--strict", "-n", "3"]
+    fast = config.parse_forwarded(words)
+    assert fast is not None
+    cli, rest = fast
+    assert rest == ["/m/app.wasm", "--strict", "-n", "3"]
+    assert resolve(cli, environ={"WASMPI_FUEL": "1"}, use_file=False) == parent
+    for odd in (["--strict", "m.wasm"], ["--no-config", "--config", "x.toml", "m.wasm"],
+                ["--no-config", "--fuel=3", "m.wasm"], ["--no-config", "--help"],
+                ["--no-config", "--fuel"], ["--no-config", "--strict"]):
+        assert config.parse_forwarded(odd) is None, odd
+
+
+def test_spawned_children_do_not_get_the_parents_code(tmp_path: Path) -> None:
+    opts = ExecOptions(Path("a.wasm"), (), resolve({"cwasm": str(tmp_path / "a.cwasm")},
+                                                   environ={}, use_file=False))
+    assert "--cwasm" in opts.forwarded() and "--cwasm" not in opts.spawn_forwarded()
+
+
 def test_every_option_is_documented() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for o in OPTIONS:
