@@ -44,7 +44,8 @@ def test_bench_all_quick(mpi, tmp_path: Path) -> None:  # type: ignore[no-untype
     rss = docs["startup"]["series"][1]
     assert all(row["values"]["native"]["median"] > 1 for row in rss["rows"])  # MB, not KiB
     io = {(row["bench"], row["x"]) for row in docs["io"]["series"][0]["rows"]}
-    assert io == {(b, x) for b in ("write", "cached read") for x in (64 << 10, 1 << 20, 16 << 20)}
+    assert io == {(b, x) for b in ("write", "cached read", "cached pread")
+                  for x in (64 << 10, 1 << 20, 16 << 20)}
     sizes = docs["sizes"]["series"][0]["rows"]
     assert {row["x"] for row in sizes} >= {"imb", "io", "startup"}
     assert all(row["values"]["wasm"]["median"] > 0 for row in sizes)

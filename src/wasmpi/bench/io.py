@@ -1,6 +1,6 @@
-"""`wasmpi bench io`: POSIX write and cached read bandwidth, one file per process, in a
-``--dir`` grant (wasm) or the same host directory (native), at 64 KiB, 1 MiB and 16 MiB
-transfers."""
+"""`wasmpi bench io`: POSIX write and cached read bandwidth (read(2) and pread(2)), one file per
+process, in a ``--dir`` grant (wasm) or the same host directory (native), at 64 KiB, 1 MiB and
+16 MiB transfers."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from .context import Context
 from .report import Series
 from .stats import NATIVE
 
-HELP = "POSIX I/O in a --dir grant, file per process: write and cached read bandwidth"
+HELP = ("POSIX I/O in a --dir grant, file per process: write, cached read and pread "
+        "bandwidth")
 TRANSFERS = ("64K", "1M", "16M")
+#: each phase io.c prints, and its row in the tables
+PHASES = {"write": "write", "read": "cached read", "pread": "cached pread"}
 GUEST = "/data"
 
 
@@ -58,8 +61,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             cmd = ctx.command(engine, None, wasm, [GUEST, total, *TRANSFERS],
                               wasmpi_opts=["--dir", f"{dirs[engine]}::{GUEST}"])
         res = parse(ctx.run(cmd, what=f"io on {engine}").stdout)
-        if len(res) != 2 * len(TRANSFERS):
-            raise ToolError(f"io on {engine}: expected {2 * len(TRANSFERS)} IO lines")
+        if len(res) != len(PHASES) * len(TRANSFERS):
+            raise ToolError(f"io on {engine}: expected {len(PHASES) * len(TRANSFERS)} IO lines")
         return res
 
     series = Series("io", "bandwidth per rank", "MB/s", higher_is_better=True,
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         def step(_g: None, engine: str, _round: int) -> None:
             for (phase, xfer), mbs in once(engine).items():
-                series.add("write" if phase == "write" else "cached read", xfer, engine, mbs)
+                series.add(PHASES[phase], xfer, engine, mbs)
 
         ctx.paired([None], step, label="io")
     finally:
@@ -79,7 +82,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             shutil.rmtree(d, ignore_errors=True)
     ctx.finish("io", [series], started=started,
                notes=[f"{total} bytes per rank and transfer size; write: into the page cache "
-                      "(no fsync); read: a second read of the file just read"],
+                      "(no fsync); read: a second read of the file just read; pread: a third, "
+                      "at explicit offsets"],
                settings={"total": total, "transfers": list(TRANSFERS), "dir": str(base),
                          "program": "wasmpi/bench/programs/io.c"})
     return 0

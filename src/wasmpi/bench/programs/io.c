@@ -4,10 +4,12 @@
  *
  * For each transfer size, every rank writes TOTAL bytes to DIR/io-<rank>.dat in XFER-sized
  * write() calls (into the page cache: no fsync), reads the file once untimed so that it is
- * cached, then reads it again timed. The time of a phase is the slowest rank's (a barrier
- * before each phase); rank 0 prints the bandwidth per rank in MB/s (10^6 bytes) as
+ * cached, then reads it again timed with read() and once more with pread() at explicit offsets
+ * (wasmtime serves fd_read and fd_pread by different paths: docs/performance.md). The time of a
+ * phase is the slowest rank's (a barrier before each phase); rank 0 prints the bandwidth per
+ * rank in MB/s (10^6 bytes) as
  *
- *     IO <write|read> <xfer> <MB/s>
+ *     IO <write|read|pread> <xfer> <MB/s>
  */
 #include <mpi.h>
 #include <fcntl.h>
@@ -31,16 +33,19 @@ static void fail(const char *what, const char *path) {
     MPI_Abort(MPI_COMM_WORLD, 1);
 }
 
+enum { WRITE, READ, PREAD };
+
 /* One pass over the file in xfer-sized calls; returns the slowest rank's seconds. */
-static double pass(const char *path, int writing, char *buf, size_t total, size_t xfer) {
+static double pass(const char *path, int how, char *buf, size_t total, size_t xfer) {
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
-    int fd = writing ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open(path, O_RDONLY);
+    int fd = how == WRITE ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open(path, O_RDONLY);
     if (fd < 0) fail("open", path);
     for (size_t done = 0; done < total;) {
         size_t n = total - done < xfer ? total - done : xfer;
-        ssize_t got = writing ? write(fd, buf, n) : read(fd, buf, n);
-        if (got <= 0) fail(writing ? "write" : "read", path);
+        ssize_t got = how == WRITE ? write(fd, buf, n)
+                      : how == READ ? read(fd, buf, n) : pread(fd, buf, n, (off_t)done);
+        if (got <= 0) fail(how == WRITE ? "write" : how == READ ? "read" : "pread", path);
         done += (size_t)got;
     }
     if (close(fd) != 0) fail("close", path);
@@ -67,12 +72,14 @@ int main(int argc, char **argv) {
     memset(buf, 'x', biggest);
     for (int i = 3; i < argc; i++) {
         size_t xfer = parse_size(argv[i]);
-        double tw = pass(path, 1, buf, total, xfer);
-        pass(path, 0, buf, total, xfer);
-        double tr = pass(path, 0, buf, total, xfer);
+        double tw = pass(path, WRITE, buf, total, xfer);
+        pass(path, READ, buf, total, xfer);
+        double tr = pass(path, READ, buf, total, xfer);
+        double tp = pass(path, PREAD, buf, total, xfer);
         if (rank == 0) {
             printf("IO write %zu %.3f\n", xfer, (double)total / tw / 1e6);
             printf("IO read %zu %.3f\n", xfer, (double)total / tr / 1e6);
+            printf("IO pread %zu %.3f\n", xfer, (double)total / tp / 1e6);
             fflush(stdout);
         }
     }
