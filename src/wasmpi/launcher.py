@@ -100,6 +100,10 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     env = dict(host_environ())
     env.update(mpi.launcher_env())
     env["WASMPI_JOB"] = job_id  # how the supervisor tells this job's ranks (supervisor.py)
+    if not llvm and "PYTHONPYCACHEPREFIX" not in env and env.pop("PYTHONDONTWRITEBYTECODE", None):
+        # Without bytecode every wasmtime rank compiles wasmpi's sources again (~25 ms each):
+        # the ranks keep theirs in wasmpi's cache, leaving the source tree as the user wants it.
+        env["PYTHONPYCACHEPREFIX"] = str(cache.root() / "pyc")
     sup = Supervisor.new(
         Registry(opts.options.jobs_dir), job_id, module=opts.module,
         module_hash=cache.key(runtime.read_module_bytes(opts.module)), args=opts.args,
