@@ -3,9 +3,10 @@
 * The **module** (``llvm/<key>.so``): ``wasm2c -n guest`` translates the ``.wasm`` to C, split
   into one C file per ``PART_BYTES`` of code (:func:`parts`); a glue file generated here (fixed
   entry points, weak trapping stubs for every import, the function names of the name section
-  for backtraces) includes the first, and zig's clang compiles the files in parallel, one
-  process per core, with the flags that keep Wasm semantics (wasm2c's README: never
-  -ffast-math; -ffp-contract=off once FMA is enabled), then links them into a shared object.
+  for backtraces) includes the first; the guard of SIMD loads is edited (:func:`guard_loads`);
+  and zig's clang compiles the files in parallel, one process per core, with the flags that
+  keep Wasm semantics (wasm2c's README: never -ffast-math; -ffp-contract=off once FMA is
+  enabled), then links them into a shared object.
 * The **runner** (``llvm/wasmpi-runner-<flavor>-<key>``): an executable built with the selected
   MPI's mpicc from wasm2c's runtime, the WASI layer, the runner and the MPI bridge; it
   dlopens the module and runs one rank with no Python in the process.
@@ -127,14 +128,15 @@ def module_path(data: bytes) -> Path:
 #: So a SIMD load instead first reads its last byte through a volatile pointer, which clang must
 #: perform and cannot forward from another load, and the load itself is left free to be
 #: scheduled, folded or deleted. Scalar loads keep wasm2c's pin: there it costs little, and the
-#: extra byte load would cost more (measured: 5-17 % on the CSR and sort kernels).
+#: extra byte load would cost more (measured: 7-17 % on the CG, SpMV and IS kernels).
 #:
 #: Sound because an access of n bytes at addr (< 2^33: a 32-bit index plus a 32-bit offset) is
 #: in bounds iff its last byte is below the memory's size (at most 4 GiB), and wasm2c's runtime
 #: reserves 8 GiB for the memory with everything past the size inaccessible, so the last byte
 #: faults iff the access is out of bounds. A last byte past the reservation (addr within 15
 #: bytes of 8 GiB) is clamped to the reservation's last byte, which is out of bounds too; clang
-#: drops the clamp whenever the offset is below 4 GiB - 16, that is for any C compiler's offset.
+#: drops the clamp whenever the offset is below 4 GiB - 16. (Other memories, 64-bit or with
+#: other page sizes, are bounds-checked by wasm2c before the probe, which then reads in bounds.)
 _PROBE = r"""
 /* wasmpi: a SIMD load's guard is a read of its last byte (runtime/llvm/build.py) */
 #if WASM_RT_MEMCHECK_GUARD_PAGES && !WASM_RT_NONCONFORMING_ALLOW_OOB_READ_ELIMINATION
