@@ -142,3 +142,56 @@ def test_compile_then_warm_run_and_repair(compile_program, mpi) -> None:  # type
     r = llvm_run(mpi, mod, 2).check()
     assert "is unusable" in r.stderr and "rank 1 of 2" in r.stdout, r
     assert path.stat().st_size > 1000
+
+
+# Loads whose value is dead in the C that wasm2c writes, so that only the engine's load guard
+# (build.guard_loads) keeps them: a memory of one page (64 KiB); each case runs `body` in
+# `_start` and exits 0 after it, so a load that is lost shows as exit 0 instead of a trap.
+_DEAD = '''(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func $get32 (param i32) (result i32) (i32.load (local.get 0)))
+  (func $getv (param i32) (result v128) (v128.load offset=8 (local.get 0)))
+  (func (export "_start") %s (call $exit (i32.const 0))))'''
+_V0 = "(v128.const i64x2 0 0)"
+DEAD_LOADS = {
+    "i32 far": ("(drop (i32.load (i32.const 0xfffffff0)))", 134),
+    "i64 straddling": ("(drop (i64.load (i32.const 65532)))", 134),
+    "f64 straddling": ("(drop (f64.load (i32.const 65529)))", 134),
+    "i32 load16 past": ("(drop (i32.load16_u (i32.const 65535)))", 134),
+    "v128 far": ("(drop (v128.load (i32.const 0x80000000)))", 134),
+    "v128 straddling": ("(drop (v128.load (i32.const 65528)))", 134),
+    "v128 one byte past": ("(drop (v128.load offset=1 (i32.const 65520)))", 134),
+    "v128 last in bounds": ("(drop (v128.load (i32.const 65520)))", 0),
+    "v128 splat straddling": ("(drop (v128.load64_splat (i32.const 65530)))", 134),
+    "v128 zero straddling": ("(drop (v128.load32_zero (i32.const 65534)))", 134),
+    "v128 lane past": (f"(drop (v128.load8_lane 3 (i32.const 65536) {_V0}))", 134),
+    "v128 widening straddling": ("(drop (v128.load8x8_s (i32.const 65529)))", 134),
+    # index and offset both 2^32 - 1: the access ends past the 8 GiB reservation
+    "v128 largest address": ("(drop (v128.load offset=0xffffffff (i32.const -1)))", 134),
+    "i64 largest address": ("(drop (i64.load offset=0xffffffff (i32.const -1)))", 134),
+    # clang inlines these calls into _start, where the loaded values are unused
+    "inlined i32": ("(drop (call $get32 (i32.const 65534)))", 134),
+    "inlined v128": ("(drop (call $getv (i32.const 65520)))", 134),
+    "inlined v128 in bounds": ("(drop (call $getv (i32.const 65512)))", 0),
+    # the edge moves with memory.grow
+    "v128 after grow": ("(drop (memory.grow (i32.const 1))) (drop (v128.load (i32.const 131064)))",
+                        134),
+    "v128 grown in bounds": ("(drop (memory.grow (i32.const 1)))"
+                             " (drop (v128.load (i32.const 131056)))", 0),
+}
+
+
+@pytest.mark.parametrize("case", DEAD_LOADS)
+def test_dead_load_out_of_bounds_traps(mpi, tmp_path, case: str) -> None:  # type: ignore[no-untyped-def]
+    """Wasm traps on an out-of-bounds load even when its value is unused: wasm2c's C must keep
+    every such load, yet leave clang free to fold and schedule the ones it keeps."""
+    import wasmtime
+
+    body, code = DEAD_LOADS[case]
+    module = tmp_path / "dead.wasm"
+    module.write_bytes(wasmtime.wat2wasm(_DEAD % body))
+    r = llvm_run(mpi, module, 1)
+    assert r.returncode == code, r
+    if code:
+        assert "wasm trap: out of bounds memory access" in r.stderr, r.stderr

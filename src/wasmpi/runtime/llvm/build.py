@@ -3,9 +3,10 @@
 * The **module** (``llvm/<key>.so``): ``wasm2c -n guest`` translates the ``.wasm`` to C, split
   into one C file per ``PART_BYTES`` of code (:func:`parts`); a glue file generated here (fixed
   entry points, weak trapping stubs for every import, the function names of the name section
-  for backtraces) includes the first, and zig's clang compiles the files in parallel, one
-  process per core, with the flags that keep Wasm semantics (wasm2c's README: never
-  -ffast-math; -ffp-contract=off once FMA is enabled), then links them into a shared object.
+  for backtraces) includes the first; the guard of SIMD loads is edited (:func:`guard_loads`);
+  and zig's clang compiles the files in parallel, one process per core, with the flags that
+  keep Wasm semantics (wasm2c's README: never -ffast-math; -ffp-contract=off once FMA is
+  enabled), then links them into a shared object.
 * The **runner** (``llvm/wasmpi-runner-<flavor>-<key>``): an executable built with the selected
   MPI's mpicc from wasm2c's runtime, the WASI layer, the runner and the MPI bridge; it
   dlopens the module and runs one rank with no Python in the process.
@@ -115,6 +116,76 @@ def module_path(data: bytes) -> Path:
                     " ".join(flags + LINK_FLAGS + RT_DEFINES), "glue " + GLUE_VERSION, cpu,
                     Path(__file__).read_bytes())  # the glue's generator
     return cache.root() / "llvm" / f"{key}.so"
+
+
+# ---- load guard ------------------------------------------------------------------------------
+
+#: A Wasm load must trap when out of bounds even if its value is never used. With guard pages
+#: wasm2c keeps such a load from being deleted by pinning its value in a register with an empty
+#: asm (FORCE_READ_*, SIMD_FORCE_READ). The asm is volatile, so every pinned load stays in
+#: program order against the others; in a vectorized loop that keeps clang from scheduling
+#: around them and the loop spills (docs/performance.md, "Why the LLVM tier is fast (or not)").
+#: So a SIMD load instead first reads its last byte through a volatile pointer, which clang must
+#: perform and cannot forward from another load, and the load itself is left free to be
+#: scheduled, folded or deleted. Scalar loads keep wasm2c's pin: there it costs little, and the
+#: extra byte load would cost more (measured: 7-17 % on the CG, SpMV and IS kernels).
+#:
+#: Sound because an access of n bytes at addr (< 2^33: a 32-bit index plus a 32-bit offset) is
+#: in bounds iff its last byte is below the memory's size (at most 4 GiB), and wasm2c's runtime
+#: reserves 8 GiB for the memory with everything past the size inaccessible, so the last byte
+#: faults iff the access is out of bounds. A last byte past the reservation (addr within 15
+#: bytes of 8 GiB) is clamped to the reservation's last byte, which is out of bounds too; clang
+#: drops the clamp whenever the offset is below 4 GiB - 16. (Other memories, 64-bit or with
+#: other page sizes, are bounds-checked by wasm2c before the probe, which then reads in bounds.)
+_PROBE = r"""
+/* wasmpi: a SIMD load's guard is a read of its last byte (runtime/llvm/build.py) */
+#if WASM_RT_MEMCHECK_GUARD_PAGES && !WASM_RT_NONCONFORMING_ALLOW_OOB_READ_ELIMINATION
+#if WASM_RT_USE_SEGUE_FOR_THIS_MODULE || WABT_BIG_ENDIAN
+#error "wasmpi's load probe assumes plain little-endian addressing"
+#endif
+#define WASMPI_PROBE(mem, addr, n)                                              \
+  do {                                                                          \
+    u64 wasmpi_last = (addr) + ((n) - 1);                                       \
+    if (wasmpi_last > 0x1ffffffffull) wasmpi_last = 0x1ffffffffull;             \
+    (void)*(volatile const u8*)MEM_ADDR_MEMOP(mem, wasmpi_last, 1);             \
+  } while (0)
+#else
+#define WASMPI_PROBE(mem, addr, n)
+#endif
+"""
+#: (text of wasm2c's SIMD load macros, DEFINE_SIMD_LOAD_FUNC and DEFINE_SIMD_LOAD_LANE; its
+#: replacement; how often it occurs): the probe before the load's copy, and no pin after it
+_GUARD_EDITS = (
+    ("#define DEFINE_SIMD_LOAD_FUNC(", _PROBE + "#define DEFINE_SIMD_LOAD_FUNC(", 1),
+    ("    t simd_mem_value;                                                     \\\n"
+     "    wasm_rt_memcpy(&simd_mem_value, MEM_ADDR_MEMOP(mem, addr, sizeof(t)), \\\n",
+     "    WASMPI_PROBE(mem, addr, sizeof(t));                                   \\\n"
+     "    t simd_mem_value;                                                     \\\n"
+     "    wasm_rt_memcpy(&simd_mem_value, MEM_ADDR_MEMOP(mem, addr, sizeof(t)), \\\n", 2),
+    ("    SIMD_FORCE_READ(result);", "   ", 2),
+)
+
+
+def guard_loads(source: str) -> str:
+    """``source`` (a C file of wasm2c's) with the last-byte probe in place of the pin of its
+    SIMD loads; unchanged if it defines none (a module without SIMD, or a later part of a split
+    one)."""
+    if "#define DEFINE_SIMD_LOAD_FUNC(" not in source:
+        return source
+    for old, new, count in _GUARD_EDITS:
+        if source.count(old) != count:
+            raise ToolError(f"wasm2c's SIMD load macros are not as expected ({old.strip()!r} "
+                            f"{source.count(old)} times, not {count})", hint=HINT)
+        source = source.replace(old, new)
+    return source
+
+
+def guard_files(work: Path) -> None:
+    """Edit the files wasm2c wrote in ``work``: its memory macros are in guest.c, or in
+    guest-impl.h for a split module."""
+    for c in (*work.glob("guest*.c"), work / "guest-impl.h"):
+        if c.exists():
+            c.write_text(guard_loads(c.read_text()))
 
 
 # ---- glue ------------------------------------------------------------------------------------
@@ -261,6 +332,7 @@ def compile_module(path: Path, needs_mpi: bool) -> tuple[Path, bool]:
         _tools.run([wasm2c, "-n", "guest", *split, path, "-o", work / "guest.c"],
                    what=f"translating {path.name} with wasm2c", capture=True, hint=HINT)
         header = (work / "guest.h").read_text()
+        guard_files(work)
         if nparts > 1:
             first = "guest_0.c"
             decls: str | None = (work / "guest-impl.h").read_text()
