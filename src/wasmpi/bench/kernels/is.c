@@ -15,6 +15,19 @@
 #include "kernel.h"
 
 #define ITERATIONS 10
+
+/* -DIS_PHASES: CPU or wall seconds per phase of the timed loop on stderr, per rank (for
+ * docs/performance.md, "IS on the LLVM tier"); nothing otherwise */
+#ifdef IS_PHASES
+static const char *const phase_name[] = {"bucket-count", "bucket-scatter", "allreduce+ranges",
+                                         "alltoall(v)", "key-count", "prefix-sum", "other"};
+static double phase_t[7], phase_last;
+static int phase_on;
+#define PHASE(n) do { double t_ = MPI_Wtime(); if (phase_on) phase_t[n] += t_ - phase_last; \
+                      phase_last = t_; } while (0)
+#else
+#define PHASE(n) ((void)0)
+#endif
 #define TESTS 5
 
 static const int test_index[4][TESTS] = {
@@ -85,8 +98,10 @@ static void rank_keys(sorter *s, const kernel_env *e, int it, int *passed)
             s->keys[g - s->first] = j == 0 ? it : s->max_key - it;
     }
 
+    PHASE(6);
     memset(s->bucket, 0, sizeof(int) * nb);
     for (i = 0; i < s->nkeys; i++) s->bucket[s->keys[i] >> s->shift]++;
+    PHASE(0);
     s->bucket_ptr[0] = 0;
     for (i = 1; i < nb; i++) s->bucket_ptr[i] = s->bucket_ptr[i - 1] + s->bucket[i - 1];
     for (i = 0; i < s->nkeys; i++) {
@@ -94,6 +109,7 @@ static void rank_keys(sorter *s, const kernel_env *e, int it, int *passed)
         s->by_bucket[s->bucket_ptr[k >> s->shift]++] = k;
     }
 
+    PHASE(1);
     /* bucket totals and the test keys' values (0 from ranks not holding them) in one reduction */
     int64_t *loc = s->totals + nb + TESTS;
     for (i = 0; i < nb; i++) loc[i] = s->bucket[i];
@@ -119,6 +135,7 @@ static void rank_keys(sorter *s, const kernel_env *e, int it, int *passed)
         s->scount[j] = c;
         s->sdispl[j] = j ? s->sdispl[j - 1] + s->scount[j - 1] : 0;
     }
+    PHASE(2);
     MPI_Alltoall(s->scount, 1, MPI_INT, s->rcount, 1, MPI_INT, MPI_COMM_WORLD);
     for (j = 0, s->nrecv = 0; j < P; j++) {
         s->rdispl[j] = s->nrecv;
@@ -132,6 +149,7 @@ static void rank_keys(sorter *s, const kernel_env *e, int it, int *passed)
     MPI_Alltoallv(s->by_bucket, s->scount, s->sdispl, MPI_INT, s->recv, s->rcount, s->rdispl,
                   MPI_INT, MPI_COMM_WORLD);
 
+    PHASE(3);
     /* count the received keys over this rank's key range; prefix sums give each key's rank */
     const int blo = s->bucket_lo[e->rank], bhi = s->bucket_lo[e->rank + 1];
     const int range = (bhi - blo) << s->shift;
@@ -145,9 +163,12 @@ static void rank_keys(sorter *s, const kernel_env *e, int it, int *passed)
     const int *restrict rk = s->recv;
     memset(cnt, 0, sizeof(int) * range);
     for (i = 0; i < s->nrecv; i++) cnt[rk[i] - s->key_lo]++;
+    PHASE(4);
     for (i = 1; i < range; i++) cnt[i] += cnt[i - 1];
+    PHASE(5);
     for (i = 0, s->lesser = 0; i < blo; i++) s->lesser += s->totals[i];
 
+    PHASE(6);
     /* partial verification: the rank holding a test key's value checks its global rank */
     for (i = 0; i < TESTS; i++) {
         int64_t k = s->totals[nb + i];
@@ -246,8 +267,17 @@ int main(int argc, char **argv)
     passed = 0;
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
+#ifdef IS_PHASES
+    phase_on = 1;
+    phase_last = t0;
+#endif
     for (it = 1; it <= ITERATIONS; it++) rank_keys(&s, &e, it, &passed);
     double seconds = MPI_Wtime() - t0;
+#ifdef IS_PHASES
+    phase_on = 0;
+    for (i = 0; i < 7; i++)
+        fprintf(stderr, "PHASE rank=%d %s %.4f\n", e.rank, phase_name[i], phase_t[i]);
+#endif
 
     int ok = full_verify(&s, &e, e.corrupt && e.rank == 0), total_passed = 0;
     MPI_Allreduce(&passed, &total_passed, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
