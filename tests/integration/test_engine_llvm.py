@@ -99,9 +99,11 @@ def test_bridge_trap(compile_program, mpi) -> None:  # type: ignore[no-untyped-d
     assert "is outside linear memory (" in r.stderr and "!main" in r.stderr, r.stderr
 
 
-def test_out_of_bounds_guard_page(compile_program, mpi) -> None:  # type: ignore[no-untyped-def]
-    """wasm2c's guard pages catch it even after Open MPI installed its SIGSEGV handler."""
-    r = llvm_run(mpi, compile_program("wild.c"), 2)
+@pytest.mark.parametrize("what", ["load", "count"])
+def test_out_of_bounds_guard_page(compile_program, mpi, what: str) -> None:  # type: ignore[no-untyped-def]
+    """wasm2c's guard pages catch it even after Open MPI installed its SIGSEGV handler, for a
+    plain load and for a counter update (x[i]++)."""
+    r = llvm_run(mpi, compile_program("wild.c"), 2, *(["count"] if what == "count" else []))
     assert r.returncode == 134, r
     assert "rank 1: wasm trap: out of bounds memory access" in r.stderr, r.stderr
     assert "wild.wasm!main" in r.stderr or "wild.wasm!peek" in r.stderr, r.stderr
