@@ -23,6 +23,7 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,18 +59,21 @@ def runner_command(opts: list[str], wasm: Path, env: dict[str, str], mpiexec_log
     recorded by a stand-in mpiexec."""
     fake = mpiexec_log.with_suffix(".sh")
     fake.write_text(f"#!/bin/sh\n[ \"$1\" = --version ] && exec {shlex.quote(env['MPIEXEC'])} "
-                    f"--version\nshift 2\necho \"$@\" > {shlex.quote(str(mpiexec_log))}\n")
+                    f"--version\necho \"$@\" > {shlex.quote(str(mpiexec_log))}\n")
     fake.chmod(0o755)
     subprocess.run([sys.executable, "-m", "wasmpi", "run", "--mpiexec", str(fake), *opts,
                     "-n", "1", str(wasm), "GUEST-ARGS"], check=True, env=env,
                    capture_output=True)
-    return shlex.split(mpiexec_log.read_text())[:-1]
+    argv = shlex.split(mpiexec_log.read_text())
+    # after mpiexec's own options (Open MPI's --oversubscribe) and `-n 1`
+    return argv[argv.index("-n") + 2:-1]
 
 
 def callgrind(mpiexec: str, cmd: list[str], env: dict[str, str], toggle: str) -> int:
     with tempfile.NamedTemporaryFile(suffix=".cg") as out:
-        vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}",
-              f"--toggle-collect={toggle}"]
+        # by its path: Open MPI's mpiexec does not search PATH for the command it starts
+        vg = [shutil.which("valgrind") or "valgrind", "--tool=callgrind",
+              f"--callgrind-out-file={out.name}", f"--toggle-collect={toggle}"]
         r = subprocess.run([mpiexec, "-n", "1", *vg, *cmd], env=env, capture_output=True,
                            text=True)
     m = re.search(r"Collected : (\d+)", r.stderr)
