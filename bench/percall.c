@@ -1,9 +1,14 @@
 /* Per-call cost of MPI calls from one rank in a tight loop: what each call costs on top of
  * the work MPI itself does. Built natively with mpicc and with `wasmpi cc`; bench/percall.py
- * runs both, alternating, and prints ns per call. Output: "<name> <ns per call>" lines. */
+ * runs both, alternating, and prints ns per call. Output: "<name> <ns per call>" lines.
+ *
+ * `percall [ITERS [CASE [REPS]]]`: CASE (a prefix of a name) runs that case alone, REPS times
+ * (default 5); two runs at different ITERS under an instruction counter (valgrind) give the
+ * instructions of one call, whatever the machine's load. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static double best_of(int reps, long iters, void (*body)(long))
 {
@@ -36,6 +41,22 @@ static void sendrecv_status(long n)
     for (long i = 0; i < n; i++)
         MPI_Sendrecv(&a, 1, MPI_CHAR, 0, 0, &b, 1, MPI_CHAR, 0, 0, MPI_COMM_SELF, &st);
 }
+static void irecv_send_wait(long n)
+{
+    /* the receive first: MPICH's MPI_Send to self waits for it even at 1 B */
+    char a = 1, b = 0;
+    MPI_Request r;
+    for (long i = 0; i < n; i++) {
+        MPI_Irecv(&b, 1, MPI_CHAR, 0, 0, MPI_COMM_SELF, &r);
+        MPI_Send(&a, 1, MPI_CHAR, 0, 0, MPI_COMM_SELF);
+        MPI_Wait(&r, MPI_STATUS_IGNORE);
+    }
+}
+static void bcast8(long n)
+{
+    double x = 1.0;
+    for (long i = 0; i < n; i++) MPI_Bcast(&x, 1, MPI_DOUBLE, 0, MPI_COMM_SELF);
+}
 static void isend_wait(long n)
 {
     char a = 1, b = 0;
@@ -51,14 +72,20 @@ int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     long iters = argc > 1 ? atol(argv[1]) : 1000000;
+    const char *only = argc > 2 ? argv[2] : NULL;
+    int reps = argc > 3 ? atoi(argv[3]) : 5;
     struct { const char *name; void (*body)(long); long scale; } cases[] = {
         {"MPI_Initialized", initialized, 4}, {"MPI_Comm_rank", comm_rank, 4},
-        {"MPI_Bcast(count 0, SELF)", bcast0, 2}, {"MPI_Sendrecv(self, 1 B)", sendrecv_self, 1},
+        {"MPI_Bcast(count 0, SELF)", bcast0, 2}, {"MPI_Bcast(SELF, 8 B)", bcast8, 2},
+        {"MPI_Sendrecv(self, 1 B)", sendrecv_self, 1},
         {"MPI_Sendrecv(self, 1 B, status)", sendrecv_status, 1},
+        {"MPI_Irecv+Send+Wait(self, 1 B)", irecv_send_wait, 1},
         {"MPI_Irecv+Isend+Waitall(self)", isend_wait, 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
-        printf("%s\t%.1f\n", cases[c].name, best_of(5, iters * cases[c].scale, cases[c].body));
+        if (!only || !strncmp(cases[c].name, only, strlen(only)))
+            printf("%s\t%.1f\n", cases[c].name,
+                   best_of(reps, iters * cases[c].scale, cases[c].body));
     MPI_Finalize();
     return 0;
 }
