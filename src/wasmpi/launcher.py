@@ -100,7 +100,7 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     env = dict(host_environ())
     env.update(mpi.launcher_env())
     env["WASMPI_JOB"] = job_id  # how the supervisor tells this job's ranks (supervisor.py)
-    if not llvm and "PYTHONPYCACHEPREFIX" not in env and env.pop("PYTHONDONTWRITEBYTECODE", None):
+    if not llvm and "PYTHONPYCACHEPREFIX" not in env and env.pop("PYTHONDONTWRITEBYTECODE", ""):
         # Without bytecode every wasmtime rank compiles wasmpi's sources again (~25 ms each):
         # the ranks keep theirs in wasmpi's cache, leaving the source tree as the user wants it.
         env["PYTHONPYCACHEPREFIX"] = str(cache.root() / "pyc")
