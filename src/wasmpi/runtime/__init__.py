@@ -36,16 +36,9 @@ ENGINE_SETTINGS = (
 def wasmtime_version() -> str:
     import wasmtime
 
-    # the dist-info next to the package names the version: importing importlib.metadata (and
-    # the email package it pulls in) costs a rank about 20 ms of start-up
-    site = Path(wasmtime.__file__).parent.parent
-    found = [p.name[len("wasmtime-"):-len(".dist-info")]
-             for p in site.glob("wasmtime-*.dist-info")]
-    if len(found) == 1:
-        return found[0]
-    from importlib import metadata
+    from .. import _dist
 
-    return metadata.version("wasmtime")
+    return _dist.version("wasmtime", wasmtime.__file__) or "unknown"
 
 
 def engine_settings(fuel: bool = False) -> tuple[tuple[str, object], ...]:
