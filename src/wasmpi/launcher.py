@@ -50,7 +50,9 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None, Path]:
     opts.sandbox()  # validate --dir / --env / --workdir before starting anything
     imports = [(i.module, i.name) for i in info.imports]
     mpi = hostmpi.select(o.mpicc, o.mpiexec)
-    cwasm, _ = runtime.compile_module(opts.module, fuel=o.fuel is not None)
+    # the ranks load the machine code (and compile it again should wasmtime refuse it): loading
+    # it here too, only to check it, would cost the launcher wasmtime's import (~15 ms)
+    cwasm, _ = runtime.compile_module(opts.module, fuel=o.fuel is not None, load=False)
     if names.needs_bridge(imports):
         return mpi, build_bridge(mpi), cwasm
     return mpi, None, cwasm

@@ -6,12 +6,7 @@ a different MPI (or an upgraded one) gets its own build and never a stale one.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from typing import Literal
 
 from .. import _tools, cache
 from ..errors import ToolError
@@ -70,27 +65,6 @@ def for_rank(given: Path | None, mpicc: str | None, mpiexec: str | None) -> Path
     return build(select(mpicc, mpiexec))
 
 
-def _elf_problem(path: Path) -> str | None:
-    """Why ``path`` is not a whole shared library, or None. Loading a truncated one can crash
-    the loader (its segments are mapped past the end of the file), so check first: an ELF
-    file ends with its section header table."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(64)
-            size = os.fstat(f.fileno()).st_size
-    except OSError as e:
-        return e.strerror
-    if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit ELF
-        return "not an ELF shared library"
-    order: Literal["little", "big"] = "little" if head[5] == 1 else "big"
-    shoff = int.from_bytes(head[0x28:0x30], order)
-    shentsize = int.from_bytes(head[0x3A:0x3C], order)
-    shnum = int.from_bytes(head[0x3C:0x3E], order)
-    if shoff + shentsize * shnum > size:
-        return f"truncated: {size} bytes, its section headers end at {shoff + shentsize * shnum}"
-    return None
-
-
 def build(mpi: HostMPI) -> Path:
     """Return the path of the bridge library for ``mpi``, building it if needed."""
     src = _source_dir()
@@ -101,12 +75,12 @@ def build(mpi: HostMPI) -> Path:
                     "-o", out],
                    what="building the MPI bridge", capture=True,
                    hint=HINT)
-        why = _elf_problem(out)
+        why = cache.elf_problem(out)
         if why:
             raise ToolError(f"building the MPI bridge: {mpi.mpicc} exited 0 but wrote no usable "
                             f"library ({why})", hint=HINT)
 
-    path, _ = cache.get_or_build(bridge_path(mpi), compile_to, _elf_problem)
+    path, _ = cache.get_or_build(bridge_path(mpi), compile_to, cache.elf_problem)
     return path
 
 

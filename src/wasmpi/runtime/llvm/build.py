@@ -363,11 +363,11 @@ def compile_module(path: Path, needs_mpi: bool) -> tuple[Path, bool]:
             objs = list(pool.map(cc, units))
         _tools.run([*_zig(), *LINK_FLAGS, *objs, "-o", out],
                    what=f"linking {path.name} with zig cc", capture=True, hint=HINT, env=env)
-        why = bridge_build._elf_problem(out)
+        why = cache.elf_problem(out)
         if why:
             raise ToolError(f"compiling {path.name}: zig cc wrote no usable library ({why})")
 
-    return cache.get_or_build(module_path(data), build, bridge_build._elf_problem)
+    return cache.get_or_build(module_path(data), build, cache.elf_problem)
 
 
 # ---- runner ----------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ def build_runner(mpi: HostMPI) -> Path:
 
 
 def _runner_problem(path: Path) -> str | None:
-    why = bridge_build._elf_problem(path)
+    why = cache.elf_problem(path)
     if why is None and not os.access(path, os.X_OK):
         return "not executable"
     return why
