@@ -24,15 +24,15 @@ def _source_dir() -> Path:
 
 def _library_version(mpi: HostMPI) -> str:
     """MPI_Get_library_version of the host MPI, read through its own libmpi."""
-    import ctypes
-
     show = mpi.show.split()
     libdirs = [a[2:] for a in show if a.startswith("-L")]
     names = [a[2:] for a in show if a.startswith("-l") and "mpi" in a]
     for d in libdirs:
         for n in names or ["mpi"]:
             lib = Path(d) / f"lib{n}.so"
-            if lib.exists():
+            if _is_elf(lib):  # not a linker script (the MPI wheels' libmpi.so): dlopen fails
+                import ctypes  # here: on those, `wasmpi run` needs no ctypes
+
                 try:
                     dll = ctypes.CDLL(str(lib))
                     buf = ctypes.create_string_buffer(8192)
@@ -42,6 +42,14 @@ def _library_version(mpi: HostMPI) -> str:
                 except OSError:
                     pass
     return ""
+
+
+def _is_elf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def _source_files() -> list[Path]:
