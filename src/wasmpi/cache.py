@@ -13,10 +13,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import blake3
 
 from . import config
+
+if TYPE_CHECKING:
+    from typing import Literal
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -129,6 +133,28 @@ def get_or_build(path: Path, build: Callable[[Path], None],
             alt.parent.mkdir(parents=True, exist_ok=True)
             _build_into(alt, build)
         return alt, True
+
+
+def elf_problem(path: Path) -> str | None:
+    """Why ``path`` is not a whole 64-bit ELF file (a shared library, the LLVM tier's runner,
+    wasmtime's compiled code), or None. Loading a truncated library can crash the loader (its
+    segments are mapped past the end of the file), so check first: these files end with their
+    section header table."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            size = os.fstat(f.fileno()).st_size
+    except OSError as e:
+        return e.strerror
+    if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit ELF
+        return "not a 64-bit ELF file"
+    order: Literal["little", "big"] = "little" if head[5] == 1 else "big"
+    shoff = int.from_bytes(head[0x28:0x30], order)
+    shentsize = int.from_bytes(head[0x3A:0x3C], order)
+    shnum = int.from_bytes(head[0x3C:0x3E], order)
+    if shoff + shentsize * shnum > size:
+        return f"truncated: {size} bytes, its section headers end at {shoff + shentsize * shnum}"
+    return None
 
 
 def _build_into(path: Path, build: Callable[[Path], None]) -> None:

@@ -60,8 +60,8 @@ def _exec_options(p: argparse.ArgumentParser) -> None:
 
 
 def parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The command line; with ``only``, just that command's subparser (a rank, started N times
-    per job, need not build the others)."""
+    """The command line; with ``only`` ("exec" or "run"), just that command's subparser: a rank,
+    started N times per job, and `wasmpi run` need not build the others."""
     import argparse
 
     ap = _parser_class()(prog="wasmpi", epilog=EPILOG,
@@ -80,18 +80,12 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
     if only == "exec":
         _exec_options(sub.add_parser("exec", help="run one rank"))
         return ap
+    if only == "run":
+        _run_command(sub)
+        return ap
     sub.add_parser("cc", help="compile C (all flags pass through; -show prints the command)")
     sub.add_parser("c++", help="compile C++")
-    r = sub.add_parser("run", help="run a module on N ranks")
-    r.add_argument("-n", "-np", dest="nprocs", type=int, default=1, help="number of ranks")
-    r.add_argument("--mpiexec-arg", action="append", default=[], metavar="ARG",
-                   help="extra argument for mpiexec (repeatable)")
-    r.add_argument("--output", type=Path, metavar="DIR",
-                   help="also write each rank's stdout and stderr to DIR/rank.R.out and .err, "
-                   "lines prefixed [R] (see `wasmpi logs`)")
-    r.add_argument("--output-raw", action="store_true",
-                   help="with --output: no [R] prefix in the files")
-    _exec_options(r)
+    _run_command(sub)
     _job_commands(sub)
     e = sub.add_parser("exec", help="run one rank")
     _exec_options(e)
@@ -122,6 +116,19 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
     add_arguments(g)
     add_arguments(g, "cc")
     return ap
+
+
+def _run_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    r = sub.add_parser("run", help="run a module on N ranks")
+    r.add_argument("-n", "-np", dest="nprocs", type=int, default=1, help="number of ranks")
+    r.add_argument("--mpiexec-arg", action="append", default=[], metavar="ARG",
+                   help="extra argument for mpiexec (repeatable)")
+    r.add_argument("--output", type=Path, metavar="DIR",
+                   help="also write each rank's stdout and stderr to DIR/rank.R.out and .err, "
+                   "lines prefixed [R] (see `wasmpi logs`)")
+    r.add_argument("--output-raw", action="store_true",
+                   help="with --output: no [R] prefix in the files")
+    _exec_options(r)
 
 
 def _job_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -262,7 +269,8 @@ def dispatch(argv: list[str]) -> int:
             return execute(config.ExecOptions(module=Path(words[0]),
                                               args=tuple(_guest_args(words[1:])),
                                               options=config.current()))
-    ns = parser("exec" if rest[:1] == ["exec"] else None).parse_args(argv)
+    # `exec` (N times per job) and `run` build their own subparser only
+    ns = parser(rest[0] if rest[:1] in (["exec"], ["run"]) else None).parse_args(argv)
 
     config.install(config.from_namespace(ns))
     if ns.verbose:

@@ -16,7 +16,6 @@ import functools
 import json
 import os
 import shutil
-import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +93,8 @@ def select(mpicc: str | None = None, mpiexec: str | None = None) -> HostMPI:
     if choice:
         cc = _resolve(choice)
     else:
+        import sysconfig  # here: `wasmpi run` tells its ranks which mpicc, and they skip this
+
         default = Path(sysconfig.get_path("scripts")) / "mpicc"
         if not default.exists():
             raise ToolError("no MPI selected and the default `mpich` wheel is missing", hint=HINT)

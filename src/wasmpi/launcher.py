@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import _tools, cache, hostmpi, registry, runtime, timelimit, validate
 from . import output as wasmpi_output
-from .bridge import abi
+from .bridge import names
 from .bridge.build import build as build_bridge
 from .config import ExecOptions, host_environ
 from .errors import TimeLimitReached, ToolError, UsageError
@@ -50,8 +50,10 @@ def prepare(opts: ExecOptions) -> tuple[hostmpi.HostMPI, Path | None, Path]:
     opts.sandbox()  # validate --dir / --env / --workdir before starting anything
     imports = [(i.module, i.name) for i in info.imports]
     mpi = hostmpi.select(o.mpicc, o.mpiexec)
-    cwasm, _ = runtime.compile_module(opts.module, fuel=o.fuel is not None)
-    if abi.needs_bridge(imports):
+    # the ranks load the machine code (and compile it again should wasmtime refuse it): loading
+    # it here too, only to check it, would cost the launcher wasmtime's import (~15 ms)
+    cwasm, _ = runtime.compile_module(opts.module, fuel=o.fuel is not None, load=False)
+    if names.needs_bridge(imports):
         return mpi, build_bridge(mpi), cwasm
     return mpi, None, cwasm
 
@@ -68,7 +70,7 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
         tier.check(opts)
         runtime.read_module_bytes(opts.module)
         mpi, bridge = hostmpi.select(opts.options.mpicc, opts.options.mpiexec), None
-        tier.prepare(opts, mpi)  # builds: the time limit counts from the launch, as on wasmtime
+        built = tier.build_all(opts, mpi)  # the time limit counts from the launch, as on wasmtime
     else:
         mpi, bridge, cwasm = prepare(opts)
     # ranks get every option on their command line: the MPI chosen here, and the bridge and
@@ -80,8 +82,7 @@ def launch(nprocs: int, opts: ExecOptions, mpiexec_args: list[str] | None = None
     if opts.options.time_limit is not None:  # one deadline for all ranks, counted from now
         opts = opts.with_options(deadline=time.time() + opts.options.time_limit)
     if llvm:  # mpiexec starts the native runner itself, one per rank: no Python in a rank
-        runner, runner_args = tier.prepare(opts, mpi)
-        rank = [str(runner), *runner_args]
+        rank = [str(built.runner), *tier.argv(opts, built)]
     if (temporary := cache.fallback_dir()) is not None:  # the cache could not be written
         opts = opts.with_options(cache_dir=temporary)
     if not llvm:

@@ -19,9 +19,7 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import signal
-import socket
 import stat
 import time
 from collections.abc import Iterator
@@ -151,7 +149,9 @@ class Record:
 
 
 def hostname() -> str:
-    return socket.gethostname()
+    # what socket.gethostname() returns (gethostname(2) is the uname node name), without the
+    # socket module: the launcher records its job before starting mpiexec
+    return os.uname().nodename
 
 
 def start_time(pid: int) -> int | None:
@@ -168,7 +168,7 @@ def start_time(pid: int) -> int | None:
 
 
 def new_id() -> str:
-    return secrets.token_hex(4)
+    return os.urandom(4).hex()  # secrets.token_hex(4), without importing secrets (hashlib...)
 
 
 class Registry:

@@ -12,7 +12,6 @@ visible in this node's /proc and are not recorded (mpiexec is: signals to it rea
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 import threading
 import time
@@ -31,6 +30,8 @@ DISCOVERY = 15.0
 
 
 def _user() -> str:
+    import getpass  # here: it imports termios and pwd, which only this needs
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):

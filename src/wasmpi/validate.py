@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from . import wasmfile
-from .bridge import abi, stubs
+from .bridge import names, stubs
 from .errors import AbiMismatchError, LinkError, NotRunnableError
 
 WASI_MODULE = "wasi_snapshot_preview1"
@@ -26,12 +26,12 @@ def check(path: Path, *, strict: bool,
     (params, results); by default the ABI table's.
     """
     info = wasmfile.read(path)
-    raw = info.custom.get(abi.ABI_SECTION)
-    if raw is not None and raw != abi.ABI_VERSION.encode():
+    raw = info.custom.get(names.ABI_SECTION)
+    if raw is not None and raw != names.ABI_VERSION.encode():
         theirs = raw.decode(errors="replace")
         raise AbiMismatchError(
-            f"{path}: built for wasmpi ABI {theirs!r}; this wasmpi runs ABI {abi.ABI_VERSION!r}",
-            hint=REBUILD)
+            f"{path}: built for wasmpi ABI {theirs!r}; this wasmpi runs ABI "
+            f"{names.ABI_VERSION!r}", hint=REBUILD)
     exports = dict(info.exports)
     if exports.get("_start") != "func":
         raise NotRunnableError(
@@ -63,7 +63,7 @@ def table_signatures() -> dict[str, tuple[str, str]]:
 
 def _import_problems(imports: list[wasmfile.Import],
                      provided: Mapping[str, tuple[str, str]]) -> list[str]:
-    known = (WASI_MODULE, abi.IMPORT_MODULE, abi.HOST_MODULE)
+    known = (WASI_MODULE, names.IMPORT_MODULE, names.HOST_MODULE)
     unknown = sorted({f"{i.module}.{i.name}" for i in imports if i.module not in known})
     out = []
     if unknown:
@@ -71,8 +71,9 @@ def _import_problems(imports: list[wasmfile.Import],
                    + ", ".join(unknown))
     wrong = []
     for i in imports:
-        want = (provided.get(i.name) if i.module == abi.IMPORT_MODULE
-                else abi.HOST_FUNCTIONS.get(i.name) if i.module == abi.HOST_MODULE else None)
+        want = (provided.get(i.name) if i.module == names.IMPORT_MODULE
+                else names.HOST_FUNCTIONS.get(i.name) if i.module == names.HOST_MODULE
+                else None)
         if want is None:
             continue  # unknown MPI functions are stubs (or rejected by --strict)
         if i.kind != "func" or i.signature != want:
@@ -86,6 +87,6 @@ def _import_problems(imports: list[wasmfile.Import],
 def _sig(sig: tuple[str, str] | None) -> str:
     if sig is None:
         return "(unknown type)"
-    names = {"i": "i32", "I": "i64", "f": "f32", "F": "f64", "v": "v128"}
-    params, results = ([names.get(c, "?") for c in part] for part in sig)
+    wasm = {"i": "i32", "I": "i64", "f": "f32", "F": "f64", "v": "v128"}
+    params, results = ([wasm.get(c, "?") for c in part] for part in sig)
     return f"({', '.join(params)}) -> ({', '.join(results)})"

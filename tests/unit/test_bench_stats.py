@@ -130,3 +130,26 @@ def test_plot_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert not report.have_matplotlib()
     assert report.plot(_series(), tmp_path / "x.png", "t") is None
     assert not (tmp_path / "x.png").exists()
+
+
+def test_startup_targets_compare_main_with_native_init() -> None:
+    """A wasm rank's main runs after MPI_Init: its launch-to-main is held against native's
+    launch-to-MPI_Init-done, through `wasmpi run` and for the ranks alone."""
+    from wasmpi.bench import startup
+
+    launch = report.Series("startup", "time since launch", "ms", xlabel="rank")
+    rss = report.Series("rss", "peak RSS", "MB", xlabel="rank")
+    for rank, (main, init) in enumerate(((45.0, 60.0), (46.0, 62.0))):
+        launch.add("launch to main (warm)", f"rank {rank}", stats.NATIVE, main)
+        launch.add("launch to MPI_Init done (warm)", f"rank {rank}", stats.NATIVE, init)
+        launch.add("ranks alone: launch to main (warm)", f"rank {rank}", stats.NATIVE, main)
+    for rank, (run, alone) in enumerate(((105.0, 70.0), (113.0, 64.0))):
+        launch.add("launch to main (warm)", f"rank {rank}", "llvm", run)
+        launch.add("ranks alone: launch to main (warm)", f"rank {rank}", "llvm", alone)
+    notes = startup._targets(launch, rss)
+    through_run, = (n for n in notes if "through `wasmpi run`" in n)
+    alone, = (n for n in notes if "ranks alone" in n)
+    # worst rank: 113 - 62 (not 113 - 46, against native's main)
+    assert "+51 ms over native's launch to MPI_Init done" in through_run
+    assert through_run.endswith("missed")
+    assert "+10 ms" in alone and alone.endswith("met")

@@ -12,6 +12,10 @@ cache after a warm-up run.
 the launcher's own start). ``--tree SRC`` adds, for each wasm engine, the same runs with another
 wasmpi source tree first on PYTHONPATH (its launcher and its ranks), alternated with this one:
 a before/after comparison of start-up work in one invocation.
+
+The targets compare like with like: a wasm rank's main runs after MPI_Init (the bridge starts MPI
+before the guest), so its launch-to-main is held against native's launch-to-MPI_Init-done, both
+through `wasmpi run` and for the ranks alone.
 """
 
 from __future__ import annotations
@@ -177,18 +181,31 @@ def _cold_cache(path: Path, warm: Path) -> Path:
     return path
 
 
+#: (row of the launch series, what the note calls it): a wasm rank's launch-to-main, through
+#: `wasmpi run` and with the ranks alone
+_TARGET_ROWS = (("launch to main (warm)", "launch-to-main through `wasmpi run`"),
+                ("ranks alone: launch to main (warm)", "launch-to-main, ranks alone"))
+#: native's side of the comparison: a wasm rank's main runs after MPI_Init (the bridge
+#: initializes MPI before it starts the guest), so it is compared with the moment native's
+#: MPI_Init returns, not with native's main
+_NATIVE_ROW = "launch to MPI_Init done (warm)"
+
+
 def _targets(launch: Series, rss: Series) -> list[str]:
     """Issue 12's warm-cache targets against what was measured (the worst rank)."""
     out = []
-    for bench, what in (("launch to main (warm)", "warm launch-to-main"),
-                        ("ranks alone: launch to main (warm)", "ranks alone, launch-to-main")):
+    rows = launch.rows()
+    native = {r["x"]: r["values"][NATIVE]["median"] for r in rows
+              if r["bench"] == _NATIVE_ROW and NATIVE in r["values"]}
+    for bench, what in _TARGET_ROWS:
         for engine, limit in TARGETS_MS.items():
-            deltas = [r["delta"][engine] for r in launch.rows()
-                      if r["bench"] == bench and engine in r.get("delta", {})]
+            deltas = [r["values"][engine]["median"] - native[r["x"]] for r in rows
+                      if r["bench"] == bench and engine in r["values"] and r["x"] in native]
             if deltas:
                 worst = max(deltas)
-                out.append(f"target {engine}: {what} {worst:+.0f} ms over native (target <= "
-                           f"+{limit:.0f} ms): {'met' if worst <= limit else 'missed'}")
+                out.append(f"target {engine}: warm {what} {worst:+.0f} ms over native's launch "
+                           f"to MPI_Init done (a wasm rank's main comes after MPI_Init) "
+                           f"(target <= +{limit:.0f} ms): {'met' if worst <= limit else 'missed'}")
     for engine, limit in TARGETS_MB.items():
         deltas = [r["delta"][engine] for r in rss.rows() if engine in r.get("delta", {})]
         if deltas:

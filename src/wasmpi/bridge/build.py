@@ -6,11 +6,7 @@ a different MPI (or an upgraded one) gets its own build and never a stale one.
 
 from __future__ import annotations
 
-import ctypes
-import os
-from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 from .. import _tools, cache
 from ..errors import ToolError
@@ -22,7 +18,8 @@ CFLAGS = ["-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wno-unuse
 
 
 def _source_dir() -> Path:
-    return Path(str(resources.files(__package__).joinpath("c")))
+    # the package's own directory (importlib.resources finds the same, for 6 ms of imports)
+    return Path(__file__).resolve().parent / "c"
 
 
 def _library_version(mpi: HostMPI) -> str:
@@ -33,7 +30,9 @@ def _library_version(mpi: HostMPI) -> str:
     for d in libdirs:
         for n in names or ["mpi"]:
             lib = Path(d) / f"lib{n}.so"
-            if lib.exists():
+            if _is_elf(lib):  # not a linker script (the MPI wheels' libmpi.so): dlopen fails
+                import ctypes  # here: on those, `wasmpi run` needs no ctypes
+
                 try:
                     dll = ctypes.CDLL(str(lib))
                     buf = ctypes.create_string_buffer(8192)
@@ -43,6 +42,14 @@ def _library_version(mpi: HostMPI) -> str:
                 except OSError:
                     pass
     return ""
+
+
+def _is_elf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def _source_files() -> list[Path]:
@@ -66,27 +73,6 @@ def for_rank(given: Path | None, mpicc: str | None, mpiexec: str | None) -> Path
     return build(select(mpicc, mpiexec))
 
 
-def _elf_problem(path: Path) -> str | None:
-    """Why ``path`` is not a whole shared library, or None. Loading a truncated one can crash
-    the loader (its segments are mapped past the end of the file), so check first: an ELF
-    file ends with its section header table."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(64)
-            size = os.fstat(f.fileno()).st_size
-    except OSError as e:
-        return e.strerror
-    if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit ELF
-        return "not an ELF shared library"
-    order: Literal["little", "big"] = "little" if head[5] == 1 else "big"
-    shoff = int.from_bytes(head[0x28:0x30], order)
-    shentsize = int.from_bytes(head[0x3A:0x3C], order)
-    shnum = int.from_bytes(head[0x3C:0x3E], order)
-    if shoff + shentsize * shnum > size:
-        return f"truncated: {size} bytes, its section headers end at {shoff + shentsize * shnum}"
-    return None
-
-
 def build(mpi: HostMPI) -> Path:
     """Return the path of the bridge library for ``mpi``, building it if needed."""
     src = _source_dir()
@@ -97,12 +83,12 @@ def build(mpi: HostMPI) -> Path:
                     "-o", out],
                    what="building the MPI bridge", capture=True,
                    hint=HINT)
-        why = _elf_problem(out)
+        why = cache.elf_problem(out)
         if why:
             raise ToolError(f"building the MPI bridge: {mpi.mpicc} exited 0 but wrote no usable "
                             f"library ({why})", hint=HINT)
 
-    path, _ = cache.get_or_build(bridge_path(mpi), compile_to, _elf_problem)
+    path, _ = cache.get_or_build(bridge_path(mpi), compile_to, cache.elf_problem)
     return path
 
 
@@ -110,6 +96,8 @@ def host_provides(mpi: HostMPI, names: list[str]) -> set[str]:
     """Which of the MPI functions ``names`` the host MPI's library provides, as the bridge
     finds them at run time (c/core/host4.c): the bridge is built (or taken from the cache) and
     asked, without initializing MPI."""
+    import ctypes
+
     lib = ctypes.CDLL(str(build(mpi)))
     has = lib.wasmpi_bridge_host_has
     has.argtypes = [ctypes.c_char_p]

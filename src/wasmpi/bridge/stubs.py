@@ -8,15 +8,16 @@ therefore warns about such imports once and defines them as stubs; only a call e
 
 from __future__ import annotations
 
-import ctypes
 import functools
 from collections.abc import Callable, Iterable, Set
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LinkError
 from . import names
 
 if TYPE_CHECKING:  # wasmtime is imported by define() only: the llvm tier's exec never loads it
+    import ctypes
+
     import wasmtime
 
 Import = tuple[str, str]  # (module, name)
@@ -61,12 +62,21 @@ def message(imp: Import) -> str:
 
 # The linker keeps raw pointers to the messages, and a linker and its instances live as long as
 # the rank does; the few stubs a module needs are therefore kept for the life of the process.
+# (ctypes is imported where a stub is defined: `wasmpi run` only names the missing imports.)
 _MESSAGES: dict[str, ctypes.Array[ctypes.c_char]] = {}
-_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a NULL function pointer
+
+
+@functools.cache
+def _no_finalizer() -> Any:
+    import ctypes
+
+    return ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a NULL function pointer
 
 
 @functools.cache
 def _trap_callback() -> Callable[..., int]:
+    import ctypes
+
     from wasmtime import _bindings as ffi
 
     @ffi.wasmtime_func_unchecked_callback_t  # type: ignore[untyped-decorator]
@@ -84,6 +94,8 @@ def _trap_callback() -> Callable[..., int]:
 def define(linker: wasmtime.Linker, module: wasmtime.Module, missing: list[Import]) -> None:
     """Define each function import of ``module`` listed in ``missing`` as a trapping stub,
     with the signature the module expects."""
+    import ctypes
+
     import wasmtime
     from wasmtime import _bindings as ffi
 
@@ -99,7 +111,7 @@ def define(linker: wasmtime.Linker, module: wasmtime.Module, missing: list[Impor
         mod_b, name_b = key[0].encode(), key[1].encode()
         err = ffi.wasmtime_linker_define_func_unchecked(
             linker.ptr(), mod_b, len(mod_b), name_b, len(name_b), ty.ptr(), _trap,
-            ctypes.cast(buf, ctypes.c_void_p), _NO_FINALIZER)
+            ctypes.cast(buf, ctypes.c_void_p), _no_finalizer())
         if err:
             raise wasmtime.WasmtimeError._from_ptr(err)
         wanted.discard(key)  # a module may import one function twice; define it once

@@ -34,18 +34,14 @@ ENGINE_SETTINGS = (
 
 @functools.cache
 def wasmtime_version() -> str:
-    import wasmtime
+    # from the wheel's dist-info, without importing wasmtime (about 15 ms): `wasmpi run` finds
+    # the module's compiled code by a key that holds the version, and need not load it
+    from importlib.util import find_spec
 
-    # the dist-info next to the package names the version: importing importlib.metadata (and
-    # the email package it pulls in) costs a rank about 20 ms of start-up
-    site = Path(wasmtime.__file__).parent.parent
-    found = [p.name[len("wasmtime-"):-len(".dist-info")]
-             for p in site.glob("wasmtime-*.dist-info")]
-    if len(found) == 1:
-        return found[0]
-    from importlib import metadata
+    from .. import _dist
 
-    return metadata.version("wasmtime")
+    spec = find_spec("wasmtime")
+    return _dist.version("wasmtime", spec.origin if spec is not None else None) or "unknown"
 
 
 def engine_settings(fuel: bool = False) -> tuple[tuple[str, object], ...]:
@@ -111,20 +107,24 @@ def _cause(err: Exception) -> str:
     return rest if sep and number.isdigit() else last
 
 
-def compile_module(path: Path, fuel: bool = False) -> tuple[Path, bool]:
+def compile_module(path: Path, fuel: bool = False, *, load: bool = True) -> tuple[Path, bool]:
     """Compile ``path`` to machine code in the cache (once per node); True if compiled now.
 
     A cached entry that wasmtime refuses to load (truncated, corrupt, written by another
-    wasmtime) is compiled again, with a warning."""
-    return _compile(path, {}, fuel)
+    wasmtime) is compiled again, with a warning. With ``load=False`` a cached entry is only
+    checked to be a whole file, and wasmtime is imported only to compile: what `wasmpi run`
+    does for its ranks, which load the entry themselves (and compile it again, as here, if
+    wasmtime refuses it)."""
+    return _compile(path, {} if load else None, fuel)
 
 
-def _compile(path: Path, loaded: dict[str, wasmtime.Module], fuel: bool) -> tuple[Path, bool]:
-    import wasmtime
-
+def _compile(path: Path, loaded: dict[str, wasmtime.Module] | None,
+             fuel: bool) -> tuple[Path, bool]:
     data = read_module_bytes(path)
 
     def build(out: Path) -> None:
+        import wasmtime
+
         try:
             module = wasmtime.Module(engine(fuel), data)
         except wasmtime.WasmtimeError as e:
@@ -132,6 +132,10 @@ def _compile(path: Path, loaded: dict[str, wasmtime.Module], fuel: bool) -> tupl
         out.write_bytes(module.serialize())
 
     def usable(cwasm: Path) -> str | None:
+        if loaded is None:
+            return cache.elf_problem(cwasm)
+        import wasmtime
+
         # deserializing is the check: wasmtime verifies the header, its version and the
         # engine settings (the module is kept, so that a rank loads it once)
         try:

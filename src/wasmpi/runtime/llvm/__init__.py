@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ... import _tools, validate
-from ...bridge import abi, stubs
+from ...bridge import names, stubs
 from ...config import ExecOptions
 from ...errors import UsageError
 from ...hostmpi import HostMPI
@@ -30,18 +30,42 @@ def check(opts: ExecOptions) -> None:
                          "fuel)", hint="use --time-limit to bound a run, or --engine wasmtime")
 
 
-def prepare(opts: ExecOptions, mpi: HostMPI) -> tuple[Path, list[str]]:
-    """Build or find the runner and the module; return the runner and its argv after argv[0].
+class Built:
+    """What :func:`build_all` found or built for a module: the runner, the module's shared
+    object, whether it imports MPI, and the MPI functions it imports that this wasmpi lacks.
+    (A plain class: a dataclass costs `wasmpi run` 0.6 ms to define.)"""
 
-    The module is validated first (``--strict`` rejects unsupported MPI imports here, on every
-    rank alike); without it, rank 0 warns about them once (the runner's ``--warn``)."""
+    __slots__ = ("missing", "module", "needs_mpi", "runner")
+
+    def __init__(self, runner: Path, module: Path, needs_mpi: bool,
+                 missing: tuple[tuple[str, str], ...]) -> None:
+        self.runner = runner
+        self.module = module
+        self.needs_mpi = needs_mpi
+        self.missing = missing
+
+
+def build_all(opts: ExecOptions, mpi: HostMPI) -> Built:
+    """Validate the module, then build or find the runner and the module's shared object.
+
+    ``--strict`` rejects unsupported MPI imports here, on every rank alike; without it, rank 0
+    warns about them once (the runner's ``--warn``, :func:`argv`)."""
     check(opts)
-    o = opts.options
-    info = validate.check(opts.module, strict=o.strict)
+    info = validate.check(opts.module, strict=opts.options.strict)
     imports = [(i.module, i.name) for i in info.imports]
-    needs_mpi = abi.needs_bridge(imports)
+    needs_mpi = names.needs_bridge(imports)
     so, _ = build.compile_module(opts.module, needs_mpi)
     runner = build.build_runner(mpi)
+    # the supported set is generated from the ABI table (bridge/signatures.py): parsing the
+    # table here cost every `wasmpi run` about 15 ms
+    missing = stubs.unsupported(imports, validate.table_signatures().keys())
+    return Built(runner, so, needs_mpi, tuple(missing))
+
+
+def argv(opts: ExecOptions, built: Built) -> list[str]:
+    """The runner's argv after argv[0], for ``opts`` (which may differ from those of
+    :func:`build_all` in what a rank is told, e.g. the job's deadline, not in what is built)."""
+    o = opts.options
     sandbox = opts.sandbox()
     args: list[str] = []
     for d in sandbox.dirs:
@@ -59,15 +83,20 @@ def prepare(opts: ExecOptions, mpi: HostMPI) -> tuple[Path, list[str]]:
         if o.deadline is not None:
             args += ["--deadline", f"{o.deadline:.3f}"]
     args += ["--where", str(opts.module.resolve())]
-    missing = stubs.unsupported(imports, abi.supported_imports())
-    if missing and needs_mpi:
-        args += ["--warn", stubs.warning(missing)]
-    if needs_mpi:
+    if built.missing and built.needs_mpi:
+        args += ["--warn", stubs.warning(list(built.missing))]
+    if built.needs_mpi:
         # MPI_Comm_spawn's children: `wasmpi exec` with this rank's options, which execs a
         # runner in turn (the child's module has to be found and compiled first)
         for word in [sys.executable, "-m", "wasmpi", "exec", *opts.spawn_forwarded()]:
             args += ["--spawn", word]
-    return runner, [*args, str(so), *sandbox.argv]
+    return [*args, str(built.module), *sandbox.argv]
+
+
+def prepare(opts: ExecOptions, mpi: HostMPI) -> tuple[Path, list[str]]:
+    """Build or find the runner and the module; return the runner and its argv after argv[0]."""
+    built = build_all(opts, mpi)
+    return built.runner, argv(opts, built)
 
 
 def exec_rank(opts: ExecOptions, mpi: HostMPI) -> int:
@@ -84,4 +113,4 @@ def exec_rank(opts: ExecOptions, mpi: HostMPI) -> int:
 def compile_for_cache(path: Path) -> tuple[Path, bool]:
     """``wasmpi compile --engine llvm``: the module's shared object, built unless cached."""
     info = validate.check(path, strict=False)
-    return build.compile_module(path, abi.needs_bridge((i.module, i.name) for i in info.imports))
+    return build.compile_module(path, names.needs_bridge((i.module, i.name) for i in info.imports))
