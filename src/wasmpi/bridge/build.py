@@ -1,7 +1,8 @@
 """Build the C bridge with the selected MPI's compiler wrapper, once per node, cached.
 
-The cache key covers the bridge sources, ``mpicc -show`` and the MPI library version string, so
-a different MPI (or an upgraded one) gets its own build and never a stale one.
+The cache key covers the bridge sources, ``mpicc -show`` and the identity of the MPI library
+file it links, so a different MPI (or one upgraded in place) gets its own build and never a
+stale one.
 """
 
 from __future__ import annotations
@@ -22,34 +23,40 @@ def _source_dir() -> Path:
     return Path(__file__).resolve().parent / "c"
 
 
-def _library_version(mpi: HostMPI) -> str:
-    """MPI_Get_library_version of the host MPI, read through its own libmpi."""
+def _library_identity(mpi: HostMPI) -> str:
+    """Which MPI library the bridge links: the real file behind each ``-lmpi*`` of ``mpicc
+    -show`` (following a linker script such as the MPI wheels' ``INPUT(libmpi.so.12)``), by
+    path, size and modification time, so an MPI upgraded in place gets a new bridge. A stat,
+    not a dlopen: the launcher pays for this on every run."""
     show = mpi.show.split()
     libdirs = [a[2:] for a in show if a.startswith("-L")]
     names = [a[2:] for a in show if a.startswith("-l") and "mpi" in a]
+    found = []
     for d in libdirs:
         for n in names or ["mpi"]:
-            lib = Path(d) / f"lib{n}.so"
-            if _is_elf(lib):  # not a linker script (the MPI wheels' libmpi.so): dlopen fails
-                import ctypes  # here: on those, `wasmpi run` needs no ctypes
-
-                try:
-                    dll = ctypes.CDLL(str(lib))
-                    buf = ctypes.create_string_buffer(8192)
-                    ln = ctypes.c_int()
-                    if dll.MPI_Get_library_version(buf, ctypes.byref(ln)) == 0:
-                        return buf.value.decode(errors="replace")
-                except OSError:
-                    pass
-    return ""
+            lib = _resolve_script(Path(d) / f"lib{n}.so")
+            try:
+                st = lib.stat()
+            except OSError:
+                continue
+            found.append(f"{lib.resolve()}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(found)
 
 
-def _is_elf(path: Path) -> bool:
+def _resolve_script(lib: Path) -> Path:
+    """``lib``, or the library a short GNU ld script there names (``INPUT(libmpi.so.12)``)."""
     try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"\x7fELF"
+        with open(lib, "rb") as f:
+            head = f.read(512)
     except OSError:
-        return False
+        return lib
+    if head.startswith(b"\x7fELF") or len(head) == 512:
+        return lib
+    text = head.decode(errors="replace")
+    for word in text.replace("(", " ").replace(")", " ").split():
+        if word.startswith("lib") and ".so" in word:
+            return lib.parent / word
+    return lib
 
 
 def _source_files() -> list[Path]:
@@ -61,7 +68,7 @@ def _source_files() -> list[Path]:
 def bridge_path(mpi: HostMPI) -> Path:
     src = _source_dir()
     tree = [str(p.relative_to(src)).encode() + b"\0" + p.read_bytes() for p in _source_files()]
-    key = cache.key(*tree, mpi.mpicc, mpi.show, _library_version(mpi))
+    key = cache.key(*tree, mpi.mpicc, mpi.show, _library_identity(mpi))
     return cache.root() / "bridge" / f"wasmpi_bridge-{mpi.flavor}-{key}.so"
 
 
