@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
     int rank, size;
@@ -70,6 +71,12 @@ static inline int kernel_finish(const kernel_env *e, const char *name, const cha
         fflush(stdout);
     }
     MPI_Finalize();
+    if (!all_ok) {
+        /* Open MPI's launcher ends a job at its first nonzero exit and drops whatever output
+         * it has not yet forwarded, the report line included: give it time to */
+        struct timespec pause = {0, 300 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
     return all_ok ? 0 : 1;
 }
 
