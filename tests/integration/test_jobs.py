@@ -231,7 +231,8 @@ def test_api_compile_run_monitor(mpi, jobs_dir, tmp_path) -> None:  # type: igno
 
     wasm = api.compile(ROOT / "tests" / "programs" / "jobloop.c", tmp_path / "loop.wasm")
     assert wasm.read_bytes()[:4] == b"\0asm"
-    job = api.run(wasm, 2, args=["1.5"], mpi=mpi.mpicc, stdout=subprocess.PIPE)
+    # long enough to still be running when paused on a loaded machine (1.5 s was not, once)
+    job = api.run(wasm, 2, args=["4"], mpi=mpi.mpicc, stdout=subprocess.PIPE)
     events: list[api.Event] = []
     watcher = job.monitor(events.append)
     assert job.exit_code is None
