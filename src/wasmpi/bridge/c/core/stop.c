@@ -45,21 +45,29 @@ static void out_of_time(int sig)
     _exit(128 + g_stop_signal);
 }
 
+/* Run the guest's fflush(NULL) for the callback's caller. g_caller is cleared while guest code
+ * runs, so that a stop signal arriving meanwhile is only noted (on_stop) and never re-enters
+ * the store; the caller gets it back. */
+static void call_flush(void)
+{
+    wasm_trap_t *t = NULL;
+    wasmtime_caller_t *caller = g_caller;
+    g_caller = NULL;
+    wasmtime_error_t *e = W.func_call(W.caller_context(caller), &g_flush, NULL, 0, NULL, 0, &t);
+    g_caller = caller;
+    if (e && W.error_delete)
+        W.error_delete(e);
+    if (t && W.trap_delete)
+        W.trap_delete(t);
+}
+
 /* Flush the guest's stdio buffers from inside an MPI callback (g_caller set), e.g. before
  * MPI_Finalize: what a rank printed before it is then in the pipe before any rank can exit,
  * and a launcher that ends the job on a nonzero exit (Open MPI's) has it to read. */
 void flush_guest(void)
 {
-    if (!have_flush || !g_caller || g_stop_signal)
-        return;
-    wasm_trap_t *t = NULL;
-    wasmtime_caller_t *caller = g_caller;
-    wasmtime_error_t *e = W.func_call(W.caller_context(caller), &g_flush, NULL, 0, NULL, 0, &t);
-    g_caller = caller; /* the flush ran guest code: the callback goes on as the same caller */
-    if (e && W.error_delete)
-        W.error_delete(e);
-    if (t && W.trap_delete)
-        W.trap_delete(t);
+    if (have_flush && g_caller && !g_stop_signal)
+        call_flush();
 }
 
 /* Bytes written to fd and not yet read by the other end: a pipe or socket tells (FIONREAD);
@@ -93,15 +101,8 @@ void drain_output(int ms)
 
 void stop_now(void)
 {
-    if (have_flush && g_caller) {
-        wasm_trap_t *t = NULL;
-        wasmtime_caller_t *caller = g_caller;
-        g_caller = NULL; /* guest code runs: a second signal must not re-enter it */
-        wasmtime_error_t *e = W.func_call(W.caller_context(caller), &g_flush, NULL, 0, NULL, 0,
-                                          &t);
-        (void)e; /* exiting: whatever the flush did, there is nothing left to report it to */
-        (void)t;
-    }
+    if (have_flush && g_caller)
+        call_flush(); /* exiting: whatever the flush did, there is nothing to report it to */
     /* Open MPI's launcher drops what a rank wrote just before dying unless it has read it
      * first (as in abort_job) */
     struct timespec pause = {0, 300 * 1000 * 1000};
