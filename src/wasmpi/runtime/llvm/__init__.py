@@ -93,20 +93,14 @@ def argv(opts: ExecOptions, built: Built) -> list[str]:
     return [*args, str(built.module), *sandbox.argv]
 
 
-def prepare(opts: ExecOptions, mpi: HostMPI) -> tuple[Path, list[str]]:
-    """Build or find the runner and the module; return the runner and its argv after argv[0]."""
-    built = build_all(opts, mpi)
-    return built.runner, argv(opts, built)
-
-
 def exec_rank(opts: ExecOptions, mpi: HostMPI) -> int:
     """``wasmpi exec --engine llvm``: become the runner (never returns on success)."""
-    runner, args = prepare(opts, mpi)
-    argv = [str(runner), *args]
-    _tools.echo(argv)
+    built = build_all(opts, mpi)
+    cmd = [str(built.runner), *argv(opts, built)]
+    _tools.echo(cmd)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(runner, argv)
+    os.execv(built.runner, cmd)
     return 0  # not reached
 
 
